@@ -1,0 +1,28 @@
+# Two commands on a fresh clone with Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: install run test lint bench
+
+$(INSTALLED): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: install  ## install, then serve the app at http://localhost:$(PORT)
+	$(PY) -m streamlit run app/streamlit_app.py --server.port $(PORT)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint  ## install, lint, then every test (browser tests need Chromium, see README)
+	$(PY) -m pytest
+
+bench: install  ## benchmarks: ratios against baselines measured in the same run
+	$(PY) -m tests.bench.bench_masks

@@ -1,0 +1,45 @@
+"""What a mask does, in numbers: keys per query, density, empty rows, skippable tiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+TILE = 128  # FlexAttention's default block size
+
+
+@dataclass(frozen=True)
+class MaskStats:
+    keys_per_query: torch.Tensor  # (..., Q) how many keys each query may attend
+    density: float  # allowed cells / all cells
+    empty_rows: list[tuple[int, ...]]  # index of each query with no allowed key (batch dims first)
+    tile: int
+    tiles: int  # tile x tile blocks that cover the mask (all batch elements)
+    skippable_tiles: int  # blocks with no allowed cell: FlexAttention skips them
+
+    @property
+    def skippable_fraction(self) -> float:
+        return self.skippable_tiles / self.tiles
+
+
+def stats(mask: torch.Tensor, tile: int = TILE) -> MaskStats:
+    """Numbers for a bool mask (Q, K) or (B, 1, Q, K)."""
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.dim() < 2:
+        raise ValueError("stats takes a bool mask of shape (Q, K) or (B, 1, Q, K)")
+    if not isinstance(tile, int) or tile < 1:
+        raise ValueError(f"tile must be an integer >= 1 (got {tile!r})")
+    keys_per_query = mask.sum(dim=-1)
+    q_len, kv_len = mask.shape[-2:]
+    padded = F.pad(mask, (0, -kv_len % tile, 0, -q_len % tile), value=False)
+    rows, cols = padded.shape[-2] // tile, padded.shape[-1] // tile
+    blocks = padded.reshape(-1, rows, tile, cols, tile).any(dim=(2, 4))
+    return MaskStats(
+        keys_per_query=keys_per_query,
+        density=mask.float().mean().item(),
+        empty_rows=[tuple(ix) for ix in (keys_per_query == 0).nonzero().tolist()],
+        tile=tile,
+        tiles=blocks.numel(),
+        skippable_tiles=int((~blocks).sum()),
+    )
