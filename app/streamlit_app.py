@@ -1,9 +1,15 @@
 """Entry point: page config and navigation, nothing else."""
 
+import sys
+from pathlib import Path
+
 import streamlit as st
 
-import masks
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` from any folder finds masks/
 
-st.set_page_config(page_title="Attention mask lab", layout="wide")
-st.title("Attention mask lab")
-st.code(masks.draw(masks.build("causal", 8)), language=None)
+st.set_page_config(page_title="Attention mask lab", page_icon=":material/grid_on:", layout="wide")
+pages = [
+    st.Page("views/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("views/mask_explorer.py", title="Masks", icon=":material/grid_on:", url_path="masks"),
+]
+st.navigation(pages).run()

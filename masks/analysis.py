@@ -43,3 +43,18 @@ def stats(mask: torch.Tensor, tile: int = TILE) -> MaskStats:
         tiles=blocks.numel(),
         skippable_tiles=int((~blocks).sum()),
     )
+
+
+def padding_positions(pred) -> tuple[list[int], list[int]]:
+    """(query positions, key positions) that the padding and cross schemes in a mask treat as
+    padding, so figures can mark those tokens."""
+    queries: set[int] = set()
+    keys: set[int] = set()
+    for leaf in pred.leaves():
+        if leaf.scheme.name not in ("padding", "cross"):
+            continue
+        blocked_keys = ~leaf.build().any(dim=0)
+        keys.update(blocked_keys.nonzero().flatten().tolist())
+        if leaf.params.get("mask_queries"):
+            queries.update((~leaf.build().any(dim=1)).nonzero().flatten().tolist())
+    return sorted(queries), sorted(keys)

@@ -53,6 +53,4 @@ def padding_from_lengths(
     bad = [n for n in lengths if not isinstance(n, int) or not 0 <= n <= max_len]
     if bad:
         raise ValueError(f"each length must be an integer between 0 and {max_len} (got {bad[0]!r})")
-    return build_batch(
-        "padding", max_len, pad=[max_len - n for n in lengths], side=side, mask_queries=mask_queries
-    )
+    return build_batch("padding", max_len, pad=[max_len - n for n in lengths], side=side, mask_queries=mask_queries)

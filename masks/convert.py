@@ -31,9 +31,7 @@ def _check_bool(mask, where: str) -> None:
         raise ValueError(f"{where} takes a bool mask of shape (Q, K) or (B, 1, Q, K) (got {got})")
 
 
-def to_additive(
-    mask: torch.Tensor, dtype: torch.dtype = torch.float32, blocked: str = "-inf"
-) -> torch.Tensor:
+def to_additive(mask: torch.Tensor, dtype: torch.dtype = torch.float32, blocked: str = "-inf") -> torch.Tensor:
     """0 where allowed, -inf (or finfo(dtype).min) where blocked, to add to the scores.
 
     Note: with blocked="finfo.min" (Hugging Face's eager choice) a row with no allowed key
@@ -144,6 +142,4 @@ def to_block_mask(mask: torch.Tensor | Predicate, block_size: int = 128):
         _check_bool(mask, "to_block_mask")
         batch = None if mask.dim() == 2 else mask.shape[0]
         q_len, kv_len = mask.shape[-2:]
-    return create_block_mask(
-        to_mask_mod(mask), batch, None, q_len, kv_len, device="cpu", BLOCK_SIZE=block_size
-    )
+    return create_block_mask(to_mask_mod(mask), batch, None, q_len, kv_len, device="cpu", BLOCK_SIZE=block_size)

@@ -161,6 +161,14 @@ class Predicate:
             lines.append("mask = mask.expand(Q, K)  # the rule ignores one axis")
         return "\n".join(lines) + "\n"
 
+    def call_text(self) -> str:
+        """The same mask through this library: 'masks.predicate("causal", 6) & ...'."""
+        if self.scheme is None:
+            return self._join(lambda part: part.call_text())
+        lengths = f"{self.q_len}" if self.q_len == self.kv_len else f"{self.q_len}, {self.kv_len}"
+        given = [f"{p.name}={self.params[p.name]!r}" for p in self.scheme.params if self.params[p.name] != p.default]
+        return f'masks.predicate("{self.scheme.name}", {", ".join([lengths, *given])})'
+
     def _code_expression(self, names: dict[int, str]) -> str:
         if self.scheme is not None:
             return names[id(self)]
@@ -182,10 +190,7 @@ class Predicate:
                 return part.why_empty(query)
         first, rest = self.parts[0], self.parts[1:]
         allowed = first.row(query).nonzero().flatten().tolist()
-        return (
-            f"{first.name} allows keys {_spans(allowed)}, "
-            f"but {' & '.join(p.name for p in rest)} blocks all of them"
-        )
+        return f"{first.name} allows keys {_spans(allowed)}, but {' & '.join(p.name for p in rest)} blocks all of them"
 
     def __repr__(self) -> str:
         return f"Predicate({self.name!r}, q_len={self.q_len}, kv_len={self.kv_len})"

@@ -47,13 +47,26 @@ class Scheme:
     def defaults(self) -> dict[str, object]:
         return {p.name: p.default for p in self.params}
 
+    def defaults_for(self, q_len: int, kv_len: int) -> dict[str, object]:
+        """Defaults that are valid for these lengths: numbers clamped into their bounds,
+        document lengths cut to sum to q_len."""
+        values = {}
+        for p in self.params:
+            low, high = p.bounds(q_len, kv_len)
+            if p.kind == "int":
+                values[p.name] = max(low, p.default) if high is None else min(max(low, p.default), high)
+            elif p.kind == "ints" and sum(p.default) != q_len:  # as many parts, near-equal
+                parts = min(len(p.default), q_len)
+                values[p.name] = tuple(q_len // parts + (k < q_len % parts) for k in range(parts))
+            else:
+                values[p.name] = p.default
+        return values
+
 
 SCHEMES: dict[str, Scheme] = {}
 
 
-def scheme(
-    *, summary, predicate, used_by, code, params=(), note="", when_empty="", check=None, offset_only=False
-):
+def scheme(*, summary, predicate, used_by, code, params=(), note="", when_empty="", check=None, offset_only=False):
     """Register the decorated rule as a scheme named after the function."""
 
     def register(rule):
@@ -181,8 +194,7 @@ def _padding_check(q_len, kv_len, pad, side, mask_queries):
 
 @scheme(
     summary="Padding keys are hidden from every query.",
-    predicate="key j is real (right: j < K - pad; left: j >= pad), and, when mask_queries, "
-    "query i is real too",
+    predicate="key j is real (right: j < K - pad; left: j >= pad), and, when mask_queries, query i is real too",
     used_by="any batched model",
     params=[
         Param("pad", "int", 2, "How many padding tokens.", min=0, max=_keys),
@@ -264,11 +276,7 @@ def sliding_window(i, j, q_len, kv_len, window, causal):
     ],
     code=lambda var, window, dilation, causal: [
         f"{var} = ((i - j) % {dilation} == 0) & "
-        + (
-            f"(i - j >= 0) & (i - j < {window * dilation})"
-            if causal
-            else f"((i - j).abs() < {window * dilation})"
-        )
+        + (f"(i - j >= 0) & (i - j < {window * dilation})" if causal else f"((i - j).abs() < {window * dilation})")
     ],
     note="dilation=1 is the sliding window.",
     offset_only=True,
@@ -283,9 +291,7 @@ def dilated(i, j, q_len, kv_len, window, dilation, causal):
     predicate="i // chunk == j // chunk (and j <= i when causal)",
     used_by="block-local attention; Llama 4 chunked attention is the causal one",
     params=[Param("chunk", "int", 4, "Tokens per chunk.", min=1), _causal_param(False)],
-    code=lambda var, chunk, causal: [
-        f"{var} = (i // {chunk} == j // {chunk})" + (" & (j <= i)" if causal else "")
-    ],
+    code=lambda var, chunk, causal: [f"{var} = (i // {chunk} == j // {chunk})" + (" & (j <= i)" if causal else "")],
 )
 def chunked(i, j, q_len, kv_len, chunk, causal):
     same = i // chunk == j // chunk
@@ -295,9 +301,7 @@ def chunked(i, j, q_len, kv_len, chunk, causal):
 def _document_check(q_len, kv_len, lengths, causal):
     _needs_square("document", q_len, kv_len)
     if sum(lengths) != q_len:
-        raise ValueError(
-            f"document: lengths must sum to q_len = {q_len} (got {list(lengths)}, sum {sum(lengths)})"
-        )
+        raise ValueError(f"document: lengths must sum to q_len = {q_len} (got {list(lengths)}, sum {sum(lengths)})")
 
 
 def _document_ids(lengths) -> torch.Tensor:
@@ -325,6 +329,12 @@ def document(i, j, q_len, kv_len, lengths, causal):
     return same & (j <= i) if causal else same
 
 
+_GLOBAL_LOCAL_PARAMS = (
+    _window_param(2),
+    Param("n_global", "int", 1, "How many leading tokens are global.", min=0, max=_keys),
+)
+
+
 def _global_local_code(var, window, n_global):
     return [f"{var} = ((i - j).abs() < {window}) | (i < {n_global}) | (j < {n_global})"]
 
@@ -333,10 +343,7 @@ def _global_local_code(var, window, n_global):
     summary="A bidirectional window, plus global tokens that see and are seen by all.",
     predicate="abs(i - j) < window or i < n_global or j < n_global",
     used_by="Longformer ([CLS] global)",
-    params=[
-        Param("window", "int", 2, "Keys a query sees on each side, itself included.", min=1),
-        Param("n_global", "int", 1, "How many leading tokens are global.", min=0, max=_keys),
-    ],
+    params=_GLOBAL_LOCAL_PARAMS,
     code=_global_local_code,
 )
 def global_local(i, j, q_len, kv_len, window, n_global):
@@ -391,8 +398,7 @@ def _bigbird_code(var, window, n_global, n_random, seed):
     predicate="global_local or j in R(i), R(i) = n_random keys drawn for row i from seed",
     used_by="BigBird (token-level form)",
     params=[
-        Param("window", "int", 2, "Keys a query sees on each side, itself included.", min=1),
-        Param("n_global", "int", 1, "How many leading tokens are global.", min=0, max=_keys),
+        *_GLOBAL_LOCAL_PARAMS,
         Param("n_random", "int", 2, "Random keys per query.", min=0, max=lambda q, k: min(k, 32)),
         Param("seed", "int", 0, "Seed of the random keys.", min=0, max=2**31 - 1),
     ],

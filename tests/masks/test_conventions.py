@@ -69,8 +69,7 @@ def test_batched_to_mha_repeats_per_head_in_the_order_mha_expects():
     batch = masks.build_batch("padding", T, pad=[0, 1, 3]) & masks.build("causal", T)
     together, _ = mha(x, x, x, attn_mask=masks.to_mha(batch, num_heads=heads))
     one_by_one = [
-        mha(x[b : b + 1], x[b : b + 1], x[b : b + 1], attn_mask=masks.to_mha(batch[b, 0]))[0]
-        for b in range(3)
+        mha(x[b : b + 1], x[b : b + 1], x[b : b + 1], attn_mask=masks.to_mha(batch[b, 0]))[0] for b in range(3)
     ]
     assert torch.allclose(together, torch.cat(one_by_one), atol=1e-6)
 
@@ -123,9 +122,7 @@ def test_finfo_min_leaks_on_a_row_with_no_allowed_key_and_minus_inf_does_not():
 
 def test_mask_mod_of_a_tensor_and_of_a_batch():
     pred = masks.predicate("chunked", 6, chunk=2, causal=True)
-    assert torch.equal(
-        create_mask(masks.to_mask_mod(pred.build()), 1, 1, 6, 6, device="cpu")[0, 0], pred.build()
-    )
+    assert torch.equal(create_mask(masks.to_mask_mod(pred.build()), 1, 1, 6, 6, device="cpu")[0, 0], pred.build())
     batch = masks.build_batch("prefix_lm", 6, prefix=[0, 2, 6])
     assert torch.equal(create_mask(masks.to_mask_mod(batch), 3, 1, 6, 6, device="cpu"), batch)
 

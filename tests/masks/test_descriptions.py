@@ -57,9 +57,7 @@ def test_names_for_figure_titles():
 def test_empty_rows_come_with_their_reason():
     left_padded = masks.predicate("causal", 5) & masks.predicate("padding", 5, pad=2, side="left")
     assert masks.stats(left_padded.build()).empty_rows == [(0,), (1,)]
-    assert left_padded.why_empty(1) == (
-        "causal allows keys 0-1, but padding(pad=2, side=left) blocks all of them"
-    )
+    assert left_padded.why_empty(1) == ("causal allows keys 0-1, but padding(pad=2, side=left) blocks all of them")
     source = masks.predicate("cross", 3, 4, pad=4)
     assert "the source is all padding" in source.why_empty(0)
     cache = masks.predicate("causal", 6, 4, align="bottom_right")

@@ -140,8 +140,6 @@ def test_stats_agree_with_the_mask(case):
         assert s.keys_per_query.tolist() == [int(row.sum()) for row in mask]
         assert abs(s.density - mask.sum().item() / mask.numel()) < 1e-6
         assert s.empty_rows == [(i,) for i in range(q_len) if not mask[i].any()]
-        blocks = [
-            mask[r : r + tile, c : c + tile] for r in range(0, q_len, tile) for c in range(0, kv_len, tile)
-        ]
+        blocks = [mask[r : r + tile, c : c + tile] for r in range(0, q_len, tile) for c in range(0, kv_len, tile)]
         assert s.tiles == len(blocks)
         assert s.skippable_tiles == sum(1 for b in blocks if not b.any())

@@ -1,0 +1,104 @@
+"""Mask controls generated from `masks.SCHEMES`: no per-scheme UI code lives here.
+
+A scheme's parameter specs give each control its kind, default, range and help; ranges that
+follow the sequence lengths are computed for the current tokens.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import masks
+from app.state import Link
+
+OPERATORS = {"and": "&", "or": "|", "and_not": "& ~"}  # URL value -> what the title shows
+
+
+def _lengths_text(lengths) -> str:
+    return ", ".join(str(n) for n in lengths)
+
+
+def _parse_lengths(text: str) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(part) for part in text.replace(";", ",").split(",") if part.strip())
+    except ValueError:
+        return None
+
+
+def parameter_controls(link: Link, scheme: masks.Scheme, prefix: str, q_len: int, kv_len: int, where) -> dict:
+    """One control per parameter of `scheme`; returns the chosen values."""
+    defaults = scheme.defaults_for(q_len, kv_len)
+    values = {}
+    for p in scheme.params:
+        key = f"{prefix}{p.name}"
+        if p.kind == "int":
+            low, high = p.bounds(q_len, kv_len)
+            high = max(q_len, kv_len) if high is None else high  # unbounded: the sequence is the limit
+            values[p.name] = link.integer(p.name, key, low, high, defaults[p.name], where=where, help=p.help)
+        elif p.kind == "bool":
+            values[p.name] = link.flag(p.name, key, defaults[p.name], where=where, help=p.help)
+        elif p.kind == "choice":
+            values[p.name] = link.choice(
+                p.name, key, list(p.choices), defaults[p.name], where=where, help=p.help, horizontal=True
+            )
+        else:
+            text = link.text(
+                f"{p.name} (comma-separated)",
+                key,
+                _lengths_text(defaults[p.name]),
+                max_chars=20_000,
+                where=where,
+                help=p.help,
+            )
+            values[p.name] = _parse_lengths(text) or text
+    return values
+
+
+def scheme_control(
+    link: Link,
+    prefix: str,
+    q_len: int,
+    kv_len: int,
+    where,
+    *,
+    default: str = "causal",
+    label: str = "Mask scheme",
+) -> masks.Predicate:
+    """A scheme picker and its parameters; a bad combination shows the library's message and
+    falls back to the scheme's defaults for these lengths."""
+    name = link.choice(label, f"{prefix}scheme", list(masks.SCHEMES), default, where=where)
+    scheme = masks.SCHEMES[name]
+    where.caption(f"{scheme.summary}  \nRule: `{scheme.predicate}`  \nUsed by: {scheme.used_by}")
+    values = parameter_controls(link, scheme, prefix, q_len, kv_len, where)
+    try:
+        return masks.predicate(name, q_len, kv_len, **values)
+    except ValueError as error:
+        where.error(f"{error}. Using the defaults for {q_len} x {kv_len} tokens.")
+        return masks.predicate(name, q_len, kv_len, **scheme.defaults_for(q_len, kv_len))
+
+
+def combination_controls(link: Link, base: masks.Predicate, where, parts: int = 2) -> masks.Predicate:
+    """Up to `parts` more schemes joined with AND / OR / AND NOT: causal & padding is a decoder."""
+    combined = base
+    for k in range(1, parts + 1):
+        op = link.choice(
+            f"Combine with scheme {k + 1}",
+            f"c{k}_op",
+            ["off", *OPERATORS],
+            "off",
+            where=where,
+            horizontal=True,
+            help="and: both allow; or: either allows; and_not: the first allows, this one blocks",
+        )
+        if op == "off":
+            break
+        part = scheme_control(
+            link, f"c{k}_", base.q_len, base.kv_len, where, default="padding", label=f"Scheme {k + 1}"
+        )
+        combined = {"and": combined & part, "or": combined | part, "and_not": combined & ~part}[op]
+    return combined
+
+
+def show_notice(text: str | None) -> None:
+    if text:
+        st.info(text)

@@ -1,0 +1,92 @@
+"""URL and session state in one place.
+
+Every view-defining control is a widget bound to the query string (`bind="query-params"`), so a
+link restores the view. Values in a link come from anyone: Streamlit ignores the ones a widget
+cannot take; here each one is also checked against what we allow, and a bad one gets a
+warning at the top of the page naming the parameter, the allowed values and the value used.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+BOOL_TEXT = ("true", "false")
+
+
+def _shown(raw: str) -> str:
+    """A URL value made safe to show inside a Markdown code span."""
+    text = raw.replace("`", "'").replace("\n", " ")
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _is_int_between(raw: str, low: int, high: int) -> bool:
+    try:
+        return low <= int(raw.strip()) <= high
+    except ValueError:
+        return False
+
+
+class Link:
+    """The controls of one page, bound to the URL, with the link's values checked.
+
+    Make one at the top of a page: it keeps the link as it arrived and a place for warnings.
+    """
+
+    def __init__(self) -> None:
+        self.raw = st.query_params.to_dict()
+        self.notices = st.container()
+
+    def warn(self, key: str, allowed: str, used: object) -> None:
+        self.notices.warning(
+            f"Link parameter `{key}` = `{_shown(self.raw[key])}` is not allowed ({allowed}); using `{used}`.",
+            icon="⚠️",
+        )
+
+    def _check(self, key: str, ok: bool, allowed: str, used: object) -> None:
+        if key in self.raw and not ok:
+            self.warn(key, allowed, used)
+
+    def integer(self, label: str, key: str, low: int, high: int, default: int, *, where=st, help=None) -> int:
+        default = min(max(default, low), high)
+        value = where.number_input(
+            label,
+            min_value=low,
+            max_value=high,
+            value=default,
+            step=1,
+            key=key,
+            bind="query-params",
+            help=help,
+        )
+        raw = self.raw.get(key, "")
+        self._check(key, _is_int_between(raw, low, high) and "." not in raw, f"an integer from {low} to {high}", value)
+        return int(value)
+
+    def choice(
+        self,
+        label: str,
+        key: str,
+        options: list[str],
+        default: str,
+        *,
+        where=st,
+        help=None,
+        horizontal: bool = False,
+    ) -> str:
+        index = options.index(default)
+        if horizontal:
+            value = where.radio(label, options, index=index, key=key, bind="query-params", horizontal=True, help=help)
+        else:
+            value = where.selectbox(label, options, index=index, key=key, bind="query-params", help=help)
+        self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value)
+        return value
+
+    def flag(self, label: str, key: str, default: bool, *, where=st, help=None) -> bool:
+        value = where.toggle(label, value=default, key=key, bind="query-params", help=help)
+        self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower())
+        return bool(value)
+
+    def text(self, label: str, key: str, default: str, *, max_chars: int, where=st, help=None) -> str:
+        value = where.text_input(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
+        self._check(key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", _shown(value))
+        return value

@@ -1,0 +1,25 @@
+"""Tokens for the axes: typed text split into words, or numbered positions, within a cap."""
+
+from __future__ import annotations
+
+from model.tokenizer import split_words
+
+MAX_TOKENS = 4096  # the longest sequence a page draws (an image above 256, downsampled above 1024)
+DEFAULT_TEXT = "the cat sat on the mat because it was tired ."
+DEFAULT_SOURCE = "le chat était assis sur le tapis ."
+
+
+def positions(n: int) -> list[str]:
+    return [str(k) for k in range(n)]
+
+
+def tokens_from_text(text: str, what: str = "text") -> tuple[list[str], str | None]:
+    """The tokens of `text`, and a notice when it had to be cut or was empty."""
+    tokens = split_words(text or "")
+    if not tokens:
+        return split_words(DEFAULT_TEXT), f"The {what} has no tokens; showing the example sentence."
+    if len(tokens) > MAX_TOKENS:
+        return tokens[:MAX_TOKENS], (
+            f"The {what} has {len(tokens)} tokens; showing the first {MAX_TOKENS}, the most a page draws."
+        )
+    return tokens, None

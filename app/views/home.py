@@ -1,0 +1,33 @@
+"""Home: what this is, and every scheme as a small heatmap of the same sentence."""
+
+import streamlit as st
+
+import masks
+from app import figures
+from app.text import DEFAULT_SOURCE, DEFAULT_TEXT
+from model.tokenizer import split_words
+
+st.title("Attention mask lab")
+st.markdown(
+    "A mask decides which keys each query may attend to: **rows are queries, columns are keys**.  \n"
+    "Here every mask scheme has one exact meaning, shown on real tokens, in every library's convention.  \n"
+    "Pick a scheme below to open it in the explorer; every view is a link you can share or put in a slide."
+)
+
+tokens = split_words(DEFAULT_TEXT)
+source = split_words(DEFAULT_SOURCE)
+st.subheader(f"Every scheme, one sentence: “{DEFAULT_TEXT}”")
+columns = st.columns(4)
+for k, (name, scheme) in enumerate(masks.SCHEMES.items()):
+    kv_len = len(source) if name == "cross" else len(tokens)
+    pred = masks.predicate(name, len(tokens), kv_len, **scheme.defaults_for(len(tokens), kv_len))
+    with columns[k % 4]:
+        st.plotly_chart(
+            figures.thumbnail(pred.build(), pred.name),
+            config={"staticPlot": True},
+            key=f"thumb_{name}",
+            alt=f"{name} mask: {scheme.summary}",
+        )
+        link = {"scheme": name, **({"source": DEFAULT_SOURCE} if name == "cross" else {})}
+        st.page_link("views/mask_explorer.py", label=f"Open {name}", icon=":material/open_in_new:", query_params=link)
+        st.caption(scheme.summary)

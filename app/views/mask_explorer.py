@@ -1,0 +1,258 @@
+"""Masks: pick a scheme (or combine several) and see exactly which keys each query may attend."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+import masks
+from app import figures
+from app.controls import combination_controls, scheme_control, show_notice
+from app.state import Link
+from app.text import DEFAULT_TEXT, MAX_TOKENS, positions, tokens_from_text
+from masks.windows import CONVENTIONS
+
+VIEWS = ["mask", "compare", "unilm"]
+SHOWN_EMPTY_ROWS = 8  # reasons listed under the figure; the figure flags every one
+CROP = 8  # the conventions tab prints this corner of each tensor
+
+link = Link()
+st.title("Masks")
+
+# -- tokens ------------------------------------------------------------------------------------
+with st.sidebar:
+    st.header("Tokens")
+    source_kind = link.choice("Queries from", "input", ["sentence", "length"], "sentence", horizontal=True)
+    if source_kind == "sentence":
+        text = link.text(
+            "Sentence (queries; also the keys unless a source is given)",
+            "text",
+            DEFAULT_TEXT,
+            max_chars=100_000,
+        )
+        q_tokens, notice = tokens_from_text(text, "sentence")
+        source = link.text(
+            "Source sentence for the keys (cross-attention; empty = self-attention)",
+            "source",
+            "",
+            max_chars=100_000,
+        )
+        k_tokens, source_notice = tokens_from_text(source, "source") if source.strip() else (q_tokens, None)
+    else:
+        q_len = link.integer("Queries", "n", 1, MAX_TOKENS, 16, help=f"1 to {MAX_TOKENS} positions")
+        kv_len = link.integer("Keys (0 = as many as queries)", "kv_n", 0, MAX_TOKENS, 0)
+        q_tokens, k_tokens = positions(q_len), positions(kv_len or q_len)
+        notice = source_notice = None
+    st.header("Mask")
+    mask_a = combination_controls(link, scheme_control(link, "", len(q_tokens), len(k_tokens), st), st)
+
+view = link.choice(
+    "View",
+    "view",
+    VIEWS,
+    "mask",
+    horizontal=True,
+    help="mask: one mask in detail; compare: two masks and their difference; "
+    "unilm: the four masks of UniLM on this sentence",
+)
+show_notice(notice)
+show_notice(source_notice)
+export_format = st.sidebar.radio(
+    "Figure download format",
+    ["png", "svg"],
+    horizontal=True,
+    help="What the camera button of each figure saves (scale 2)",
+)
+config = figures.chart_config(export_format)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def mask_view(description: str, _pred: masks.Predicate, q_tokens: tuple, k_tokens: tuple, title: str):
+    """The figure and numbers of one mask; `description` (the full call) is the cache key."""
+    mask = _pred.build()
+    pad_queries, pad_keys = masks.analysis.padding_positions(_pred)
+    leaves = _pred.leaves()
+    blockers = [(leaf.name, leaf.build()) for leaf in leaves] if len(leaves) > 1 else [(_pred.name, mask)]
+    fig = figures.mask_figure(
+        mask,
+        list(q_tokens),
+        list(k_tokens),
+        title=title,
+        blockers=blockers,
+        pad_queries=pad_queries,
+        pad_keys=pad_keys,
+    )
+    return fig, mask, masks.stats(mask)
+
+
+def draw_mask(pred: masks.Predicate, title: str | None = None, key: str = "mask"):
+    fig, mask, stats = mask_view(pred.call_text(), pred, tuple(q_tokens), tuple(k_tokens), title or pred.name)
+    st.plotly_chart(
+        fig,
+        config=config,
+        key=key,
+        alt=f"Attention mask {pred.name}: {len(q_tokens)} queries by {len(k_tokens)} keys, "
+        f"{stats.density:.0%} of cells allowed",
+    )
+    return mask, stats
+
+
+def explain_empty_rows(pred: masks.Predicate, stats: masks.MaskStats) -> None:
+    if not stats.empty_rows:
+        return
+    lines = [
+        f"- query '{_plain(q_tokens[i])}' ({i}): {_plain(pred.why_empty(i))}"
+        for (i,) in stats.empty_rows[:SHOWN_EMPTY_ROWS]
+    ]
+    more = len(stats.empty_rows) - SHOWN_EMPTY_ROWS
+    st.warning(
+        f"**{len(stats.empty_rows)} {'query has' if len(stats.empty_rows) == 1 else 'queries have'} no allowed "
+        "key.** Plain softmax over such a row is NaN and spreads; SDPA with a bool or -inf mask returns a zero "
+        "row; Hugging Face's finfo.min mask silently averages the blocked keys.\n\n"
+        + "\n".join(lines)
+        + (f"\n- … and {more} more" if more > 0 else "")
+    )
+
+
+def _plain(text: str) -> str:
+    """User tokens inside Markdown: escape what Markdown or HTML would interpret."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~$" else c for c in text)
+
+
+def _matrix(t: torch.Tensor) -> str:
+    crop = t[:CROP, :CROP]
+    cells = [
+        ["-inf" if v == float("-inf") else f"{v:g}" if isinstance(v, float) else str(int(v)) for v in row]
+        for row in crop.tolist()
+    ]
+    width = max(len(c) for row in cells for c in row)
+    return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
+
+
+def conventions_tab(pred: masks.Predicate, mask: torch.Tensor) -> None:
+    cropped = max(mask.shape) > CROP
+    if cropped:
+        st.caption(f"The top-left {CROP} x {CROP} corner of each tensor; rows are queries, columns keys.")
+    left, right = st.columns(2)
+    left.markdown("**SDPA bool `attn_mask`**, FlexAttention, HF `sdpa_mask`: 1 (True) = may attend")
+    left.code(_matrix(mask), language=None)
+    right.markdown("**SDPA float mask**, `generate_square_subsequent_mask`: added to the scores, -inf = blocked")
+    right.code(_matrix(masks.to_additive(mask)), language=None)
+    left.markdown("**`nn.MultiheadAttention` / `nn.Transformer` `attn_mask`**: inverted, 1 (True) = NOT allowed")
+    left.code(_matrix(masks.to_mha(mask)), language=None)
+    right.markdown("**Hugging Face `attention_mask`** (B, K): 1 = real token, 0 = padding")
+    try:
+        right.code(" ".join(str(v) for v in masks.to_hf_attention_mask(mask)[0].tolist()[:64]), language=None)
+    except ValueError:
+        right.info(
+            "Not expressible: this mask hides different keys from different queries; a 2-D "
+            "attention_mask can only say which keys are padding."
+        )
+    st.markdown("**FlexAttention `mask_mod`**: a function of (b, h, q_idx, kv_idx), True = may attend")
+    st.code(
+        "import masks\nfrom torch.nn.attention.flex_attention import create_block_mask\n\n"
+        f"mask_mod = ({pred.call_text()}).mask_mod\n"
+        f'block_mask = create_block_mask(mask_mod, None, None, {mask.shape[0]}, {mask.shape[1]}, device="cpu")',
+        language="python",
+    )
+
+
+def code_tab(pred: masks.Predicate) -> None:
+    st.markdown("**Plain PyTorch**, no library: copy, paste, run.")
+    st.code(
+        pred.code() + "\n# use it: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)\n",
+        language="python",
+    )
+    st.markdown("**With this library**")
+    st.code(f"import masks\n\nmask = ({pred.call_text()}).build()\n", language="python")
+
+
+def stats_tab(stats: masks.MaskStats) -> None:
+    counts = stats.keys_per_query.float()
+    cols = st.columns(5)
+    cols[0].metric("density", f"{stats.density:.1%}", help="allowed cells / all cells")
+    cols[1].metric("keys per query", f"{counts.mean():.1f}", help="mean over queries")
+    cols[2].metric("min / max keys", f"{int(counts.min())} / {int(counts.max())}")
+    cols[3].metric("queries with no key", len(stats.empty_rows))
+    cols[4].metric(
+        f"skippable {stats.tile}x{stats.tile} tiles",
+        f"{stats.skippable_tiles} / {stats.tiles}",
+        help="tiles with no allowed cell: FlexAttention skips them",
+    )
+    st.plotly_chart(
+        figures.keys_per_query_figure(stats.keys_per_query, q_tokens),
+        config=config,
+        key="keys_per_query",
+        alt="bar chart of keys per query",
+    )
+
+
+def windows_tab(pred: masks.Predicate) -> None:
+    windows = [leaf.params["window"] for leaf in pred.leaves() if leaf.scheme.name == "sliding_window"]
+    window = windows[0] if windows else link.integer("Window (ours)", "win", 1, 4096, 3)
+    length = max(len(q_tokens), 2 * window + 2)
+    st.markdown(
+        f"The same local mask written in four libraries, for our `window={window}` "
+        "(keys a query sees, itself included), checked on a sequence of {length} tokens:".format(length=length)
+    )
+    rows = []
+    for conv in CONVENTIONS:
+        theirs = conv.their_value(window)
+        same = torch.equal(conv.mask(theirs, length), conv.ours(window, length))
+        rows.append(
+            {
+                "library": conv.library,
+                "their parameter": conv.parameter.replace("w", str(theirs), 1)
+                if conv.parameter.startswith("sliding")
+                else f"{conv.parameter} with w = {theirs}",
+                "their rule": conv.rule,
+                "keys seen": conv.keys_seen(theirs),
+                "ours": f"sliding_window(window={window}{'' if conv.causal else ', causal=False'})",
+                "same mask": "yes" if same else "NO",
+            }
+        )
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+# -- views -------------------------------------------------------------------------------------
+if view == "mask":
+    mask, stats = draw_mask(mask_a)
+    explain_empty_rows(mask_a, stats)
+    code, conventions, numbers, windows = st.tabs(["Code", "Conventions", "Stats", "Windows"])
+    with code:
+        code_tab(mask_a)
+    with conventions:
+        conventions_tab(mask_a, mask)
+    with numbers:
+        stats_tab(stats)
+    with windows:
+        windows_tab(mask_a)
+elif view == "compare":
+    with st.sidebar:
+        st.header("Compare with (B)")
+        mask_b = scheme_control(link, "b_", len(q_tokens), len(k_tokens), st, default="sliding_window")
+    left, right = st.columns(2)
+    with left:
+        a, _ = draw_mask(mask_a, f"A: {mask_a.name}", key="mask_a")
+    with right:
+        b, _ = draw_mask(mask_b, f"B: {mask_b.name}", key="mask_b")
+    st.plotly_chart(
+        figures.difference_figure(a, b, q_tokens, k_tokens, name_a=mask_a.name, name_b=mask_b.name),
+        config=config,
+        key="difference",
+        alt="difference between mask A and mask B",
+    )
+else:
+    q_len, kv_len = len(q_tokens), len(k_tokens)
+    prefix = link.integer("Source length (seq-to-seq prefix)", "prefix", 0, kv_len, min(3, kv_len))
+    st.caption("UniLM trains one network for four tasks by changing only the mask.")
+    unilm = [
+        ("bidirectional (BERT)", masks.predicate("full", q_len, kv_len)),
+        ("left-to-right (GPT)", masks.predicate("causal", q_len, kv_len)),
+        ("right-to-left", masks.predicate("right_to_left", q_len, kv_len)),
+        (f"seq-to-seq (prefix of {prefix})", masks.predicate("prefix_lm", q_len, kv_len, prefix=prefix)),
+    ]
+    columns = st.columns(2)
+    for k, (title, pred) in enumerate(unilm):
+        with columns[k % 2]:
+            draw_mask(pred, title, key=f"unilm_{k}")

@@ -1,0 +1,46 @@
+"""Helpers to run pages with AppTest and read what they drew."""
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ENTRY = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
+
+
+def charts(at: AppTest) -> list[dict]:
+    """The Plotly figures a run drew, as the JSON the browser receives."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def title(figure: dict) -> str:
+    """The title as a person reads it (Plotly shows HTML entities as characters)."""
+    return html.unescape(figure["layout"]["title"]["text"])
+
+
+def run_page(page: str | None = None, timeout: float = 60, **params) -> AppTest:
+    """Open the app (at `page`, e.g. "views/mask_explorer.py") with these link parameters."""
+    at = AppTest.from_file(ENTRY, default_timeout=timeout)
+    if page:  # AppTest opens the default page first; the link's parameters go with the switch
+        at.run()
+        at.switch_page(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def shown_text(at: AppTest, kinds=("warning", "info", "error", "markdown", "caption")) -> str:
+    """What the page says in words, Markdown escapes removed (as a reader sees it)."""
+    parts = [str(el.value) for kind in kinds for el in at.get(kind)]
+    return re.sub(r"\\(.)", r"\1", "\n".join(parts))
+
+
+@pytest.fixture
+def masks_page():
+    def open_masks(**params) -> AppTest:
+        return run_page("views/mask_explorer.py", **params)
+
+    return open_masks

@@ -1,0 +1,143 @@
+"""The Home and Masks pages run as a user opens them: defaults, every scheme, links, bad links."""
+
+import pytest
+
+import masks
+from app.text import DEFAULT_TEXT, MAX_TOKENS
+from model.tokenizer import split_words
+from tests.app.conftest import charts, run_page, shown_text, title
+
+
+def test_home_shows_every_scheme_with_a_link_to_the_explorer():
+    at = run_page()
+    assert not at.exception
+    titles = [title(fig) for fig in charts(at)]
+    assert len(titles) == len(masks.SCHEMES)
+    assert {t.split("(")[0] for t in titles} == set(masks.SCHEMES)
+    links = [el.proto for el in at.get("page_link")]
+    assert len(links) == len(masks.SCHEMES)
+
+
+def test_masks_page_default_draws_causal_on_the_example_sentence(masks_page):
+    at = masks_page()
+    assert not at.exception and not at.warning and not at.error
+    figure = charts(at)[0]
+    assert title(figure) == "causal"
+    tokens = split_words(DEFAULT_TEXT)
+    assert figure["layout"]["xaxis"]["ticktext"] == tokens  # keys on x, labelled by the tokens
+    assert figure["layout"]["yaxis"]["ticktext"] == tokens
+    z = figure["data"][0]["z"]
+    assert z["dtype"] == "u1" if isinstance(z, dict) else True  # sent as a typed array, not a list
+
+
+@pytest.mark.parametrize("name", list(masks.SCHEMES))
+def test_every_scheme_opens_from_a_link_with_its_defaults(masks_page, name):
+    at = masks_page(scheme=name)
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    assert title(charts(at)[0]).split("(")[0] == name
+    assert at.selectbox(key="scheme").value == name
+
+
+def test_a_combination_restores_from_its_link_and_explains_empty_rows(masks_page):
+    at = masks_page(c1_op="and", c1_scheme="padding", c1_side="left")
+    assert title(charts(at)[0]) == "causal & padding(pad=2, side=left)"
+    warning = shown_text(at, kinds=("warning",))
+    assert "2 queries have no allowed key" in warning
+    assert "causal allows keys 0, but padding(pad=2, side=left) blocks all of them" in warning
+
+
+def test_a_deep_link_restores_parameters(masks_page):
+    at = masks_page(scheme="sliding_window", window="2", causal="false", text="a b c d e")
+    assert title(charts(at)[0]) == "sliding_window(window=2, causal=False)"
+    assert at.number_input(key="window").value == 2
+    assert at.toggle(key="causal").value is False
+    assert at.text_input(key="text").value == "a b c d e"
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"scheme": "<img src=x onerror=alert(1)>"}, "`scheme`"),
+        ({"scheme": "sliding_window", "window": "-3"}, "`window`"),
+        ({"scheme": "sliding_window", "window": "abc"}, "`window`"),
+        ({"scheme": "sliding_window", "window": "2.5"}, "`window`"),
+        ({"scheme": "padding", "pad": "99"}, "`pad`"),
+        ({"view": "everything"}, "`view`"),
+        ({"input": "length", "n": "1000000"}, "`n`"),
+        ({"scheme": "causal", "align": "`**bold**`"}, "`align`"),
+        ({"c1_op": "xor"}, "`c1_op`"),
+    ],
+)
+def test_a_bad_link_value_warns_naming_it_and_the_page_still_works(masks_page, params, named):
+    at = masks_page(**params)
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any(named in w and "is not allowed" in w for w in warnings), warnings
+    assert charts(at), "the page still draws a mask"
+
+
+def test_bad_document_lengths_get_the_librarys_message(masks_page):
+    at = masks_page(scheme="document", lengths="3, x")
+    assert not at.exception
+    assert any("lengths must be" in e.value for e in at.error)
+    assert title(charts(at)[0]).startswith("document(lengths=(4, 4, 3)")
+
+
+def test_html_in_tokens_is_shown_as_text(masks_page):
+    at = masks_page(text="<img src=x onerror=alert(1)> cat")
+    figure = charts(at)[0]
+    labels = figure["layout"]["xaxis"]["ticktext"]
+    assert "&lt;" in labels[0] and "<img" not in "".join(labels)  # escaped for Plotly, shown as typed
+
+
+def test_long_text_is_capped_with_a_message(masks_page):
+    at = masks_page(text="word " * (MAX_TOKENS + 10), scheme="sliding_window")
+    assert not at.exception
+    assert f"showing the first {MAX_TOKENS}" in shown_text(at)
+    assert len(at.get("plotly_chart")[0].proto.spec) < 1_000_000
+
+
+def test_long_sequences_are_sent_as_a_small_image(masks_page):
+    at = masks_page(input="length", n="4096", scheme="bigbird")
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert len(spec) < 1_000_000
+    figure = charts(at)[0]
+    assert figure["data"][0]["type"] == "image" and "downsampled 4x" in title(figure)
+
+
+def test_cross_attention_uses_the_source_for_keys(masks_page):
+    at = masks_page(scheme="cross", pad="2", source="le chat dort .", text="the cat sleeps")
+    figure = charts(at)[0]
+    assert figure["layout"]["xaxis"]["ticktext"][:2] == ["le", "chat"]
+    assert len(figure["layout"]["yaxis"]["ticktext"]) == 3
+    assert "·pad" in figure["layout"]["xaxis"]["ticktext"][-1]  # padding keys are marked
+
+
+def test_compare_view_draws_both_masks_and_their_difference(masks_page):
+    at = masks_page(view="compare", b_scheme="prefix_lm")
+    titles = [title(f) for f in charts(at)]
+    assert titles[:2] == ["A: causal", "B: prefix_lm(prefix=3)"]
+    assert titles[2].startswith("difference")
+    z = charts(at)[2]["data"][0]["z"]
+    assert not at.exception and z
+
+
+def test_unilm_view_draws_the_four_masks(masks_page):
+    at = masks_page(view="unilm", prefix="4")
+    titles = [title(f) for f in charts(at)]
+    assert sorted(titles) == [
+        "bidirectional (BERT)",
+        "left-to-right (GPT)",
+        "right-to-left",
+        "seq-to-seq (prefix of 4)",
+    ]
+
+
+def test_code_tab_shows_code_that_builds_the_mask(masks_page):
+    at = masks_page(scheme="chunked", chunk="2", causal="true")
+    code = [c.value for c in at.code]
+    plain = next(c for c in code if c.startswith("import torch"))
+    namespace = {}
+    exec(plain, namespace)  # the Code tab's text, run as a user would paste it
+    tokens = split_words(DEFAULT_TEXT)
+    assert (namespace["mask"] == masks.build("chunked", len(tokens), chunk=2, causal=True)).all()

@@ -1,0 +1,59 @@
+"""Window conventions across libraries, defaults that fit any length, library call text."""
+
+import pytest
+import torch
+
+import masks
+from masks.analysis import padding_positions
+from masks.windows import CONVENTIONS
+
+
+@pytest.mark.parametrize("conv", CONVENTIONS, ids=lambda c: c.library)
+@pytest.mark.parametrize("window", [1, 2, 3, 8])
+def test_each_librarys_window_is_ours_translated(conv, window):
+    theirs = conv.their_value(window)
+    for length in (1, 5, 20):
+        assert torch.equal(conv.mask(theirs, length), conv.ours(window, length))
+    # on a long sequence a query far from the edges sees exactly keys_seen keys
+    assert (
+        int(conv.mask(theirs, 64)[40].sum())
+        == conv.keys_seen(theirs)
+        == (2 * window - 1 if not conv.causal else window)
+    )
+
+
+def test_the_off_by_one_the_table_warns_about():
+    """attention-gym's generate_sliding_window(w) sees one key more than Hugging Face's sliding_window=w."""
+    gym, hf = CONVENTIONS[1], CONVENTIONS[0]
+    assert gym.keys_seen(3) == hf.keys_seen(3) + 1
+
+
+@pytest.mark.parametrize("name", list(masks.SCHEMES))
+@pytest.mark.parametrize(("q_len", "kv_len"), [(1, 1), (2, 2), (11, 11), (100, 100), (3, 7), (7, 3)])
+def test_defaults_for_any_lengths_are_valid(name, q_len, kv_len):
+    if name == "document" and q_len != kv_len:
+        return
+    params = masks.SCHEMES[name].defaults_for(q_len, kv_len)
+    assert masks.build(name, q_len, kv_len, **params).shape == (q_len, kv_len)
+
+
+def test_defaults_for_keeps_the_spec_default_when_it_fits():
+    assert masks.SCHEMES["document"].defaults_for(9, 9)["lengths"] == (3, 4, 2)
+    assert masks.SCHEMES["document"].defaults_for(11, 11)["lengths"] == (4, 4, 3)
+    assert masks.SCHEMES["padding"].defaults_for(1, 1)["pad"] == 1
+
+
+def test_call_text_is_the_library_call_for_the_same_mask():
+    pred = masks.predicate("causal", 6) & ~masks.predicate("padding", 6, pad=1, side="left")
+    assert pred.call_text() == 'masks.predicate("causal", 6) & ~masks.predicate("padding", 6, pad=1, side=\'left\')'
+    namespace = {"masks": masks}
+    rebuilt = eval(pred.call_text(), namespace)  # noqa: S307 - our own generated text, in a test
+    assert torch.equal(rebuilt.build(), pred.build())
+    assert masks.predicate("cross", 3, 5).call_text() == 'masks.predicate("cross", 3, 5)'
+
+
+def test_padding_positions_for_figures():
+    pred = masks.predicate("causal", 5) & masks.predicate("padding", 5, pad=2, side="left", mask_queries=True)
+    assert padding_positions(pred) == ([0, 1], [0, 1])
+    assert padding_positions(masks.predicate("cross", 2, 4, pad=1)) == ([], [3])
+    assert padding_positions(masks.predicate("causal", 4)) == ([], [])
