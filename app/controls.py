@@ -38,9 +38,7 @@ def parameter_controls(link: Link, scheme: masks.Scheme, prefix: str, q_len: int
         elif p.kind == "bool":
             values[p.name] = link.flag(p.name, key, defaults[p.name], where=where, help=p.help)
         elif p.kind == "choice":
-            values[p.name] = link.choice(
-                p.name, key, list(p.choices), defaults[p.name], where=where, help=p.help, horizontal=True
-            )
+            values[p.name] = link.choice(p.name, key, list(p.choices), defaults[p.name], where=where, help=p.help)
         else:
             text = link.text(
                 f"{p.name} (comma-separated)",
@@ -87,7 +85,6 @@ def combination_controls(link: Link, base: masks.Predicate, where, parts: int = 
             ["off", *OPERATORS],
             "off",
             where=where,
-            horizontal=True,
             help="and: both allow; or: either allows; and_not: the first allows, this one blocks",
         )
         if op == "off":

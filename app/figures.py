@@ -103,24 +103,37 @@ def _categorical(z: torch.Tensor, colors: list[str], names: list[str], hover, la
     )
 
 
-def _image(z: torch.Tensor, colors: list[str], names: list[str]) -> tuple[go.Image, str | None]:
-    """The categories as one PNG: a few hundred KB even at 4096 x 4096. Downsampled above
-    IMAGE_LIMIT by averaging colours over square blocks (a block's shade shows its mix)."""
+def _image(z: torch.Tensor, colors: list[str]) -> tuple[go.Image, str | None]:
+    """The categories as one PNG: a few KB even at 4096 x 4096. Above IMAGE_LIMIT each pixel
+    is a square block, coloured by the mix of its cells' categories (a block's shade shows it)."""
     palette = torch.tensor([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in colors], dtype=torch.float32)
-    rgb = palette[z.long()]  # (Q, K, 3)
-    factor = max(1, -(-max(z.shape) // IMAGE_LIMIT))
+    factor = -(-max(z.shape) // IMAGE_LIMIT)
     note = None
-    if factor > 1:
-        rgb = torch.nn.functional.avg_pool2d(
-            rgb.permute(2, 0, 1)[None], factor, ceil_mode=True, count_include_pad=False
-        )[0].permute(1, 2, 0)
+    if factor == 1:
+        rgb = palette[z.long()]
+    else:
+        rows, cols = -(-z.shape[0] // factor), -(-z.shape[1] // factor)
+        padded = torch.full((rows * factor, cols * factor), len(colors), dtype=torch.uint8)  # counts as nothing
+        padded[: z.shape[0], : z.shape[1]] = z
+        counts = [_block_sums(padded == c, factor) for c in range(1, len(colors))]
+        cells = _block_sums(padded < len(colors), factor)  # real cells per block (edge blocks have fewer)
+        counts = torch.stack([cells - sum(counts), *counts], dim=-1).float()
+        rgb = counts / counts.sum(dim=-1, keepdim=True) @ palette
         note = f"downsampled {factor}x: each pixel is a {factor} x {factor} block, its shade the mix"
     buffer = io.BytesIO()
-    Image.fromarray(rgb.round().to(torch.uint8).numpy()).save(buffer, format="PNG", optimize=True)
+    Image.fromarray(rgb.round().to(torch.uint8).numpy()).save(buffer, format="PNG", compress_level=3)
     source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
     offset = (factor - 1) / 2  # pixel centres sit in the middle of their blocks
     image = go.Image(source=source, x0=offset, dx=factor, y0=offset, dy=factor, hoverinfo="x+y")
     return image, note
+
+
+def _block_sums(cells: torch.Tensor, factor: int) -> torch.Tensor:
+    """Sums over factor x factor blocks, reducing contiguous runs first (5x faster than one
+    reduction over two strided axes)."""
+    rows, cols = cells.shape[0] // factor, cells.shape[1] // factor
+    per_row = cells.view(rows * factor, cols, factor).sum(dim=-1, dtype=torch.int16)
+    return per_row.view(rows, factor, cols).sum(dim=1)
 
 
 def _legend_traces(colors: list[str], names: list[str]) -> list[go.Scatter]:
@@ -155,7 +168,7 @@ def category_figure(
     if max(q_len, kv_len) <= HEATMAP_LIMIT:
         fig = go.Figure(_categorical(z, colors, names, hover, (q_labels, k_labels)))
     else:
-        image, note = _image(z, colors, names)
+        image, note = _image(z, colors)
         fig = go.Figure([image, *_legend_traces(colors, names)])
         fig.update_layout(legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
         if note:
@@ -183,7 +196,8 @@ def mask_figure(
     blocks a cell.
     """
     empty = ~mask.any(dim=1)
-    z = torch.where(mask, 1, torch.where(empty[:, None], 2, 0))
+    z = mask.to(torch.uint8)  # 0 blocked, 1 allowed, 2 a row with no allowed key
+    z[empty] = 2
     q_labels = [axis_label(t, k, k in set(pad_queries)) for k, t in enumerate(q_tokens)]
     k_labels = [axis_label(t, k, k in set(pad_keys)) for k, t in enumerate(k_tokens)]
     hover = None
@@ -234,7 +248,7 @@ def _mask_hover(mask, q_tokens, k_tokens, blockers) -> list[list[str]]:
 
 def difference_figure(a, b, q_tokens, k_tokens, *, name_a: str, name_b: str) -> go.Figure:
     """Where two masks differ: only in A, only in B, in both, in neither."""
-    z = a.long() + 2 * b.long()  # 0 neither, 1 only A, 2 only B, 3 both
+    z = a.to(torch.uint8) + 2 * b.to(torch.uint8)  # 0 neither, 1 only A, 2 only B, 3 both
     labels = [[axis_label(t, k) for k, t in enumerate(tokens)] for tokens in (q_tokens, k_tokens)]
     hover = None
     if max(a.shape) <= CELL_TEXT_LIMIT:
@@ -260,7 +274,8 @@ def difference_figure(a, b, q_tokens, k_tokens, *, name_a: str, name_b: str) -> 
 def thumbnail(mask: torch.Tensor, title: str) -> go.Figure:
     """A small gallery heatmap, no axes text, same colours as the full view."""
     empty = ~mask.any(dim=1)
-    z = torch.where(mask, 1, torch.where(empty[:, None], 2, 0)).to(torch.uint8)
+    z = mask.to(torch.uint8)
+    z[empty] = 2
     fig = go.Figure(
         go.Heatmap(
             z=z.numpy(),

@@ -37,7 +37,7 @@ def stats(mask: torch.Tensor, tile: int = TILE) -> MaskStats:
     blocks = padded.reshape(-1, rows, tile, cols, tile).any(dim=(2, 4))
     return MaskStats(
         keys_per_query=keys_per_query,
-        density=mask.float().mean().item(),
+        density=keys_per_query.sum().item() / mask.numel(),
         empty_rows=[tuple(ix) for ix in (keys_per_query == 0).nonzero().tolist()],
         tile=tile,
         tiles=blocks.numel(),

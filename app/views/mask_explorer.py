@@ -22,7 +22,7 @@ st.title("Masks")
 # -- tokens ------------------------------------------------------------------------------------
 with st.sidebar:
     st.header("Tokens")
-    source_kind = link.choice("Queries from", "input", ["sentence", "length"], "sentence", horizontal=True)
+    source_kind = link.choice("Queries from", "input", ["sentence", "length"], "sentence")
     if source_kind == "sentence":
         text = link.text(
             "Sentence (queries; also the keys unless a source is given)",
@@ -51,7 +51,6 @@ view = link.choice(
     "view",
     VIEWS,
     "mask",
-    horizontal=True,
     help="mask: one mask in detail; compare: two masks and their difference; "
     "unilm: the four masks of UniLM on this sentence",
 )
@@ -60,7 +59,6 @@ show_notice(source_notice)
 export_format = st.sidebar.radio(
     "Figure download format",
     ["png", "svg"],
-    horizontal=True,
     help="What the camera button of each figure saves (scale 2)",
 )
 config = figures.chart_config(export_format)
@@ -218,15 +216,21 @@ def windows_tab(pred: masks.Predicate) -> None:
 if view == "mask":
     mask, stats = draw_mask(mask_a)
     explain_empty_rows(mask_a, stats)
-    code, conventions, numbers, windows = st.tabs(["Code", "Conventions", "Stats", "Windows"])
-    with code:
-        code_tab(mask_a)
-    with conventions:
-        conventions_tab(mask_a, mask)
-    with numbers:
-        stats_tab(stats)
-    with windows:
-        windows_tab(mask_a)
+    # bound to the URL, so only the open tab's content runs (and a link opens the same tab)
+    tabs = st.tabs(["Code", "Conventions", "Stats", "Windows"], key="tab", bind="query-params")
+    for tab, show in zip(
+        tabs,
+        [
+            lambda: code_tab(mask_a),
+            lambda: conventions_tab(mask_a, mask),
+            lambda: stats_tab(stats),
+            lambda: windows_tab(mask_a),
+        ],
+        strict=True,
+    ):
+        if tab.open:
+            with tab:
+                show()
 elif view == "compare":
     with st.sidebar:
         st.header("Compare with (B)")

@@ -35,7 +35,7 @@ def test_every_scheme_opens_from_a_link_with_its_defaults(masks_page, name):
     at = masks_page(scheme=name)
     assert not at.exception and not at.error, [e.value for e in at.exception]
     assert title(charts(at)[0]).split("(")[0] == name
-    assert at.selectbox(key="scheme").value == name
+    assert at.pills(key="scheme").value == name
 
 
 def test_a_combination_restores_from_its_link_and_explains_empty_rows(masks_page):

@@ -23,9 +23,8 @@ def no_exception(page) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick an option of the selectbox with this label, as a person does."""
-    page.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Click the pill `option` of the control with this label, as a person does."""
+    page.get_by_role("radiogroup", name=label).get_by_role("radio", name=option, exact=True).click()
     wait_for_app(page)
 
 
@@ -85,12 +84,10 @@ def test_html_typed_as_a_token_is_shown_as_text_and_never_runs(page, app_url):
 def test_compare_and_unilm_views_are_one_click_away(page, app_url):
     page.goto(f"{app_url}/masks")
     wait_for_app(page)
-    page.get_by_text("compare", exact=True).click()
-    wait_for_app(page)
+    choose(page, "View", "compare")
     expect(page.locator(".js-plotly-plot")).to_have_count(3)
     assert link_params(page)["view"] == "compare"
-    page.get_by_text("unilm", exact=True).click()
-    wait_for_app(page)
+    choose(page, "View", "unilm")
     expect(page.locator(".js-plotly-plot")).to_have_count(4)
     no_exception(page)
 

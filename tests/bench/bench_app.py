@@ -1,0 +1,85 @@
+"""Masks page speed in a real browser: from changing the scheme to the updated heatmap drawn.
+
+Run with `python -m tests.bench.bench_app` (part of `make bench`). The baseline is the same
+measurement on a minimal one-slider Streamlit app, served and measured in the same run.
+Each scheme change goes to a scheme not shown before, so no figure comes from the cache.
+Writes tests/bench/results/app.md.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from tests.bench.browser import ROOT, browser_page, served, slider_baseline, timed
+from tests.bench.common import machine, write_result
+from tests.browser.conftest import wait_for_app
+
+SIZES = (16, 256, 4096)
+GOALS = {16: 1.5, 256: 1.5, 4096: 3.0}
+SCHEMES = [
+    "sliding_window",
+    "prefix_lm",
+    "chunked",
+    "strided",
+    "dilated",
+    "global_local",
+    "right_to_left",
+    "full",
+    "bigbird",
+    "padding",
+    "causal",
+]
+
+
+# the first heatmap's title names the scheme once Plotly has drawn the new figure
+DRAWN = "name => (document.querySelector('.js-plotly-plot .gtitle')?.textContent ?? '').split('(')[0].trim() === name"
+
+
+def scheme_changes(page, base_url: str, n: int) -> list[float]:
+    page.goto(f"{base_url}/masks?input=length&n={n}")
+    wait_for_app(page)
+    page.locator(".js-plotly-plot .gtitle").first.wait_for()
+    times = []
+    for name in SCHEMES:
+        option = page.get_by_role("radiogroup", name="Mask scheme").get_by_role("radio", name=name, exact=True)
+        times.append(timed(page, option.click, DRAWN, name))
+    return times
+
+
+def main() -> str:
+    rows = []
+    with browser_page() as page, served(ROOT / "tests" / "bench" / "minimal_app.py") as minimal:
+        baseline = slider_baseline(page, minimal, repeats=len(SCHEMES))
+        with served(ROOT / "app" / "streamlit_app.py") as app:
+            for n in SIZES:
+                ours = statistics.median(scheme_changes(page, app, n))
+                rows.append((n, ours, baseline))
+                print(f"N={n}: {ours * 1e3:.0f} ms vs baseline {baseline * 1e3:.0f} ms", flush=True)
+    lines = [
+        "# Masks page: scheme change to updated heatmap, in Chromium",
+        "",
+        f"Machine: {machine()}. Command: `python -m tests.bench.bench_app` (or `make bench`).",
+        f"Median over {len(SCHEMES)} changes, each to a scheme not drawn before (no cached figure).",
+        "Baseline: a one-slider Streamlit app (tests/bench/minimal_app.py), key press to updated text,",
+        "measured in the same run. Goal (issue 4): at most 1.5x at N = 16 and 256, at most 3x at 4096.",
+        "",
+        "The scheme is picked with pills (one click); timed in the page from the pointer event to the",
+        "new heatmap's title drawn by Plotly, so Playwright's own overhead is not counted.",
+        "",
+        "| N | ours ms | one-slider app ms | ratio | goal | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n, ours, base in rows:
+        ratio = ours / base
+        lines.append(
+            f"| {n} | {ours * 1e3:.0f} | {base * 1e3:.0f} | {ratio:.2f} | {GOALS[n]} | "
+            f"{'yes' if ratio <= GOALS[n] else 'NO'} |"
+        )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    print("wrote", write_result("app.md", text))
+    return text
+
+
+if __name__ == "__main__":
+    main()
