@@ -26,4 +26,5 @@ test: lint  ## install, lint, then every test (browser tests need Chromium, see 
 
 bench: install  ## benchmarks: ratios against baselines measured in the same run
 	$(PY) -m tests.bench.bench_masks
+	$(PY) -m tests.bench.bench_model
 	$(PY) -m tests.bench.bench_app

@@ -1,0 +1,86 @@
+"""Shipped trained checkpoints: `available()` lists them, `load(name)` returns a ready model.
+
+A checkpoint is a plain dict (config, tokenizer vocabulary, weights, accuracy) saved with
+torch.save and loaded with weights_only=True: a file that is anything else, a pickle of some
+other object, a truncated file, weights of another shape, is refused with a clear message,
+and no code in it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from model.tasks import TASKS, Task
+from model.tokenizer import Tokenizer
+from model.transformer import Transformer, TransformerConfig
+
+CHECKPOINTS = Path(__file__).parent / "checkpoints"
+FORMAT = "attention-mask-lab/1"
+
+
+@dataclass
+class Pretrained:
+    name: str
+    model: Transformer
+    tokenizer: Tokenizer
+    task: Task
+    accuracy: float  # token accuracy measured when it was trained (1000 fresh examples)
+
+    @property
+    def description(self) -> str:
+        return self.task.description
+
+    def default_masks(self, *inputs: torch.Tensor) -> dict:
+        """Mask keyword arguments this model was trained with, for these inputs."""
+        return self.task.masks_for(*inputs)
+
+
+def available() -> list[str]:
+    """Names of the tasks that have a checkpoint here, in the order of TASKS."""
+    return [name for name in TASKS if (CHECKPOINTS / f"{name}.pt").exists()]
+
+
+def load(name: str, path: Path | None = None) -> Pretrained:
+    if path is None:
+        if name not in TASKS:
+            raise ValueError(f"unknown checkpoint {name!r}; available: {', '.join(available())}")
+        path = CHECKPOINTS / f"{name}.pt"
+    data = read_checkpoint(path)
+    task = TASKS[data["task"]]
+    model = Transformer(TransformerConfig(**data["config"]))
+    try:
+        model.load_state_dict(data["state_dict"])
+    except RuntimeError as error:
+        raise ValueError(f"{path} does not fit its own config: {str(error).splitlines()[0]}") from None
+    model.eval()
+    return Pretrained(task.name, model, Tokenizer.from_dict(data["tokenizer"]), task, float(data["accuracy"]))
+
+
+def read_checkpoint(path: Path) -> dict:
+    """The checkpoint's dict, checked; ValueError naming the problem otherwise."""
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ValueError(f"no checkpoint at {path}") from None
+    except Exception as error:  # weights_only refuses any other object; torn files fail to unpickle
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{path} is not a checkpoint of this project ({reason})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a checkpoint of this project (expected a dict with format {FORMAT!r})")
+    missing = {"task", "config", "tokenizer", "state_dict", "accuracy"} - set(data)
+    if missing:
+        raise ValueError(f"{path} lacks {', '.join(sorted(missing))}")
+    if data["task"] not in TASKS:
+        raise ValueError(f"{path} is for an unknown task {data['task']!r}")
+    if not isinstance(data["state_dict"], dict) or not all(
+        isinstance(v, torch.Tensor) for v in data["state_dict"].values()
+    ):
+        raise ValueError(f"{path}: state_dict must map names to tensors")
+    try:
+        TransformerConfig(**data["config"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path} has a bad config: {error}") from None
+    return data

@@ -1,0 +1,120 @@
+"""Shipped checkpoints: they load, reach their accuracy, and show the pattern each task promises."""
+
+import pickle
+
+import pytest
+import torch
+
+from model import pretrained
+from model.tasks import TASKS, accuracy
+
+NAMES = list(TASKS)
+
+
+def test_every_task_ships_a_small_checkpoint():
+    assert pretrained.available() == NAMES
+    for name in NAMES:
+        assert (pretrained.CHECKPOINTS / f"{name}.pt").stat().st_size <= 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_checkpoint_loads_and_reaches_its_accuracy(name):
+    loaded = pretrained.load(name)
+    assert loaded.accuracy >= 0.99  # as measured on 1000 fresh examples when trained
+    assert accuracy(loaded.model, loaded.task, n=300, seed=77) >= 0.99
+    assert loaded.description and loaded.task.example
+    ids = loaded.tokenizer.encode(loaded.task.example)
+    assert loaded.tokenizer.decode(ids)  # the example is typeable
+
+
+def best_head_agreement(name: str, n: int = 200) -> float:
+    """The fraction of queries whose argmax is where the task's pattern says, in the best head."""
+    loaded = pretrained.load(name)
+    batch = loaded.task.sample(torch.Generator().manual_seed(5), n)
+    with torch.no_grad():
+        out = loaded.model(*batch.inputs, **batch.masks)
+    kind, expected = loaded.task.expected_focus(batch)
+    layers = out.cross_attentions if kind == "cross" else out.attentions
+    scored = expected >= 0
+    best = 0.0
+    for layer in layers:
+        looks_at = layer.weights.argmax(dim=-1)  # (B, H, Q)
+        for head in range(looks_at.shape[1]):
+            best = max(best, (looks_at[:, head][scored] == expected[scored]).float().mean().item())
+    return best
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_promised_attention_pattern_is_there(name):
+    assert best_head_agreement(name) >= 0.9
+
+
+def test_mirror_fill_in_fails_under_a_causal_mask():
+    """The first half's masked letters have their mirror in the future: a causal mask hides it."""
+    loaded = pretrained.load("mirror")
+    T = 2 * loaded.task.max_len
+    causal = __import__("masks").build("causal", T)
+    generator = torch.Generator().manual_seed(9)
+    batch = loaded.task.sample(generator, 500)
+    tokens = torch.nn.functional.pad(batch.inputs[0], (0, T - batch.inputs[0].shape[1]))
+    targets = torch.nn.functional.pad(batch.targets, (0, T - batch.targets.shape[1]), value=-100)
+    with torch.no_grad():
+        bidirectional = loaded.model(tokens).logits.argmax(-1)
+        causal_guess = loaded.model(tokens, mask=causal & (tokens != 0)[:, None, None, :]).logits.argmax(-1)
+    scored = targets != -100
+    first_half = scored & (torch.arange(T) < (tokens != 0).sum(1, keepdim=True) // 2)
+    assert (bidirectional[scored] == targets[scored]).float().mean() >= 0.99
+    assert (causal_guess[scored] == targets[scored]).float().mean() < 0.8
+    chance = 1 / 16
+    assert (causal_guess[first_half] == targets[first_half]).float().mean() < 3 * chance
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a checkpoint at all", "is not a checkpoint of this project"),
+        (pickle.dumps(print), "is not a checkpoint of this project"),
+    ],
+)
+def test_files_that_are_not_checkpoints_are_refused(tmp_path, content, message):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        pretrained.load("copy", path)
+
+
+class Payload:
+    def __reduce__(self):
+        return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('x')",))
+
+
+def test_a_pickle_that_would_run_code_is_refused_and_never_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "attention-mask-lab/1", "payload": Payload()}, path)
+    with pytest.raises(ValueError, match="is not a checkpoint of this project"):
+        pretrained.load("copy", path)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_truncated_and_mismatched_checkpoints_are_refused(tmp_path):
+    good = (pretrained.CHECKPOINTS / "copy.pt").read_bytes()
+    torn = tmp_path / "torn.pt"
+    torn.write_bytes(good[: len(good) // 2])
+    with pytest.raises(ValueError, match="is not a checkpoint of this project"):
+        pretrained.load("copy", torn)
+    data = torch.load(pretrained.CHECKPOINTS / "copy.pt", weights_only=True)
+    data["config"]["d_model"] = 32
+    wrong = tmp_path / "wrong.pt"
+    torch.save(data, wrong)
+    with pytest.raises(ValueError, match="does not fit its own config"):
+        pretrained.load("copy", wrong)
+    data["config"]["norm"] = "sideways"
+    torch.save(data, wrong)
+    with pytest.raises(ValueError, match="bad config: norm must be one of"):
+        pretrained.load("copy", wrong)
+
+
+def test_unknown_name_lists_the_available_ones():
+    with pytest.raises(ValueError, match="available: copy, reverse"):
+        pretrained.load("translate")
