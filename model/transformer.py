@@ -198,11 +198,11 @@ class Embedding(nn.Module):
         self.max_len = config.max_len
 
     def forward(self, tokens):
-        T = tokens.shape[1]
-        if T > self.max_len:
-            raise ValueError(f"sequence of {T} tokens is longer than max_len = {self.max_len}")
-        where = torch.arange(T, device=tokens.device)
-        positions = self.positions(where) if self.positions is not None else self.table[:T]
+        length = tokens.shape[1]
+        if length > self.max_len:
+            raise ValueError(f"sequence of {length} tokens is longer than max_len = {self.max_len}")
+        where = torch.arange(length, device=tokens.device)
+        positions = self.positions(where) if self.positions is not None else self.table[:length]
         return self.dropout(self.tokens(tokens) + positions)  # (B, T, C)
 
 
