@@ -328,3 +328,85 @@ def keys_per_query_figure(keys_per_query: torch.Tensor, q_tokens: list[str]) -> 
     fig.update_xaxes(title="query", **_ticks([axis_label(t, k) for k, t in enumerate(q_tokens)]))
     fig.update_yaxes(title="keys it may attend")
     return fig
+
+
+def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: str) -> go.Figure:
+    """The (B, T, C) block drawn flat: one row per (sentence, position), one column per feature;
+    categories: 0 not averaged, 1 averaged, 2 a padding cell that is averaged (the leak),
+    3 padding not averaged, 4 the cell being normalized."""
+    B, T, C = categories.shape
+    z = categories.reshape(B * T, C)
+    fig = category_figure(
+        z,
+        [BLOCKED, ALLOWED, EMPTY_ROW, "#F5F5F5", "#000000"],
+        ["not averaged", "averaged", "padding, averaged", "padding", "this cell"],
+        row_labels,
+        [f"f{c}" for c in range(C)],
+        title=title,
+        height=min(900, 200 + 16 * B * T),
+    )
+    for b in range(1, B):  # a line between sentences
+        fig.add_hline(y=b * T - 0.5, line_color="#333333", line_width=2)
+    fig.update_xaxes(title="features")
+    fig.update_yaxes(title="sentence · position", scaleanchor=None)
+    return fig
+
+
+def signed_figure(values: torch.Tensor, row_labels: list[str], col_labels: list[str], title: str) -> go.Figure:
+    """A signed (T, C) matrix on a diverging scale centred on 0 (RdBu: colour-blind safe)."""
+    bound = max(values.abs().max().item(), 1e-12)
+    fig = go.Figure(
+        go.Heatmap(
+            z=values.float().numpy(),
+            zmin=-bound,
+            zmax=bound,
+            colorscale="RdBu",
+            reversescale=True,
+            hovertemplate="%{y} · %{x}: %{z:.4f}<extra></extra>",
+            x=col_labels,
+            y=row_labels,
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        font=FONT,
+        title={"text": html.escape(title, quote=False), "x": 0.01},
+        height=min(700, 160 + 26 * len(row_labels)),
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def lines_figure(
+    series: dict[str, list[float]], x: list[int], *, title: str, x_title: str, y_title: str, log_y: bool = False
+) -> go.Figure:
+    """One line per named series, markers on, colour-blind-safe colours."""
+    colors = [ALLOWED, ONLY_A, EMPTY_ROW, ONLY_B]
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=x,
+                y=ys,
+                name=name,
+                mode="lines+markers",
+                line={"color": colors[k % 4], "width": 3},
+                marker={"size": 8},
+                hovertemplate=f"{name}: %{{y:.4g}}<extra></extra>",
+            )
+            for k, (name, ys) in enumerate(series.items())
+        ]
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        font=FONT,
+        title={"text": html.escape(title, quote=False), "x": 0.01},
+        height=380,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.25},
+    )
+    fig.update_xaxes(title=x_title, dtick=1)
+    fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
+    return fig

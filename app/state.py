@@ -74,7 +74,10 @@ class Link:
         self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower())
         return bool(value)
 
-    def text(self, label: str, key: str, default: str, *, max_chars: int, where=st, help=None) -> str:
-        value = where.text_input(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
+    def text(
+        self, label: str, key: str, default: str, *, max_chars: int, where=st, help=None, lines: bool = False
+    ) -> str:
+        widget = where.text_area if lines else where.text_input
+        value = widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
         self._check(key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", _shown(value))
         return value

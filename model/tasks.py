@@ -37,6 +37,7 @@ class Task:
     steps: int = 3000
     lr: float = 3e-3
     n_layers: int = 2
+    positional: str = "learned"
     tokenizer: Tokenizer = field(default_factory=lambda: Tokenizer(LETTERS))
 
     def config(self) -> TransformerConfig:
@@ -48,6 +49,7 @@ class Task:
             n_layers=self.n_layers,
             d_ff=128,
             max_len=2 * self.max_len + 4,
+            positional=self.positional,
         )
 
     def masks_for(self, *inputs: torch.Tensor) -> dict:
@@ -108,7 +110,8 @@ def _seq2seq(transform):
 
 
 def _mirror(task, g, lengths) -> Batch:
-    """A palindrome with one position of some mirror pairs replaced by [MASK]; scored: those."""
+    """[BOS] palindrome [EOS], one letter of some mirror pairs replaced by [MASK]; scored: those.
+    [EOS] marks the end, so a position can find its mirror (position L + 1 - p)."""
     t = task.tokenizer
     rows, targets = [], []
     for n in lengths:
@@ -119,8 +122,8 @@ def _mirror(task, g, lengths) -> Batch:
             if torch.rand((), generator=g) < 0.6:
                 hidden = k if torch.rand((), generator=g) < 0.5 else len(word) - 1 - k
                 row[hidden], target[hidden] = t.mask_id, word[hidden]
-        rows.append(row)
-        targets.append(target)
+        rows.append([t.bos_id, *row, t.eos_id])
+        targets.append([IGNORE, *target, IGNORE])
     return Batch((pad(rows, t.pad_id),), {}, pad(targets, IGNORE))
 
 
@@ -178,7 +181,7 @@ def _sorted_source(n, query, row):
 
 
 def _mirror_focus(n, query, row):
-    # n is the palindrome's real length here; a masked query reads its mirror
+    # n counts [BOS] and [EOS] here; a masked query at p reads its mirror n - 1 - p
     return n - 1 - query if query < n and row[query] == Tokenizer(LETTERS).mask_id else None
 
 
@@ -190,8 +193,8 @@ FOCUS = {
     "reverse": _focus("cross", lambda n, q, row: n - 1 - q if q < n else None),
     "sort": _focus("cross", _sorted_source),
     "mirror": _focus("self", _mirror_focus),
-    # at position n + 1 + t (predicting s[n - 1 - t]) the model reads source position n - t
-    "reverse_prefix": _focus("self", lambda n, q, row: 2 * n + 1 - q if n + 1 <= q < 2 * n + 1 else None),
+    # at [SEP] (position n + 1, the first output step) a head reads the last source letter
+    "reverse_prefix": _focus("self", lambda n, q, row: n if q == n + 1 else None),
 }
 
 MAKERS = {
@@ -212,6 +215,7 @@ TASKS = {
             "[BOS]fcamkdfcamkd[EOS]",
             "induction: in the copy, a head looks at the token after the earlier occurrence of the current one",
             max_len=12,
+            positional="sinusoidal",
         ),
         Task(
             "reverse",
@@ -232,17 +236,20 @@ TASKS = {
             "mirror",
             "encoder",
             "Fill in [MASK] in a palindrome from its mirror position (encoder).",
-            "ab[MASK]dd[MASK]ba",
+            "[BOS]ab[MASK]dd[MASK]ba[EOS]",
             "a masked position attends to its mirror; under a causal mask the first half cannot see it",
             min_len=3,
             max_len=8,
+            steps=5000,
+            n_layers=3,
         ),
         Task(
             "reverse_prefix",
             "decoder",
             "Reverse the letters before [SEP], as a prefix-LM (decoder).",
             "[BOS]abcde[SEP]edcba[EOS]",
-            "the source part is read both ways (prefix_lm); each output reads its mirror in the source",
+            "the source is read both ways: source letters attend mostly to later source letters (which a causal "
+            "mask would forbid); at [SEP] a head reads the last source letter, the first to write",
         ),
     ]
 }

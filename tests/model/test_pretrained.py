@@ -5,6 +5,8 @@ import pickle
 import pytest
 import torch
 
+import masks
+
 from model import pretrained
 from model.tasks import TASKS, accuracy
 
@@ -52,12 +54,10 @@ def test_the_promised_attention_pattern_is_there(name):
 def test_mirror_fill_in_fails_under_a_causal_mask():
     """The first half's masked letters have their mirror in the future: a causal mask hides it."""
     loaded = pretrained.load("mirror")
-    T = 2 * loaded.task.max_len
-    causal = __import__("masks").build("causal", T)
-    generator = torch.Generator().manual_seed(9)
-    batch = loaded.task.sample(generator, 500)
-    tokens = torch.nn.functional.pad(batch.inputs[0], (0, T - batch.inputs[0].shape[1]))
-    targets = torch.nn.functional.pad(batch.targets, (0, T - batch.targets.shape[1]), value=-100)
+    batch = loaded.task.sample(torch.Generator().manual_seed(9), 500)
+    tokens, targets = batch.inputs[0], batch.targets
+    T = tokens.shape[1]
+    causal = masks.build("causal", T)
     with torch.no_grad():
         bidirectional = loaded.model(tokens).logits.argmax(-1)
         causal_guess = loaded.model(tokens, mask=causal & (tokens != 0)[:, None, None, :]).logits.argmax(-1)
@@ -118,3 +118,20 @@ def test_truncated_and_mismatched_checkpoints_are_refused(tmp_path):
 def test_unknown_name_lists_the_available_ones():
     with pytest.raises(ValueError, match="available: copy, reverse"):
         pretrained.load("translate")
+
+
+def test_the_prefix_lm_model_reads_its_source_both_ways():
+    """Source letters put most of their attention on later source letters: the look-ahead that
+    the prefix_lm mask allows and a causal mask forbids."""
+    loaded = pretrained.load("reverse_prefix")
+    batch = loaded.task.sample(torch.Generator().manual_seed(5), 200)
+    with torch.no_grad():
+        first_layer = loaded.model(*batch.inputs, **batch.masks).attentions[0].weights  # (B, H, T, T)
+    tokens = batch.inputs[0]
+    n = ((tokens != 0).sum(dim=1) - 3) // 2  # [BOS] s [SEP] reversed(s) [EOS]
+    T = tokens.shape[1]
+    i, j = torch.arange(T)[:, None], torch.arange(T)[None, :]
+    source_query = (i >= 1) & (i <= n[:, None, None])  # (B, T, 1)
+    ahead = (j > i) & source_query
+    share = (first_layer * ahead[:, None]).sum(dim=(-1, -2)) / source_query.sum(dim=(-1, -2))[:, None]
+    assert share.mean(dim=0).max() > 0.5

@@ -1,0 +1,195 @@
+"""Normalization: LayerNorm vs BatchNorm on a padded batch, and Pre-LN vs Post-LN at initialization."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from app import figures
+from app.state import Link
+from model.normalization import NORMS, averaged_cells, last_layer_by_depth, padding_dependence, placement_study
+from model.tokenizer import split_words
+
+DEFAULT_SENTENCES = "the cat sat on the mat .\na dog barked\nit rained all day long in the old city"
+MAX_SENTENCES, MAX_WORDS, FEATURES, MAX_DEPTH = 8, 24, 8, 12
+NAMES = {
+    "layer": "LayerNorm",
+    "batch": "BatchNorm",
+    "batch_masked": "BatchNorm, padding skipped",
+    "batch_per_position": "BatchNorm per position",
+}
+FIXES = {
+    "layer": "Nothing to fix: each token is normalized over its own features only.",
+    "batch": "Averages every position of every sentence, padding included: a sentence's output moves when "
+    "the batch is padded more or another sentence changes.",
+    "batch_masked": "Skipping padding in the statistics removes the padding leak; the output still depends on "
+    "the other sentences in the batch (and at inference on running averages).",
+    "batch_per_position": "Not averaging over length keeps positions apart; each position still averages over "
+    "the batch, padding of shorter sentences included, and one sentence alone has no statistics at all.",
+}
+
+link = Link()
+st.title("Normalization")
+st.markdown(
+    "Why transformers use **LayerNorm** and not BatchNorm: sentences differ in length, so a batch carries "
+    "padding, and BatchNorm's statistics mix sentences and padding. Everything below is computed live."
+)
+
+# -- LayerNorm vs BatchNorm ----------------------------------------------------------------------
+st.header("LayerNorm vs BatchNorm on a padded batch")
+left, right = st.columns([2, 1])
+with left:
+    text = link.text("Sentences, one per line", "sentences", DEFAULT_SENTENCES, max_chars=5_000, lines=True)
+sentences = [split_words(line)[:MAX_WORDS] for line in text.splitlines() if split_words(line)][:MAX_SENTENCES]
+if not sentences:
+    st.info("No sentence given; showing the example batch.")
+    sentences = [split_words(line) for line in DEFAULT_SENTENCES.splitlines()]
+with right:
+    pick = link.integer("Sentence to follow", "pick", 1, len(sentences), 2) - 1
+    extra_pad = link.integer("Extra padding", "extra_pad", 1, 16, 4, help="pad the batch by this many more tokens")
+    feature = link.integer("Feature", "feature", 0, FEATURES - 1, 0)
+st.caption(
+    f"Up to {MAX_SENTENCES} sentences of {MAX_WORDS} words; each word is a fixed vector of {FEATURES} "
+    "features (the same word always looks the same), padding is the zero vector."
+)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def dependence(sentences: tuple, pick: int, extra_pad: int) -> dict:
+    return padding_dependence([list(s) for s in sentences], pick, extra_pad, FEATURES)
+
+
+result = dependence(tuple(tuple(s) for s in sentences), pick, extra_pad)
+length = max(len(s) for s in sentences)
+real = torch.tensor([[t < len(s) for t in range(length)] for s in sentences])
+rows = [f"{b + 1}·{s[t] if t < len(s) else '[PAD]'}" for b, s in enumerate(sentences) for t in range(length)]
+
+st.subheader("Which cells each normalization averages")
+st.caption(
+    f"For the first token of sentence {pick + 1}, feature f{feature} (black): blue cells enter its mean "
+    "and variance; vermillion ones are padding that does."
+)
+columns = st.columns(2)
+for column, kind in zip(columns, ["layer", "batch"], strict=True):
+    cells = averaged_cells(kind, (len(sentences), length, FEATURES), (pick, 0, feature), real)
+    padding = ~real[..., None].expand_as(cells)
+    categories = torch.where(padding, torch.where(cells, 2, 3), cells.long())
+    categories[pick, 0, feature] = 4
+    with column:
+        st.plotly_chart(
+            figures.norm_cells_figure(categories, rows, NAMES[kind]),
+            key=f"cells_{kind}",
+            config=figures.CHART_CONFIG,
+            alt=f"cells {NAMES[kind]} averages",
+        )
+
+st.subheader(f"Sentence {pick + 1} after each normalization: does it depend on the rest of the batch?")
+table = [
+    {
+        "normalization": NAMES[kind],
+        f"moves with {extra_pad} more padding": f"{result[kind]['more_padding']:.4f}",
+        "moves when the sentence is alone": f"{result[kind]['alone']:.4f}",
+        "what it fixes, what it still depends on": FIXES[kind],
+    }
+    for kind in NORMS
+]
+st.dataframe(table, hide_index=True, width="stretch")
+words = [f"{t}·{w}" for t, w in enumerate(sentences[pick])]
+feature_names = [f"f{c}" for c in range(FEATURES)]
+columns = st.columns(2)
+for column, kind in zip(columns, ["layer", "batch"], strict=True):
+    with column:
+        st.plotly_chart(
+            figures.signed_figure(result[kind]["output"], words, feature_names, f"{NAMES[kind]} output"),
+            key=f"out_{kind}",
+            config=figures.CHART_CONFIG,
+            alt=f"{NAMES[kind]} output",
+        )
+        st.plotly_chart(
+            figures.signed_figure(
+                result[kind]["difference"], words, feature_names, f"{NAMES[kind]}: change when padded {extra_pad} more"
+            ),
+            key=f"diff_{kind}",
+            config=figures.CHART_CONFIG,
+            alt=f"{NAMES[kind]} change with more padding",
+        )
+
+# -- Pre-LN vs Post-LN -----------------------------------------------------------------------------
+st.header("Pre-LN vs Post-LN")
+st.code(
+    "Post-LN (Vaswani et al. 2017)          Pre-LN (GPT-2, Xiong et al. 2020)\n"
+    "x ──┬──► F ──►(+)──► LayerNorm ──►     x ──┬──► LayerNorm ──► F ──►(+)──►\n"
+    "    └──────────┘                           └─────────────────────────┘\n"
+    "x_next = LN(x + F(x))                  x_next = x + F(LN(x))",
+    language=None,
+)
+left, right = st.columns(2)
+with left:
+    depth = link.integer("Layers", "depth", 1, MAX_DEPTH, 6)
+with right:
+    init = link.choice(
+        "Initialization",
+        "init",
+        ["xavier", "normal"],
+        "xavier",
+        help="xavier: as in the paper and the original Transformer; normal: GPT-2's N(0, 0.02)",
+    )
+st.caption(
+    "A decoder from `model/` at initialization (d_model 64, 4 heads), a language-modelling loss on random "
+    "tokens, averaged over 3 seeds. Xiong et al. found that at initialization Post-LN's gradients near the "
+    "output are large and do not shrink with depth, while Pre-LN's shrink as the model gets deeper: so "
+    "Post-LN needs a learning-rate warm-up and Pre-LN does not."
+)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing gradients at initialization…")
+def study(depth: int, init: str):
+    return placement_study(depth, init), last_layer_by_depth(depth, init)
+
+
+per_layer, by_depth = study(depth, init)
+layers = list(range(1, depth + 1))
+columns = st.columns(3)
+charts = [
+    (
+        "grad",
+        {"Pre-LN": per_layer.ffn_grad["pre"], "Post-LN": per_layer.ffn_grad["post"]},
+        "gradient norm of each layer's first FFN weight",
+        "layer",
+        "‖∂L/∂W‖",
+    ),
+    (
+        "depth",
+        {"Pre-LN": by_depth["pre"], "Post-LN": by_depth["post"]},
+        "last layer's FFN gradient norm as depth grows",
+        "number of layers",
+        "‖∂L/∂W‖ (last layer)",
+    ),
+    (
+        "residual",
+        {"Pre-LN": per_layer.residual_norm["pre"], "Post-LN": per_layer.residual_norm["post"]},
+        "residual stream norm after each layer",
+        "layer",
+        "mean ‖x‖",
+    ),
+]
+for column, (key, series, title, x_title, y_title) in zip(columns, charts, strict=True):
+    with column:
+        st.plotly_chart(
+            figures.lines_figure(series, layers, title=title, x_title=x_title, y_title=y_title),
+            key=f"chart_{key}",
+            config=figures.CHART_CONFIG,
+            alt=title,
+        )
+ratio = per_layer.ffn_grad["post"][-1] / per_layer.ffn_grad["pre"][-1]
+shrinks = by_depth["pre"][-1] < by_depth["pre"][0] if depth > 1 else None
+st.markdown(
+    f"**Ours:** at the last of {depth} layers Post-LN's gradient is **{ratio:.1f}x** Pre-LN's"
+    + (
+        f"; as depth grows from 1 to {depth}, Pre-LN's last-layer gradient "
+        f"{'shrinks' if shrinks else 'does not shrink'} ({by_depth['pre'][0]:.3f} → {by_depth['pre'][-1]:.3f}) "
+        f"and Post-LN's goes {by_depth['post'][0]:.3f} → {by_depth['post'][-1]:.3f}."
+        if depth > 1
+        else "."
+    )
+)

@@ -1,0 +1,166 @@
+"""LayerNorm vs BatchNorm on a padded batch, and Pre-LN vs Post-LN at initialization.
+
+Computed, not drawn: what each normalization averages over, how padding leaks into
+BatchNorm's statistics, and the gradient norms that made Pre-LN the default
+(Xiong et al. 2020, "On Layer Normalization in the Transformer Architecture").
+Activations are (B, T, C): batch, time (tokens), features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import zlib
+
+import torch
+import torch.nn.functional as F
+
+from model.transformer import Transformer, TransformerConfig
+
+EPS = 1e-5
+NORMS = ("layer", "batch", "batch_masked", "batch_per_position")
+
+
+def normalize(x: torch.Tensor, kind: str, real: torch.Tensor | None = None) -> torch.Tensor:
+    """Normalize activations x (B, T, C) without learned scale and shift.
+
+    layer: each token over its own features (what transformers use);
+    batch: each feature over batch and time, padding included (as nn.BatchNorm1d would);
+    batch_masked: each feature over batch and time, real tokens only (`real` (B, T) bool);
+    batch_per_position: each feature at each position over the batch only.
+    """
+    if kind == "layer":
+        return F.layer_norm(x, x.shape[-1:], eps=EPS)
+    if kind == "batch":
+        mean, var = x.mean(dim=(0, 1)), x.var(dim=(0, 1), unbiased=False)
+    elif kind == "batch_masked":
+        if real is None:
+            raise ValueError("batch_masked needs `real`, the (B, T) bool mask of real tokens")
+        weight = real[..., None].to(x.dtype)  # (B, T, 1)
+        count = weight.sum(dim=(0, 1)).clamp(min=1)
+        mean = (x * weight).sum(dim=(0, 1)) / count
+        var = ((x - mean) ** 2 * weight).sum(dim=(0, 1)) / count
+    elif kind == "batch_per_position":
+        mean, var = x.mean(dim=0), x.var(dim=0, unbiased=False)  # (T, C)
+    else:
+        raise ValueError(f"kind must be one of {', '.join(NORMS)} (got {kind!r})")
+    return (x - mean) / torch.sqrt(var + EPS)
+
+
+def averaged_cells(
+    kind: str, shape: tuple[int, int, int], cell: tuple[int, int, int], real: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Which cells of a (B, T, C) block enter the statistics that normalize `cell`: bool (B, T, C)."""
+    b, t, c = cell
+    cells = torch.zeros(shape, dtype=torch.bool)
+    if kind == "layer":
+        cells[b, t, :] = True
+    elif kind == "batch":
+        cells[:, :, c] = True
+    elif kind == "batch_masked":
+        cells[:, :, c] = real
+    elif kind == "batch_per_position":
+        cells[:, t, c] = True
+    else:
+        raise ValueError(f"kind must be one of {', '.join(NORMS)} (got {kind!r})")
+    return cells
+
+
+def embed_sentences(sentences: list[list[str]], features: int = 8, extra_pad: int = 0):
+    """A padded batch (B, T, C): each word a fixed pseudo-random vector (seeded by the word, so
+    the same word always looks the same), padding the zero vector (nn.Embedding's padding_idx).
+    Returns (activations, real) with real (B, T) True at real tokens."""
+    if not sentences or any(not s for s in sentences):
+        raise ValueError("give at least one sentence, none of them empty")
+    length = max(len(s) for s in sentences) + extra_pad
+    x = torch.zeros(len(sentences), length, features)
+    real = torch.zeros(len(sentences), length, dtype=torch.bool)
+    for b, words in enumerate(sentences):
+        for t, word in enumerate(words):
+            generator = torch.Generator().manual_seed(zlib.crc32(word.encode()))
+            x[b, t] = torch.randn(features, generator=generator) * 2 + 1  # not centred: means matter
+            real[b, t] = True
+    return x, real
+
+
+def padding_dependence(sentences: list[list[str]], pick: int, extra_pad: int, features: int = 8) -> dict:
+    """For each normalization: sentence `pick`'s normalized real tokens in the batch as given,
+    and how far they move (max |difference|) when the batch gets `extra_pad` more padding, and
+    when the sentence stands alone (no other sentence, no padding)."""
+    if not 0 <= pick < len(sentences):
+        raise ValueError(f"pick must be between 0 and {len(sentences) - 1} (got {pick})")
+    n = len(sentences[pick])
+    x, real = embed_sentences(sentences, features)
+    padded, padded_real = embed_sentences(sentences, features, extra_pad)
+    alone, alone_real = embed_sentences([sentences[pick]], features)
+    result = {}
+    for kind in NORMS:
+        here = normalize(x, kind, real)[pick, :n]
+        more = normalize(padded, kind, padded_real)[pick, :n]
+        single = normalize(alone, kind, alone_real)[0, :n]
+        result[kind] = {
+            "output": here,
+            "more_padding": (here - more).abs().max().item(),
+            "alone": (here - single).abs().max().item(),
+            "difference": here - more,
+        }
+    return result
+
+
+@dataclass
+class PlacementStudy:
+    """Gradient and activation norms at initialization, averaged over seeds."""
+
+    depth: int
+    ffn_grad: dict[str, list[float]]  # "pre" / "post" -> per layer, |dL/dW| of the first FFN weight
+    residual_norm: dict[str, list[float]]  # per layer, mean L2 norm of the residual stream after the block
+
+
+def tiny_config(depth: int, norm: str, init: str) -> TransformerConfig:
+    return TransformerConfig(
+        arch="decoder", vocab_size=64, d_model=64, n_heads=4, n_layers=depth, d_ff=256, max_len=32, norm=norm, init=init
+    )
+
+
+def gradient_norms(depth: int, norm: str, init: str, seed: int, batch: int = 4, length: int = 16):
+    """One freshly initialised decoder: per layer, the gradient norm of its first FFN weight for a
+    language-modelling loss on random tokens, and the residual stream's norm after each block."""
+    torch.manual_seed(seed)
+    model = Transformer(tiny_config(depth, norm, init))
+    generator = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(1, 64, (batch, length + 1), generator=generator)
+    residual = []
+    hooks = [
+        block.register_forward_hook(lambda module, args, out: residual.append(out[0].detach()))
+        for block in model.blocks
+    ]
+    logits = model(tokens[:, :-1]).logits
+    for hook in hooks:
+        hook.remove()
+    loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, 1:].flatten())
+    loss.backward()
+    grads = [block.ff.up.weight.grad.norm().item() for block in model.blocks]
+    norms = [h.norm(dim=-1).mean().item() for h in residual]
+    return grads, norms
+
+
+def placement_study(depth: int, init: str = "xavier", seeds: int = 3) -> PlacementStudy:
+    """Pre-LN and Post-LN side by side, each averaged over `seeds` initializations."""
+    if not isinstance(depth, int) or not 1 <= depth <= 24:
+        raise ValueError(f"depth must be an integer between 1 and 24 (got {depth!r})")
+    grads, norms = {}, {}
+    for norm in ("pre", "post"):
+        runs = [gradient_norms(depth, norm, init, seed) for seed in range(seeds)]
+        grads[norm] = [sum(r[0][k] for r in runs) / seeds for k in range(depth)]
+        norms[norm] = [sum(r[1][k] for r in runs) / seeds for k in range(depth)]
+    return PlacementStudy(depth, grads, norms)
+
+
+def last_layer_by_depth(max_depth: int, init: str = "xavier", seeds: int = 3) -> dict[str, list[float]]:
+    """For depths 1 .. max_depth: the last layer's FFN gradient norm, Pre-LN and Post-LN."""
+    return {
+        norm: [
+            sum(gradient_norms(d, norm, init, s)[0][-1] for s in range(seeds)) / seeds for d in range(1, max_depth + 1)
+        ]
+        for norm in ("pre", "post")
+    }

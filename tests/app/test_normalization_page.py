@@ -1,0 +1,67 @@
+"""The Normalization page: runs, restores its link, warns on bad values, shows autograd's numbers."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from model.normalization import tiny_config
+from model.transformer import Transformer
+from tests.app.conftest import charts, run_page, shown_text, title
+
+PAGE = "views/normalization.py"
+
+
+def test_page_runs_with_defaults_and_draws_every_figure():
+    at = run_page(PAGE, timeout=180)
+    assert not at.exception and not at.warning
+    titles = [title(f) for f in charts(at)]
+    assert "LayerNorm" in titles and "BatchNorm" in titles
+    assert any("first FFN weight" in t for t in titles)
+    table = at.dataframe[0].value
+    assert float(table.iloc[0, 1]) == 0.0  # LayerNorm does not move with more padding
+    assert float(table.iloc[1, 1]) > 0.0  # BatchNorm does
+
+
+def test_the_pages_gradient_numbers_equal_autograd():
+    at = run_page(PAGE, timeout=180, depth="2", init="normal")
+    figure = next(f for f in charts(at) if "first FFN weight" in title(f))
+    post = next(trace for trace in figure["data"] if trace["name"] == "Post-LN")["y"]
+    expected = []
+    for layer in range(2):
+        per_seed = []
+        for seed in range(3):
+            torch.manual_seed(seed)
+            model = Transformer(tiny_config(2, "post", "normal"))
+            tokens = torch.randint(1, 64, (4, 17), generator=torch.Generator().manual_seed(seed))
+            loss = F.cross_entropy(model(tokens[:, :-1]).logits.flatten(0, 1), tokens[:, 1:].flatten())
+            per_seed.append(torch.autograd.grad(loss, model.blocks[layer].ff.up.weight)[0].norm().item())
+        expected.append(sum(per_seed) / 3)
+    values = post if isinstance(post, list) else post["_inputArray"] if "_inputArray" in post else None
+    assert values == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_link_restores_the_batch_and_choices():
+    at = run_page(PAGE, timeout=180, sentences="a b c\nd e", pick="1", extra_pad="2", depth="3")
+    assert at.text_area(key="sentences").value == "a b c\nd e"
+    assert at.number_input(key="pick").value == 1 and at.number_input(key="depth").value == 3
+    assert "moves with 2 more padding" in at.dataframe[0].value.columns[1]
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"depth": "99"}, "`depth`"),
+        ({"init": "zeros"}, "`init`"),
+        ({"pick": "-1"}, "`pick`"),
+        ({"extra_pad": "lots"}, "`extra_pad`"),
+    ],
+)
+def test_bad_link_values_warn_and_fall_back(params, named):
+    at = run_page(PAGE, timeout=180, **params)
+    assert not at.exception
+    assert any(named in w.value for w in at.warning)
+
+
+def test_empty_batch_falls_back_to_the_example_with_a_message():
+    at = run_page(PAGE, timeout=180, sentences="   ")
+    assert not at.exception and "showing the example batch" in shown_text(at)

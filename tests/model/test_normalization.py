@@ -1,0 +1,84 @@
+"""LayerNorm vs BatchNorm on padded batches, and the Pre-LN / Post-LN gradient numbers."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from model.normalization import (
+    averaged_cells,
+    embed_sentences,
+    gradient_norms,
+    normalize,
+    padding_dependence,
+    placement_study,
+    tiny_config,
+)
+from model.tokenizer import split_words
+from model.transformer import Transformer
+
+SENTENCES = [split_words(s) for s in ["the cat sat on the mat .", "a dog barked", "it rained all day long"]]
+
+
+def test_layernorm_of_a_sentence_ignores_padding_and_the_rest_of_the_batch():
+    result = padding_dependence(SENTENCES, pick=1, extra_pad=5)
+    assert result["layer"]["more_padding"] == 0.0 and result["layer"]["alone"] < 1e-6
+
+
+def test_batchnorm_of_a_sentence_moves_when_the_batch_is_padded_more_or_changed():
+    result = padding_dependence(SENTENCES, pick=1, extra_pad=5)
+    assert result["batch"]["more_padding"] > 0.1
+    edited = [SENTENCES[0], SENTENCES[1], split_words("something else entirely here")]
+    assert not torch.allclose(padding_dependence(edited, 1, 5)["batch"]["output"], result["batch"]["output"])
+
+
+def test_masked_batchnorm_is_unchanged_by_padding_but_not_by_other_sentences():
+    result = padding_dependence(SENTENCES, pick=1, extra_pad=5)
+    assert result["batch_masked"]["more_padding"] < 1e-6
+    assert result["batch_masked"]["alone"] > 0.1
+
+
+def test_batchnorm_matches_torch_batchnorm_and_layernorm_matches_torch_layernorm():
+    x, _ = embed_sentences(SENTENCES, 8)
+    bn = torch.nn.BatchNorm1d(8, affine=False, eps=1e-5).train()
+    assert torch.allclose(normalize(x, "batch"), bn(x.transpose(1, 2)).transpose(1, 2), atol=1e-5)
+    assert torch.allclose(normalize(x, "layer"), F.layer_norm(x, (8,)), atol=1e-6)
+
+
+def test_the_cells_each_norm_averages():
+    real = torch.tensor([[True, True, False], [True, True, True]])
+    assert averaged_cells("layer", (2, 3, 4), (0, 1, 2), real).sum() == 4  # one token's features
+    assert averaged_cells("batch", (2, 3, 4), (0, 1, 2), real).sum() == 6  # one feature, all positions
+    assert averaged_cells("batch_masked", (2, 3, 4), (0, 1, 2), real).sum() == 5  # padding left out
+    assert averaged_cells("batch_per_position", (2, 3, 4), (0, 1, 2), real).sum() == 2
+
+
+def test_gradient_numbers_equal_autograd_on_the_same_tiny_model():
+    grads, norms = gradient_norms(3, "post", "xavier", seed=1)
+    torch.manual_seed(1)
+    model = Transformer(tiny_config(3, "post", "xavier"))
+    tokens = torch.randint(1, 64, (4, 17), generator=torch.Generator().manual_seed(1))
+    loss = F.cross_entropy(model(tokens[:, :-1]).logits.flatten(0, 1), tokens[:, 1:].flatten())
+    weights = [block.ff.up.weight for block in model.blocks]
+    expected = [g.norm().item() for g in torch.autograd.grad(loss, weights)]
+    assert grads == pytest.approx(expected, rel=1e-5)
+    assert len(norms) == 3 and all(n > 0 for n in norms)
+
+
+def test_post_ln_last_layer_gradient_is_larger_than_pre_ln():
+    study = placement_study(6, "xavier", seeds=2)
+    assert study.ffn_grad["post"][-1] > study.ffn_grad["pre"][-1]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: normalize(torch.zeros(1, 2, 3), "group"), "kind must be one of"),
+        (lambda: normalize(torch.zeros(1, 2, 3), "batch_masked"), "needs `real`"),
+        (lambda: placement_study(0), "depth must be an integer between 1 and 24"),
+        (lambda: padding_dependence(SENTENCES, 7, 1), "pick must be between 0 and 2"),
+        (lambda: embed_sentences([]), "at least one sentence"),
+    ],
+)
+def test_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
