@@ -8,9 +8,8 @@ Activations are (B, T, C): batch, time (tokens), features.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import zlib
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F

@@ -10,7 +10,7 @@ from tests.browser.conftest import wait_for_app
 def test_normalization_page_draws_and_follows_its_controls(page, app_url):
     page.goto(f"{app_url}/normalization")
     wait_for_app(page)
-    expect(page.locator(".js-plotly-plot")).to_have_count(7, timeout=120_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=120_000)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert page.get_by_text("Post-LN's gradient is").count() == 1
     depth = page.get_by_label("Layers", exact=True)

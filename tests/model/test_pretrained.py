@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import masks
-
 from model import pretrained
 from model.tasks import TASKS, accuracy
 
