@@ -410,3 +410,265 @@ def lines_figure(
     fig.update_xaxes(title=x_title, dtick=1)
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
     return fig
+
+
+WEIGHT_SCALE = "Viridis"  # sequential, colour-blind safe; blocked cells are not on it at all
+
+
+def _weight_hover(weights, mask, q_tokens, k_tokens) -> list[list[str]] | None:
+    if max(weights.shape) > CELL_TEXT_LIMIT:
+        return None
+    rows = []
+    for i in range(weights.shape[0]):
+        q = f"query '{html.escape(q_tokens[i], quote=False)}' ({i})"
+        rows.append(
+            [
+                f"{q} → key '{html.escape(k_tokens[j], quote=False)}' ({j}): "
+                + (f"weight {weights[i, j]:.3f}" if mask[i, j] else "blocked by the mask")
+                for j in range(weights.shape[1])
+            ]
+        )
+    return rows
+
+
+def weights_trace(
+    weights: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    zmax: float = 1.0,
+    hover=None,
+    showscale=True,
+    colorscale=WEIGHT_SCALE,
+    zmid=None,
+) -> go.Heatmap:
+    """Allowed cells on the colour scale; blocked cells left empty, so the grey background shows:
+    a blocked cell never looks like a small weight."""
+    z = weights.float().masked_fill(~mask, float("nan")).numpy()
+    return go.Heatmap(
+        z=z,
+        zmin=-zmax if zmid is not None else 0.0,
+        zmax=zmax,
+        zmid=zmid,
+        colorscale=colorscale,
+        showscale=showscale,
+        hoverongaps=False,
+        text=hover,
+        hoverinfo="text" if hover else "z",
+        colorbar={"thickness": 14, "len": 0.7, "title": {"text": "weight" if zmid is None else "score"}},
+        xgap=1 if max(weights.shape) <= CELL_TEXT_LIMIT else 0,
+        ygap=1 if max(weights.shape) <= CELL_TEXT_LIMIT else 0,
+    )
+
+
+def _blocked_legend() -> go.Scatter:
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        name="blocked (masked)",
+        showlegend=True,
+        marker={"size": 14, "color": BLOCKED, "symbol": "square", "line": {"color": "#999", "width": 1}},
+    )
+
+
+def attention_figure(
+    weights: torch.Tensor,
+    mask: torch.Tensor,
+    q_tokens: list[str],
+    k_tokens: list[str],
+    *,
+    title: str,
+    height: int | None = None,
+) -> go.Figure:
+    """One head (Q, K): weights on Viridis, blocked cells grey, rows with no allowed key flagged."""
+    fig = go.Figure(
+        [weights_trace(weights, mask, hover=_weight_hover(weights, mask, q_tokens, k_tokens)), _blocked_legend()]
+    )
+    _layout(
+        fig,
+        title,
+        [axis_label(t, k) for k, t in enumerate(q_tokens)],
+        [axis_label(t, k) for k, t in enumerate(k_tokens)],
+        height or min(900, max(420, 190 + 24 * len(q_tokens))),
+    )
+    fig.update_layout(plot_bgcolor=BLOCKED, legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
+    empty = (~mask.any(dim=1)).nonzero().flatten().tolist()
+    for row in empty[:CELL_TEXT_LIMIT]:
+        fig.add_annotation(
+            x=weights.shape[1] - 0.5,
+            y=row,
+            text="∅ no key: weights 0",
+            xanchor="left",
+            showarrow=False,
+            font={"color": EMPTY_ROW, "size": 13},
+        )
+    if empty:
+        fig.update_layout(margin={"r": 170})
+    return fig
+
+
+def grid_figure(
+    weights: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    title: str,
+    selected: tuple[int, int] | None = None,
+    row_name: str = "layer",
+) -> go.Figure:
+    """Layers x heads small heatmaps (BertViz's model view), one colour scale, blocked cells grey."""
+    from plotly.subplots import make_subplots
+
+    layers, heads = weights.shape[:2]
+    fig = make_subplots(
+        rows=layers,
+        cols=heads,
+        horizontal_spacing=0.01,
+        vertical_spacing=0.02,
+        row_titles=[f"{row_name} {r}" for r in range(layers)],
+        column_titles=[f"head {h}" for h in range(heads)],
+    )
+    for layer in range(layers):
+        for head in range(heads):
+            fig.add_trace(weights_trace(weights[layer, head], mask, showscale=layer == head == 0), layer + 1, head + 1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    fig.update_layout(
+        template=TEMPLATE,
+        font=FONT,
+        plot_bgcolor=BLOCKED,
+        height=max(300, 130 * layers + 80),
+        title={"text": html.escape(title, quote=False), "x": 0.01},
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+    )
+    if selected is not None:
+        layer, head = selected
+        axis = layer * heads + head + 1
+        suffix = "" if axis == 1 else str(axis)
+        fig.add_shape(
+            type="rect",
+            xref=f"x{suffix} domain",
+            yref=f"y{suffix} domain",
+            x0=-0.02,
+            x1=1.02,
+            y0=-0.02,
+            y1=1.02,
+            line={"color": EMPTY_ROW, "width": 4},
+        )
+    return fig
+
+
+def pipeline_figure(
+    stages: dict, mask: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str
+) -> go.Figure:
+    """One head step by step: scores -> masked scores -> softmax -> after dropout."""
+    from plotly.subplots import make_subplots
+
+    names = ["scores = q·k / √d", "masked scores", "softmax", "after dropout (training)"]
+    fig = make_subplots(rows=1, cols=4, subplot_titles=names, horizontal_spacing=0.03)
+    bound = max(stages["scores"].abs().max().item(), 1e-6)
+    everywhere = torch.ones_like(mask)
+    top = max(stages["dropout"].max().item(), 1.0)
+    traces = [
+        weights_trace(stages["scores"], everywhere, zmax=bound, zmid=0, colorscale="RdBu", showscale=False),
+        weights_trace(stages["scores"], mask, zmax=bound, zmid=0, colorscale="RdBu", showscale=True),
+        weights_trace(stages["weights"], mask, zmax=1.0, showscale=False),
+        weights_trace(stages["dropout"], mask, zmax=top, showscale=False),
+    ]
+    for column, trace in enumerate(traces, start=1):
+        fig.add_trace(trace, 1, column)
+    ticks_q, ticks_k = (_ticks([axis_label(t, k) for k, t in enumerate(tokens)]) for tokens in (q_tokens, k_tokens))
+    fig.update_xaxes(showgrid=False, zeroline=False, tickangle=-60, **ticks_k)
+    fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", showticklabels=False)
+    fig.update_yaxes(showticklabels=True, col=1, **ticks_q)
+    fig.update_layout(
+        template=TEMPLATE,
+        font=FONT,
+        plot_bgcolor=BLOCKED,
+        height=min(700, 260 + 18 * len(q_tokens)),
+        title={"text": html.escape(title, quote=False), "x": 0.01},
+        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+    )
+    return fig
+
+
+def lines_view(
+    weights: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str, threshold: float = 0.05
+) -> go.Figure:
+    """BertViz's head view: queries left, keys right, one line per weight above `threshold`,
+    opacity = weight; several heads get several colours. weights: (H, Q, K)."""
+    colors = [ALLOWED, ONLY_A, EMPTY_ROW, ONLY_B, "#009E73", "#CC79A7", "#F0E442", "#000000"]
+    fig = go.Figure()
+    levels = [(0.05, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01)]  # a trace per opacity band
+    for head in range(weights.shape[0]):
+        for low, high in levels:
+            xs, ys = [], []
+            for i, j in ((weights[head] >= max(low, threshold)) & (weights[head] < high)).nonzero().tolist():
+                xs += [0, 1, None]
+                ys += [i, j, None]
+            if xs:
+                fig.add_trace(
+                    go.Scatter(
+                        x=xs,
+                        y=ys,
+                        mode="lines",
+                        hoverinfo="skip",
+                        showlegend=low == 0.05 or False,
+                        name=f"head {head}",
+                        legendgroup=f"head {head}",
+                        line={"color": colors[head % len(colors)], "width": 3},
+                        opacity=(low + high) / 2,
+                    )
+                )
+    fig.update_layout(
+        template=TEMPLATE,
+        font=FONT,
+        height=max(360, 60 + 26 * max(len(q_tokens), len(k_tokens))),
+        title={"text": html.escape(title, quote=False), "x": 0.01},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        showlegend=weights.shape[0] > 1,
+    )
+    fig.update_xaxes(visible=False, range=[-0.35, 1.35])
+    fig.update_yaxes(visible=False, autorange="reversed")
+    for side, tokens in ((0, q_tokens), (1, k_tokens)):
+        for k, token in enumerate(tokens):
+            fig.add_annotation(
+                x=side,
+                y=k,
+                text=axis_label(token, k),
+                showarrow=False,
+                xanchor="right" if side == 0 else "left",
+                xshift=-6 if side == 0 else 6,
+            )
+    return fig
+
+
+def matrix_figure(
+    values: torch.Tensor,
+    row_labels: list[str],
+    col_labels: list[str],
+    *,
+    title: str,
+    colorscale: str = WEIGHT_SCALE,
+    fmt: str = ".2f",
+) -> go.Figure:
+    """A small labelled matrix with its values written in the cells (entropy per head, ...)."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=values.float().numpy(),
+            x=col_labels,
+            y=row_labels,
+            colorscale=colorscale,
+            texttemplate=f"%{{z:{fmt}}}",
+            hovertemplate="%{y}, %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        font=FONT,
+        title={"text": html.escape(title, quote=False), "x": 0.01},
+        height=max(260, 110 + 40 * len(row_labels)),
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return fig

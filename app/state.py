@@ -34,17 +34,16 @@ class Link:
 
     def __init__(self) -> None:
         self.raw = st.query_params.to_dict()
-        self.notices = st.container()
+        self.warned: set[str] = set()
 
-    def warn(self, key: str, allowed: str, used: object) -> None:
-        self.notices.warning(
-            f"Link parameter `{key}` = `{_shown(self.raw[key])}` is not allowed ({allowed}); using `{used}`.",
-            icon="⚠️",
-        )
-
-    def _check(self, key: str, ok: bool, allowed: str, used: object) -> None:
-        if key in self.raw and not ok:
-            self.warn(key, allowed, used)
+    def _check(self, key: str, ok: bool, allowed: str, used: object, where) -> None:
+        """Warn once, next to the control, when the link's value for `key` was not allowed."""
+        if key in self.raw and not ok and key not in self.warned:
+            self.warned.add(key)
+            where.warning(
+                f"Link parameter `{key}` = `{_shown(self.raw[key])}` is not allowed ({allowed}); using `{used}`.",
+                icon="⚠️",
+            )
 
     def integer(self, label: str, key: str, low: int, high: int, default: int, *, where=st, help=None) -> int:
         default = min(max(default, low), high)
@@ -59,19 +58,21 @@ class Link:
             help=help,
         )
         raw = self.raw.get(key, "")
-        self._check(key, _is_int_between(raw, low, high) and "." not in raw, f"an integer from {low} to {high}", value)
+        self._check(
+            key, _is_int_between(raw, low, high) and "." not in raw, f"an integer from {low} to {high}", value, where
+        )
         return int(value)
 
     def choice(self, label: str, key: str, options: list[str], default: str, *, where=st, help=None) -> str:
         """One of `options` as pills: every option visible, one click to switch (the quickest
         control Streamlit has, and readable on a projector)."""
         value = where.pills(label, options, default=default, required=True, key=key, bind="query-params", help=help)
-        self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value)
+        self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value, where)
         return value
 
     def flag(self, label: str, key: str, default: bool, *, where=st, help=None) -> bool:
         value = where.toggle(label, value=default, key=key, bind="query-params", help=help)
-        self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower())
+        self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower(), where)
         return bool(value)
 
     def text(
@@ -79,5 +80,7 @@ class Link:
     ) -> str:
         widget = where.text_area if lines else where.text_input
         value = widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
-        self._check(key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", _shown(value))
+        self._check(
+            key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", _shown(value), where
+        )
         return value

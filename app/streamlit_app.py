@@ -11,6 +11,8 @@ st.set_page_config(page_title="Attention mask lab", page_icon=":material/grid_on
 pages = [
     st.Page("views/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
     st.Page("views/mask_explorer.py", title="Masks", icon=":material/grid_on:", url_path="masks"),
+    st.Page("views/attention.py", title="Attention", icon=":material/visibility:", url_path="attention"),
+    st.Page("views/cross_attention.py", title="Cross-attention", icon=":material/swap_horiz:", url_path="cross"),
     st.Page("views/normalization.py", title="Normalization", icon=":material/equalizer:", url_path="normalization"),
 ]
 st.navigation(pages).run()

@@ -1,0 +1,208 @@
+"""The views both attention pages share: grid, one head, pipeline, aggregates, lines, shapes.
+
+Everything here reads tensors the model already returned; changing the layer, the head or the
+view never runs the model again (the run is cached by the page), and the head picker with its
+figure is a fragment, so picking another head reruns only that part of the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+
+from app import figures
+from app.state import Link
+from model.inspect import block_shapes, entropy, max_entropy, pipeline, rollout
+
+VIEWS = ["grid", "pipeline", "aggregate", "lines", "shapes"]
+
+
+@dataclass
+class AttentionSet:
+    """One kind of attention from one run: (L, H, Q, K) weights and scores, the (Q, K) mask."""
+
+    name: str
+    weights: torch.Tensor
+    scores: torch.Tensor
+    mask: torch.Tensor
+    q_tokens: list[str]
+    k_tokens: list[str]
+
+    @property
+    def layers(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def heads(self) -> int:
+        return self.weights.shape[1]
+
+
+def from_output(name: str, attentions, mask: torch.Tensor, q_tokens, k_tokens) -> AttentionSet:
+    """Stack the model's per-layer results for the first sequence of the batch."""
+    return AttentionSet(
+        name,
+        torch.stack([a.weights[0] for a in attentions]),
+        torch.stack([a.scores[0] for a in attentions]),
+        mask[0, 0],
+        list(q_tokens),
+        list(k_tokens),
+    )
+
+
+def head_picker(link: Link, attn: AttentionSet) -> tuple[int, int]:
+    left, right = st.columns(2)
+    layer = int(link.choice("Layer", "layer", [str(k) for k in range(attn.layers)], "0", where=left))
+    head = int(link.choice("Head", "head", [str(k) for k in range(attn.heads)], "0", where=right))
+    return layer, head
+
+
+def show_head(link: Link, attn: AttentionSet) -> None:
+    """The head picker and the enlarged head: a fragment, so a head change reruns only this."""
+
+    @st.fragment
+    def enlarged():
+        layer, head = head_picker(link, attn)
+        st.plotly_chart(
+            figures.attention_figure(
+                attn.weights[layer, head],
+                attn.mask,
+                attn.q_tokens,
+                attn.k_tokens,
+                title=f"{attn.name} attention, layer {layer}, head {head}",
+            ),
+            key="head_figure",
+            config=figures.CHART_CONFIG,
+            alt=f"{attn.name} attention weights of layer {layer} head {head}",
+        )
+
+    enlarged()
+
+
+def show_pipeline(link: Link, attn: AttentionSet) -> None:
+    @st.fragment
+    def steps():
+        layer, head = head_picker(link, attn)
+        left, middle, right = st.columns(3)
+        training = link.flag("Training mode (dropout on)", "train", False, where=left)
+        percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=middle)
+        seed = link.integer("Dropout seed", "seed", 0, 10_000, 0, where=right)
+        stages = pipeline(attn.scores[layer, head], attn.mask, percent / 100 if training else 0.0, seed)
+        st.plotly_chart(
+            figures.pipeline_figure(
+                stages,
+                attn.mask,
+                attn.q_tokens,
+                attn.k_tokens,
+                title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
+            ),
+            key="pipeline_figure",
+            config=figures.CHART_CONFIG,
+            alt="scores, masked scores, softmax, dropout",
+        )
+        st.caption(
+            "Grey cells are blocked by the mask: -inf before softmax, exactly 0 after it. In training mode "
+            f"dropout zeroes about {percent}% of the allowed weights and scales the rest by 1 / (1 - p), "
+            "so a row no longer sums to 1."
+        )
+
+    steps()
+
+
+def show_aggregate(attn: AttentionSet, self_attention: bool) -> None:
+    summary = torch.stack([attn.weights.mean(dim=1), attn.weights.amax(dim=1)], dim=1)  # (L, 2, Q, K)
+    st.plotly_chart(
+        figures.grid_figure(summary, attn.mask, title=f"{attn.name}: mean and max over heads, per layer"),
+        key="aggregate_figure",
+        config=figures.CHART_CONFIG,
+        alt="mean and max over heads",
+    )
+    values = entropy(attn.weights)  # (L, H)
+    st.plotly_chart(
+        figures.matrix_figure(
+            values,
+            [f"layer {k}" for k in range(attn.layers)],
+            [f"head {h}" for h in range(attn.heads)],
+            title=f"entropy per head (nats; 0 = one key, {max_entropy(len(attn.k_tokens)):.2f} = uniform)",
+        ),
+        key="entropy_figure",
+        config=figures.CHART_CONFIG,
+        alt="entropy per head",
+    )
+    if self_attention:
+        flow = rollout(attn.weights)
+        st.plotly_chart(
+            figures.attention_figure(
+                flow,
+                torch.ones_like(attn.mask),
+                attn.q_tokens,
+                attn.k_tokens,
+                title="attention rollout across layers (Abnar and Zuidema 2020)",
+            ),
+            key="rollout_figure",
+            config=figures.CHART_CONFIG,
+            alt="attention rollout",
+        )
+
+
+def show_lines(link: Link, attn: AttentionSet) -> None:
+    @st.fragment
+    def lines():
+        layer, head = head_picker(link, attn)
+        every = link.flag("All heads of the layer, one colour each", "all_heads", False)
+        weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
+        label = "all heads" if every else f"head {head}"
+        st.plotly_chart(
+            figures.lines_view(
+                weights,
+                attn.q_tokens,
+                attn.k_tokens,
+                title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
+            ),
+            key="lines_figure",
+            config=figures.CHART_CONFIG,
+            alt="attention as lines",
+        )
+
+    lines()
+
+
+def show_shapes(config, length: int) -> None:
+    rows = [
+        {"tensor": name, "shape": " x ".join(map(str, shape)), "note": note}
+        for name, shape, note in block_shapes(config, length)
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(
+        f"B = 1 sentence, T = {length} tokens, C = d_model = {config.d_model}, H = {config.n_heads} heads "
+        f"of d = {config.d_model // config.n_heads}: T vectors in, T vectors out."
+    )
+
+
+def show(link: Link, attn: AttentionSet, config, self_attention: bool = True) -> None:
+    """The chosen view of one kind of attention."""
+    view = link.choice(
+        "View",
+        "view",
+        VIEWS,
+        "grid",
+        help="grid: every layer and head; pipeline: one head step by step; aggregate: mean, max, "
+        "entropy, rollout; lines: BertViz-style; shapes: tensors through one block",
+    )
+    if view == "grid":
+        st.plotly_chart(
+            figures.grid_figure(attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads"),
+            key="grid_figure",
+            config=figures.CHART_CONFIG,
+            alt="all layers and heads",
+        )
+        show_head(link, attn)
+    elif view == "pipeline":
+        show_pipeline(link, attn)
+    elif view == "aggregate":
+        show_aggregate(attn, self_attention)
+    elif view == "lines":
+        show_lines(link, attn)
+    else:
+        show_shapes(config, len(attn.q_tokens))

@@ -1,0 +1,59 @@
+"""Models and their runs for the attention pages, cached: a model is loaded once per server
+(st.cache_resource), a run is cached by model, input and mask (st.cache_data), so changing the
+layer, the head or the view never runs the model again."""
+
+from __future__ import annotations
+
+import string
+
+import streamlit as st
+import torch
+
+from model import pretrained
+from model.tasks import TASKS
+from model.tokenizer import Tokenizer
+from model.transformer import Transformer, TransformerConfig
+
+RANDOM = "random"
+RANDOM_SYMBOLS = [c for c in string.printable if not c.isspace()]  # a random model reads any ASCII character
+RANDOM_MAX_LEN = 512
+
+
+def checkpoints(encoder_decoder: bool) -> list[str]:
+    return [n for n in pretrained.available() if (TASKS[n].arch == "encoder_decoder") == encoder_decoder]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def load(name: str) -> pretrained.Pretrained:
+    return pretrained.load(name)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tuple[Transformer, Tokenizer]:
+    """A fresh, untrained model: what attention looks like before any learning."""
+    tokenizer = Tokenizer(RANDOM_SYMBOLS)
+    torch.manual_seed(seed)
+    config = TransformerConfig(
+        arch=arch,
+        vocab_size=len(tokenizer),
+        d_model=16 * heads,
+        n_heads=heads,
+        n_layers=layers,
+        d_ff=64 * heads,
+        max_len=RANDOM_MAX_LEN,
+        norm=norm,
+    )
+    return Transformer(config).eval(), tokenizer
+
+
+def encode(tokenizer: Tokenizer, text: str, max_len: int, what: str) -> tuple[list[int], str | None]:
+    """Ids for `text`, or a message naming what the tokenizer cannot take (then no ids)."""
+    try:
+        ids = tokenizer.encode(text)
+    except ValueError as error:
+        return [], f"The {what} cannot be read by this model: {error}."
+    if not ids:
+        return [], f"The {what} is empty."
+    if len(ids) > max_len:
+        return ids[:max_len], f"The {what} has {len(ids)} tokens; this model reads at most {max_len}: using the first."
+    return ids, None

@@ -1,0 +1,100 @@
+"""Attention: a decoder or encoder model, a text, a mask; what every head attends to."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+import masks
+from app import attention_views, model_runs
+from app.controls import combination_controls, scheme_control
+from app.state import Link
+from model.tasks import TASKS
+
+link = Link()
+st.title("Attention")
+
+with st.sidebar:
+    st.header("Model")
+    options = model_runs.checkpoints(encoder_decoder=False) + [model_runs.RANDOM]
+    name = link.choice(
+        "Model", "model", options, options[0], help="a shipped checkpoint trained on a task, or a fresh random model"
+    )
+    if name == model_runs.RANDOM:
+        layers = link.integer("Layers", "layers", 1, 6, 2)
+        heads = int(link.choice("Heads", "heads", ["1", "2", "4", "8"], "4"))
+        norm = link.choice("Norm placement", "norm", ["pre", "post"], "pre")
+        seed = link.integer("Seed", "model_seed", 0, 10_000, 0)
+        model, tokenizer = model_runs.random_model("decoder", layers, heads, norm, seed)
+        example, description = "the cat sat on the mat.", "An untrained decoder: attention before any learning."
+    else:
+        loaded = model_runs.load(name)
+        model, tokenizer = loaded.model, loaded.tokenizer
+        example, description = loaded.task.example, f"{loaded.description} Pattern: {loaded.task.pattern}."
+    st.caption(description)
+
+    def use_example():
+        st.session_state["text"] = example
+
+    st.button("Use the example input", on_click=use_example, icon=":material/lightbulb:")
+    text = link.text(
+        "Input",
+        "text",
+        example,
+        max_chars=5_000,
+        help="letters and [BOS] [SEP] [EOS] [MASK] [PAD] for the trained models; any ASCII for random",
+    )
+
+ids, problem = model_runs.encode(tokenizer, text, model.config.max_len, "input")
+if problem:
+    (st.warning if ids else st.error)(problem)
+if not ids:
+    ids, _ = model_runs.encode(tokenizer, example, model.config.max_len, "example")
+    st.info(f"Showing the example input instead: {example}")
+tokens = tokenizer.decode(ids)
+T = len(ids)
+
+with st.sidebar:
+    st.header("Mask")
+    trained_with = "causal (the model's default)" if model.config.arch == "decoder" else "full (the model's default)"
+    if name == "reverse_prefix":
+        trained_with = "prefix_lm up to [SEP] (as trained)"
+    choice = link.choice(
+        "Mask",
+        "mask",
+        ["trained", "custom"],
+        "trained",
+        help=f"trained: {trained_with}; custom: any scheme or combination from the mask library",
+    )
+    custom = combination_controls(link, scheme_control(link, "m_", T, T, st), st) if choice == "custom" else None
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run(model_key: str, ids: tuple, mask_key: str, _mask: torch.Tensor | None):
+    """All attention of one forward pass; the keys (not the objects) identify the run."""
+    tokens_in = torch.tensor([ids])
+    given = {"mask": _mask} if _mask is not None else (loaded.default_masks(tokens_in) if name != "random" else {})
+    with torch.no_grad():
+        out = model(tokens_in, **given)
+    return out.attentions, out.masks["self"]
+
+
+model_key = (
+    name
+    if name != model_runs.RANDOM
+    else f"random-{model.config.n_layers}-{model.config.n_heads}-"
+    f"{model.config.norm}-{st.session_state.get('model_seed', 0)}"
+)
+attentions, applied = run(
+    model_key, tuple(ids), custom.call_text() if custom else "trained", custom.build() if custom else None
+)
+attn = attention_views.from_output("self", attentions, applied, tokens, tokens)
+mask_name = custom.name if custom else trained_with
+st.caption(
+    f"Model **{name}** ({TASKS[name].arch if name in TASKS else 'decoder'}), {T} tokens, mask: {mask_name}. "
+    "Grey cells are blocked by the mask; colours are attention weights."
+)
+empty = masks.stats(attn.mask).empty_rows
+if empty:
+    st.warning(f"{len(empty)} queries have no allowed key under this mask: their weights are all 0 (not NaN).")
+attention_views.show(link, attn, model.config)

@@ -1,0 +1,82 @@
+"""Cross-attention: an encoder-decoder, a source and a target, each with its own padding."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from app import attention_views, model_runs
+from app.state import Link
+from model.inspect import greedy_decode
+
+KINDS = ["cross", "encoder", "decoder"]
+
+link = Link()
+st.title("Cross-attention")
+
+with st.sidebar:
+    st.header("Model")
+    options = model_runs.checkpoints(encoder_decoder=True) + [model_runs.RANDOM]
+    name = link.choice("Model", "model", options, options[0])
+    if name == model_runs.RANDOM:
+        layers = link.integer("Layers", "layers", 1, 6, 2)
+        heads = int(link.choice("Heads", "heads", ["1", "2", "4", "8"], "4"))
+        norm = link.choice("Norm placement", "norm", ["pre", "post"], "pre")
+        model, tokenizer = model_runs.random_model("encoder_decoder", layers, heads, norm, 0)
+        example, description = "le chat dort.", "An untrained encoder-decoder."
+    else:
+        loaded = model_runs.load(name)
+        model, tokenizer = loaded.model, loaded.tokenizer
+        example, description = loaded.task.example, f"{loaded.description} Pattern: {loaded.task.pattern}."
+    st.caption(description)
+    source_text = link.text("Source (encoder input)", "source", example, max_chars=2_000)
+    target_text = link.text("Target (decoder input; empty = the model's own answer)", "target", "", max_chars=2_000)
+    src_pad = link.integer("Source padding", "src_pad", 0, 8, 0, help="[PAD] tokens after the source")
+    tgt_pad = link.integer("Target padding", "tgt_pad", 0, 8, 0, help="[PAD] tokens after the target")
+
+limit = model.config.max_len - 9  # room for [BOS] and padding
+src, problem = model_runs.encode(tokenizer, source_text, limit, "source")
+if problem:
+    (st.warning if src else st.error)(problem)
+if not src:
+    src, _ = model_runs.encode(tokenizer, example, limit, "example")
+    st.info(f"Showing the example source instead: {example}")
+tgt, problem = model_runs.encode(tokenizer, target_text, limit, "target") if target_text.strip() else ([], None)
+if problem:
+    (st.warning if tgt else st.error)(problem)
+if not tgt:
+    tgt = greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, limit)
+    st.caption(f"Target: the model's own greedy answer, {''.join(tokenizer.decode(tgt)) or '(nothing)'}.")
+src_ids = src + [tokenizer.pad_id] * src_pad
+tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
+src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run(model_key: str, src_ids: tuple, tgt_ids: tuple):
+    with torch.no_grad():
+        out = model(torch.tensor([src_ids]), torch.tensor([tgt_ids]))
+    return out.encoder_attentions, out.decoder_attentions, out.cross_attentions, out.masks
+
+
+encoder, decoder, cross, applied = run(
+    f"{name}-{model.config.n_layers}-{model.config.n_heads}-{model.config.norm}", tuple(src_ids), tuple(tgt_ids)
+)
+kind = link.choice(
+    "Attention",
+    "kind",
+    KINDS,
+    "cross",
+    help="cross: decoder queries x encoder keys; encoder: bidirectional with source padding; "
+    "decoder: causal with target padding",
+)
+sets = {
+    "cross": attention_views.from_output("cross", cross, applied["cross"], tgt_tokens, src_tokens),
+    "encoder": attention_views.from_output("encoder", encoder, applied["encoder"], src_tokens, src_tokens),
+    "decoder": attention_views.from_output("decoder", decoder, applied["decoder"], tgt_tokens, tgt_tokens),
+}
+st.caption(
+    "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
+    "(columns). Grey cells are blocked by the mask, padding included."
+)
+attention_views.show(link, sets[kind], model.config, self_attention=kind != "cross")

@@ -1,0 +1,77 @@
+"""Numbers about attention weights, for the attention pages: the pipeline of one head, entropy,
+aggregates over heads and attention rollout. Weights are (H, Q, K) or (L, H, Q, K) tensors."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def pipeline(scores: torch.Tensor, mask: torch.Tensor, dropout_p: float = 0.0, seed: int = 0) -> dict:
+    """One head step by step, (Q, K) each: scores q k^T / sqrt(d) -> masked scores (-inf where
+    blocked) -> softmax (rows with no allowed key: 0) -> after dropout (training mode, seeded)."""
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"dropout_p must be between 0 and 1 (got {dropout_p!r})")
+    masked = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(masked, dim=-1).masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
+    keep = torch.rand(weights.shape, generator=torch.Generator().manual_seed(seed)) >= dropout_p
+    dropped = weights * keep / (1.0 - dropout_p)
+    return {"scores": scores, "masked": masked, "weights": weights, "dropout": dropped}
+
+
+def entropy(weights: torch.Tensor) -> torch.Tensor:
+    """Mean entropy (nats) of each head's rows, over rows that attend somewhere: (..., H).
+    0 = every query looks at one key; log(K) = uniform."""
+    rows = weights.sum(dim=-1) > 0
+    per_row = -(weights * torch.log(weights.clamp_min(1e-12))).sum(dim=-1)
+    return (per_row * rows).sum(dim=-1) / rows.sum(dim=-1).clamp_min(1)
+
+
+def max_entropy(kv_len: int) -> float:
+    return math.log(kv_len)
+
+
+def rollout(weights: torch.Tensor) -> torch.Tensor:
+    """Attention rollout (Abnar and Zuidema 2020) for (L, H, T, T) self-attention weights: the mean
+    over heads with the residual added, (0.5 A + 0.5 I) rows renormalized, multiplied from the
+    first layer up. Result (T, T): how much each output position draws on each input token."""
+    layers, _, length, _ = weights.shape
+    identity = torch.eye(length)
+    result = identity
+    for layer in range(layers):
+        mixed = 0.5 * weights[layer].mean(dim=0) + 0.5 * identity
+        mixed = mixed / mixed.sum(dim=-1, keepdim=True)
+        result = mixed @ result
+    return result
+
+
+def block_shapes(config, length: int, batch: int = 1) -> list[tuple[str, tuple[int, ...], str]]:
+    """The tensors through one block for this input: n vectors in, n vectors out."""
+    B, T, C, H = batch, length, config.d_model, config.n_heads
+    d = C // H
+    return [
+        ("tokens", (B, T), "token ids"),
+        ("x = embedding + position", (B, T, C), "one vector per token"),
+        ("q, k, v = x W_q, x W_k, x W_v", (B, H, T, d), f"split into {H} heads of {d}"),
+        ("scores = q k^T / sqrt(d)", (B, H, T, T), "every query against every key"),
+        ("weights = softmax(masked scores)", (B, H, T, T), "rows sum to 1 over allowed keys"),
+        ("heads = weights v", (B, H, T, d), "a weighted mix of values"),
+        ("merged heads W_o", (B, T, C), "heads side by side, projected back"),
+        ("x + attention(x)", (B, T, C), "residual"),
+        ("FFN hidden", (B, T, config.d_ff), f"{config.activation}, per token"),
+        ("x + FFN(x)", (B, T, C), "n vectors in, n vectors out"),
+    ]
+
+
+@torch.no_grad()
+def greedy_decode(model, src: torch.Tensor, bos_id: int, eos_id: int, max_new: int) -> list[int]:
+    """An encoder-decoder's own answer for one source (1, S): greedy, token by token, without [BOS]."""
+    out = [bos_id]
+    for _ in range(max_new):
+        logits = model(src, torch.tensor([out])).logits[0, -1]
+        token = int(logits.argmax())
+        if token == eos_id:
+            break
+        out.append(token)
+    return out[1:]
