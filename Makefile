@@ -28,3 +28,4 @@ bench: install  ## benchmarks: ratios against baselines measured in the same run
 	$(PY) -m tests.bench.bench_masks
 	$(PY) -m tests.bench.bench_model
 	$(PY) -m tests.bench.bench_app
+	$(PY) -m tests.bench.bench_attention

@@ -125,6 +125,7 @@ def show_aggregate(attn: AttentionSet, self_attention: bool) -> None:
             [f"layer {k}" for k in range(attn.layers)],
             [f"head {h}" for h in range(attn.heads)],
             title=f"entropy per head (nats; 0 = one key, {max_entropy(len(attn.k_tokens)):.2f} = uniform)",
+            fmt=".2f",
         ),
         key="entropy_figure",
         config=figures.CHART_CONFIG,
@@ -191,8 +192,9 @@ def show(link: Link, attn: AttentionSet, config, self_attention: bool = True) ->
         "entropy, rollout; lines: BertViz-style; shapes: tensors through one block",
     )
     if view == "grid":
+        tokens = f"{len(attn.q_tokens)} x {len(attn.k_tokens)} tokens"
         st.plotly_chart(
-            figures.grid_figure(attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads"),
+            figures.grid_figure(attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads, {tokens}"),
             key="grid_figure",
             config=figures.CHART_CONFIG,
             alt="all layers and heads",

@@ -40,16 +40,29 @@ def axis_label(token: str, position: int, padding: bool = False) -> str:
     return f"<span style='color:{PAD_LABEL}'>{text}·pad</span>" if padding else text
 
 
-def _ticks(labels: list[str]) -> dict:
-    """Every label when they fit, else labels at a round step (1, 2, 5, 10, 20, 50, ...)."""
+def _ticks(labels: list[str], values: list | None = None) -> dict:
+    """Every label when they fit, else labels at a round step (1, 2, 5, 10, 20, 50, ...).
+    `values` are the axis coordinates (positions by default, category names on a category axis)."""
     step = 1
     while len(labels) / step > MAX_TICKS:
         step = step * 5 // 2 if str(step)[0] == "2" else step * 2
     shown = list(range(0, len(labels), step))
-    return {"tickmode": "array", "tickvals": shown, "ticktext": [labels[k] for k in shown]}
+    return {
+        "tickmode": "array",
+        "tickvals": [values[k] for k in shown] if values else shown,
+        "ticktext": [labels[k] for k in shown],
+    }
 
 
-def _layout(fig: go.Figure, title: str, q_labels: list[str], k_labels: list[str], height: int) -> None:
+def _layout(
+    fig: go.Figure,
+    title: str,
+    q_labels: list[str],
+    k_labels: list[str],
+    height: int,
+    q_values: list | None = None,
+    k_values: list | None = None,
+) -> None:
     fig.update_layout(
         template=TEMPLATE,
         font=FONT,
@@ -71,7 +84,7 @@ def _layout(fig: go.Figure, title: str, q_labels: list[str], k_labels: list[str]
         tickangle=-60,
         showgrid=False,
         zeroline=False,
-        **_ticks(k_labels),
+        **_ticks(k_labels, k_values),
     )
     fig.update_yaxes(
         title="queries (attending)",
@@ -79,8 +92,21 @@ def _layout(fig: go.Figure, title: str, q_labels: list[str], k_labels: list[str]
         showgrid=False,
         zeroline=False,
         scaleanchor="x",
-        **_ticks(q_labels),
+        **_ticks(q_labels, q_values),
     )
+
+
+def _frame(fig: go.Figure, title: str, height: int, top: int = 60, **layout) -> go.Figure:
+    """Template, font, title and margins every figure shares (explicit: exports need them)."""
+    fig.update_layout(
+        template=TEMPLATE,
+        font=FONT,
+        height=height,
+        margin={"l": 10, "r": 10, "t": top, "b": 10},
+        title={"text": html.escape(title, quote=False), "x": 0.01},
+        **layout,
+    )
+    return fig
 
 
 def _categorical(z: torch.Tensor, colors: list[str], names: list[str], hover, labels) -> go.Heatmap:
@@ -213,17 +239,7 @@ def mask_figure(
         hover=hover,
         height=height,
     )
-    if int(empty.sum()) and max(mask.shape) <= CELL_TEXT_LIMIT:
-        for row in empty.nonzero().flatten().tolist():
-            fig.add_annotation(
-                x=mask.shape[1] - 0.5,
-                y=row,
-                text="∅ no key: NaN in softmax",
-                xanchor="left",
-                showarrow=False,
-                font={"color": EMPTY_ROW, "size": 13},
-            )
-        fig.update_layout(margin={"r": 190})
+    _flag_empty_rows(fig, mask, "∅ no key: NaN in softmax")
     return fig
 
 
@@ -244,6 +260,24 @@ def _mask_hover(mask, q_tokens, k_tokens, blockers) -> list[list[str]]:
             row.append(f"{q_text(i)} → {key}: {state}")
         rows.append(row)
     return rows
+
+
+def _flag_empty_rows(fig: go.Figure, mask: torch.Tensor, text: str) -> None:
+    """Write `text` at the right end of each row with no allowed key (readable sizes only)."""
+    if max(mask.shape) > CELL_TEXT_LIMIT:
+        return
+    rows = (~mask.any(dim=1)).nonzero().flatten().tolist()
+    for row in rows:
+        fig.add_annotation(
+            x=mask.shape[1] - 0.5,
+            y=row,
+            text=text,
+            xanchor="left",
+            showarrow=False,
+            font={"color": EMPTY_ROW, "size": 13},
+        )
+    if rows:
+        fig.update_layout(margin={"r": 190})
 
 
 def difference_figure(a, b, q_tokens, k_tokens, *, name_a: str, name_b: str) -> go.Figure:
@@ -317,14 +351,7 @@ def keys_per_query_figure(keys_per_query: torch.Tensor, q_tokens: list[str]) -> 
             hovertemplate="query %{x}: %{y} keys<extra></extra>",
         )
     )
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        height=300,
-        title="keys per query",
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        bargap=0.1,
-    )
+    _frame(fig, "keys per query", 300, top=50, bargap=0.1)
     fig.update_xaxes(title="query", **_ticks([axis_label(t, k) for k, t in enumerate(q_tokens)]))
     fig.update_yaxes(title="keys it may attend")
     return fig
@@ -352,33 +379,6 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
     return fig
 
 
-def signed_figure(values: torch.Tensor, row_labels: list[str], col_labels: list[str], title: str) -> go.Figure:
-    """A signed (T, C) matrix on a diverging scale centred on 0 (RdBu: colour-blind safe)."""
-    bound = max(values.abs().max().item(), 1e-12)
-    fig = go.Figure(
-        go.Heatmap(
-            z=values.float().numpy(),
-            zmin=-bound,
-            zmax=bound,
-            colorscale="RdBu",
-            reversescale=True,
-            hovertemplate="%{y} · %{x}: %{z:.4f}<extra></extra>",
-            x=col_labels,
-            y=row_labels,
-        )
-    )
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        title={"text": html.escape(title, quote=False), "x": 0.01},
-        height=min(700, 160 + 26 * len(row_labels)),
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-    )
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(type="category")
-    return fig
-
-
 def lines_figure(
     series: dict[str, list[float]], x: list[int], *, title: str, x_title: str, y_title: str, log_y: bool = False
 ) -> go.Figure:
@@ -398,15 +398,7 @@ def lines_figure(
             for k, (name, ys) in enumerate(series.items())
         ]
     )
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        title={"text": html.escape(title, quote=False), "x": 0.01},
-        height=380,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        hovermode="x unified",
-        legend={"orientation": "h", "y": -0.25},
-    )
+    _frame(fig, title, 380, hovermode="x unified", legend={"orientation": "h", "y": -0.25})
     fig.update_xaxes(title=x_title, dtick=1)
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
     return fig
@@ -415,48 +407,36 @@ def lines_figure(
 WEIGHT_SCALE = "Viridis"  # sequential, colour-blind safe; blocked cells are not on it at all
 
 
-def _weight_hover(weights, mask, q_tokens, k_tokens) -> list[list[str]] | None:
-    if max(weights.shape) > CELL_TEXT_LIMIT:
-        return None
-    rows = []
-    for i in range(weights.shape[0]):
-        q = f"query '{html.escape(q_tokens[i], quote=False)}' ({i})"
-        rows.append(
-            [
-                f"{q} → key '{html.escape(k_tokens[j], quote=False)}' ({j}): "
-                + (f"weight {weights[i, j]:.3f}" if mask[i, j] else "blocked by the mask")
-                for j in range(weights.shape[1])
-            ]
-        )
-    return rows
-
-
 def weights_trace(
     weights: torch.Tensor,
     mask: torch.Tensor,
     *,
     zmax: float = 1.0,
-    hover=None,
     showscale=True,
     colorscale=WEIGHT_SCALE,
     zmid=None,
+    x=None,
+    y=None,
+    hovertemplate=None,
 ) -> go.Heatmap:
     """Allowed cells on the colour scale; blocked cells left empty, so the grey background shows:
     a blocked cell never looks like a small weight."""
     z = weights.float().masked_fill(~mask, float("nan")).numpy()
+    small = max(weights.shape) <= CELL_TEXT_LIMIT
     return go.Heatmap(
         z=z,
+        x=x,
+        y=y,
         zmin=-zmax if zmid is not None else 0.0,
         zmax=zmax,
         zmid=zmid,
         colorscale=colorscale,
         showscale=showscale,
         hoverongaps=False,
-        text=hover,
-        hoverinfo="text" if hover else "z",
+        hovertemplate=hovertemplate,
         colorbar={"thickness": 14, "len": 0.7, "title": {"text": "weight" if zmid is None else "score"}},
-        xgap=1 if max(weights.shape) <= CELL_TEXT_LIMIT else 0,
-        ygap=1 if max(weights.shape) <= CELL_TEXT_LIMIT else 0,
+        xgap=1 if small else 0,
+        ygap=1 if small else 0,
     )
 
 
@@ -471,6 +451,11 @@ def _blocked_legend() -> go.Scatter:
     )
 
 
+def _named(tokens: list[str]) -> list[str]:
+    """Unique category names 'token (position)': hover reads them, no text per cell is sent."""
+    return [f"{html.escape(t, quote=False)} ({k})" for k, t in enumerate(tokens)]
+
+
 def attention_figure(
     weights: torch.Tensor,
     mask: torch.Tensor,
@@ -480,30 +465,26 @@ def attention_figure(
     title: str,
     height: int | None = None,
 ) -> go.Figure:
-    """One head (Q, K): weights on Viridis, blocked cells grey, rows with no allowed key flagged."""
-    fig = go.Figure(
-        [weights_trace(weights, mask, hover=_weight_hover(weights, mask, q_tokens, k_tokens)), _blocked_legend()]
+    """One head (Q, K): weights on Viridis, blocked cells grey, rows with no allowed key flagged.
+    Hover names the query token, the key token and the weight."""
+    q_names, k_names = _named(q_tokens), _named(k_tokens)
+    trace = weights_trace(
+        weights, mask, x=k_names, y=q_names, hovertemplate="query %{y} → key %{x}: weight %{z:.3f}<extra></extra>"
     )
+    fig = go.Figure([trace, _blocked_legend()])
     _layout(
         fig,
         title,
         [axis_label(t, k) for k, t in enumerate(q_tokens)],
         [axis_label(t, k) for k, t in enumerate(k_tokens)],
         height or min(900, max(420, 190 + 24 * len(q_tokens))),
+        q_values=q_names,
+        k_values=k_names,
     )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category")
     fig.update_layout(plot_bgcolor=BLOCKED, legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
-    empty = (~mask.any(dim=1)).nonzero().flatten().tolist()
-    for row in empty[:CELL_TEXT_LIMIT]:
-        fig.add_annotation(
-            x=weights.shape[1] - 0.5,
-            y=row,
-            text="∅ no key: weights 0",
-            xanchor="left",
-            showarrow=False,
-            font={"color": EMPTY_ROW, "size": 13},
-        )
-    if empty:
-        fig.update_layout(margin={"r": 170})
+    _flag_empty_rows(fig, mask, "∅ no key: weights 0")
     return fig
 
 
@@ -532,14 +513,7 @@ def grid_figure(
             fig.add_trace(weights_trace(weights[layer, head], mask, showscale=layer == head == 0), layer + 1, head + 1)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        plot_bgcolor=BLOCKED,
-        height=max(300, 130 * layers + 80),
-        title={"text": html.escape(title, quote=False), "x": 0.01},
-        margin={"l": 10, "r": 10, "t": 80, "b": 10},
-    )
+    _frame(fig, title, max(300, 130 * layers + 80), top=80, plot_bgcolor=BLOCKED)
     if selected is not None:
         layer, head = selected
         axis = layer * heads + head + 1
@@ -580,14 +554,7 @@ def pipeline_figure(
     fig.update_xaxes(showgrid=False, zeroline=False, tickangle=-60, **ticks_k)
     fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", showticklabels=False)
     fig.update_yaxes(showticklabels=True, col=1, **ticks_q)
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        plot_bgcolor=BLOCKED,
-        height=min(700, 260 + 18 * len(q_tokens)),
-        title={"text": html.escape(title, quote=False), "x": 0.01},
-        margin={"l": 10, "r": 10, "t": 90, "b": 10},
-    )
+    _frame(fig, title, min(700, 260 + 18 * len(q_tokens)), top=90, plot_bgcolor=BLOCKED)
     return fig
 
 
@@ -619,14 +586,7 @@ def lines_view(
                         opacity=(low + high) / 2,
                     )
                 )
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        height=max(360, 60 + 26 * max(len(q_tokens), len(k_tokens))),
-        title={"text": html.escape(title, quote=False), "x": 0.01},
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        showlegend=weights.shape[0] > 1,
-    )
+    _frame(fig, title, max(360, 60 + 26 * max(len(q_tokens), len(k_tokens))), showlegend=weights.shape[0] > 1)
     fig.update_xaxes(visible=False, range=[-0.35, 1.35])
     fig.update_yaxes(visible=False, autorange="reversed")
     for side, tokens in ((0, q_tokens), (1, k_tokens)):
@@ -648,27 +608,28 @@ def matrix_figure(
     col_labels: list[str],
     *,
     title: str,
-    colorscale: str = WEIGHT_SCALE,
-    fmt: str = ".2f",
+    signed: bool = False,
+    fmt: str | None = None,
 ) -> go.Figure:
-    """A small labelled matrix with its values written in the cells (entropy per head, ...)."""
+    """A labelled matrix: signed values on RdBu centred on 0, others on Viridis (both colour-blind
+    safe); with `fmt`, the values are written in the cells."""
+    bound = max(values.abs().max().item(), 1e-12)
+    scale = (
+        {"zmin": -bound, "zmax": bound, "colorscale": "RdBu", "reversescale": True}
+        if signed
+        else {"colorscale": WEIGHT_SCALE}
+    )
     fig = go.Figure(
         go.Heatmap(
             z=values.float().numpy(),
             x=col_labels,
             y=row_labels,
-            colorscale=colorscale,
-            texttemplate=f"%{{z:{fmt}}}",
-            hovertemplate="%{y}, %{x}: %{z:.3f}<extra></extra>",
+            **scale,
+            texttemplate=f"%{{z:{fmt}}}" if fmt else None,
+            hovertemplate="%{y}, %{x}: %{z:.4f}<extra></extra>",
         )
     )
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        title={"text": html.escape(title, quote=False), "x": 0.01},
-        height=max(260, 110 + 40 * len(row_labels)),
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-    )
+    _frame(fig, title, min(700, max(260, 120 + 30 * len(row_labels))))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
     return fig

@@ -5,10 +5,12 @@ layer, the head or the view never runs the model again."""
 from __future__ import annotations
 
 import string
+from dataclasses import dataclass
 
 import streamlit as st
 import torch
 
+from app.state import Link
 from model import pretrained
 from model.tasks import TASKS
 from model.tokenizer import Tokenizer
@@ -57,3 +59,52 @@ def encode(tokenizer: Tokenizer, text: str, max_len: int, what: str) -> tuple[li
     if len(ids) > max_len:
         return ids[:max_len], f"The {what} has {len(ids)} tokens; this model reads at most {max_len}: using the first."
     return ids, None
+
+
+@dataclass
+class Choice:
+    """The model picked in the sidebar, with what the page needs to show about it."""
+
+    name: str
+    model: Transformer
+    tokenizer: Tokenizer
+    example: str
+    description: str
+    pretrained: pretrained.Pretrained | None  # None for a random model
+    seed: int = 0
+
+    @property
+    def key(self) -> str:
+        """Identifies the model for caching runs (a random model by its whole config)."""
+        config = self.model.config
+        return f"{self.name}-{config.n_layers}-{config.n_heads}-{config.norm}-{self.seed}"
+
+
+def choose_model(link: Link, arch: str) -> Choice:
+    """Checkpoints of this architecture, or a fresh random model with its own controls."""
+    options = checkpoints(encoder_decoder=arch == "encoder_decoder") + [RANDOM]
+    name = link.choice(
+        "Model", "model", options, options[0], help="a shipped checkpoint trained on a task, or a fresh random model"
+    )
+    if name == RANDOM:
+        layers = link.integer("Layers", "layers", 1, 6, 2)
+        heads = int(link.choice("Heads", "heads", ["1", "2", "4", "8"], "4"))
+        norm = link.choice("Norm placement", "norm", ["pre", "post"], "pre")
+        seed = link.integer("Seed", "model_seed", 0, 10_000, 0)
+        model, tokenizer = random_model(arch, layers, heads, norm, seed)
+        example = "le chat dort." if arch == "encoder_decoder" else "the cat sat on the mat."
+        choice = Choice(
+            name, model, tokenizer, example, "An untrained model: attention before any learning.", None, seed
+        )
+    else:
+        loaded = load(name)
+        choice = Choice(
+            name,
+            loaded.model,
+            loaded.tokenizer,
+            loaded.task.example,
+            f"{loaded.description} Pattern: {loaded.task.pattern}.",
+            loaded,
+        )
+    st.caption(choice.description)
+    return choice

@@ -16,22 +16,8 @@ st.title("Attention")
 
 with st.sidebar:
     st.header("Model")
-    options = model_runs.checkpoints(encoder_decoder=False) + [model_runs.RANDOM]
-    name = link.choice(
-        "Model", "model", options, options[0], help="a shipped checkpoint trained on a task, or a fresh random model"
-    )
-    if name == model_runs.RANDOM:
-        layers = link.integer("Layers", "layers", 1, 6, 2)
-        heads = int(link.choice("Heads", "heads", ["1", "2", "4", "8"], "4"))
-        norm = link.choice("Norm placement", "norm", ["pre", "post"], "pre")
-        seed = link.integer("Seed", "model_seed", 0, 10_000, 0)
-        model, tokenizer = model_runs.random_model("decoder", layers, heads, norm, seed)
-        example, description = "the cat sat on the mat.", "An untrained decoder: attention before any learning."
-    else:
-        loaded = model_runs.load(name)
-        model, tokenizer = loaded.model, loaded.tokenizer
-        example, description = loaded.task.example, f"{loaded.description} Pattern: {loaded.task.pattern}."
-    st.caption(description)
+    chosen = model_runs.choose_model(link, "decoder")
+    name, model, tokenizer, example = chosen.name, chosen.model, chosen.tokenizer, chosen.example
 
     def use_example():
         st.session_state["text"] = example
@@ -73,20 +59,15 @@ with st.sidebar:
 def run(model_key: str, ids: tuple, mask_key: str, _mask: torch.Tensor | None):
     """All attention of one forward pass; the keys (not the objects) identify the run."""
     tokens_in = torch.tensor([ids])
-    given = {"mask": _mask} if _mask is not None else (loaded.default_masks(tokens_in) if name != "random" else {})
+    trained = chosen.pretrained.default_masks(tokens_in) if chosen.pretrained else {}
+    given = {"mask": _mask} if _mask is not None else trained
     with torch.no_grad():
         out = model(tokens_in, **given)
     return out.attentions, out.masks["self"]
 
 
-model_key = (
-    name
-    if name != model_runs.RANDOM
-    else f"random-{model.config.n_layers}-{model.config.n_heads}-"
-    f"{model.config.norm}-{st.session_state.get('model_seed', 0)}"
-)
 attentions, applied = run(
-    model_key, tuple(ids), custom.call_text() if custom else "trained", custom.build() if custom else None
+    chosen.key, tuple(ids), custom.call_text() if custom else "trained", custom.build() if custom else None
 )
 attn = attention_views.from_output("self", attentions, applied, tokens, tokens)
 mask_name = custom.name if custom else trained_with

@@ -16,19 +16,8 @@ st.title("Cross-attention")
 
 with st.sidebar:
     st.header("Model")
-    options = model_runs.checkpoints(encoder_decoder=True) + [model_runs.RANDOM]
-    name = link.choice("Model", "model", options, options[0])
-    if name == model_runs.RANDOM:
-        layers = link.integer("Layers", "layers", 1, 6, 2)
-        heads = int(link.choice("Heads", "heads", ["1", "2", "4", "8"], "4"))
-        norm = link.choice("Norm placement", "norm", ["pre", "post"], "pre")
-        model, tokenizer = model_runs.random_model("encoder_decoder", layers, heads, norm, 0)
-        example, description = "le chat dort.", "An untrained encoder-decoder."
-    else:
-        loaded = model_runs.load(name)
-        model, tokenizer = loaded.model, loaded.tokenizer
-        example, description = loaded.task.example, f"{loaded.description} Pattern: {loaded.task.pattern}."
-    st.caption(description)
+    chosen = model_runs.choose_model(link, "encoder_decoder")
+    name, model, tokenizer, example = chosen.name, chosen.model, chosen.tokenizer, chosen.example
     source_text = link.text("Source (encoder input)", "source", example, max_chars=2_000)
     target_text = link.text("Target (decoder input; empty = the model's own answer)", "target", "", max_chars=2_000)
     src_pad = link.integer("Source padding", "src_pad", 0, 8, 0, help="[PAD] tokens after the source")
@@ -59,9 +48,7 @@ def run(model_key: str, src_ids: tuple, tgt_ids: tuple):
     return out.encoder_attentions, out.decoder_attentions, out.cross_attentions, out.masks
 
 
-encoder, decoder, cross, applied = run(
-    f"{name}-{model.config.n_layers}-{model.config.n_heads}-{model.config.norm}", tuple(src_ids), tuple(tgt_ids)
-)
+encoder, decoder, cross, applied = run(chosen.key, tuple(src_ids), tuple(tgt_ids))
 kind = link.choice(
     "Attention",
     "kind",

@@ -100,14 +100,20 @@ columns = st.columns(2)
 for column, kind in zip(columns, ["layer", "batch"], strict=True):
     with column:
         st.plotly_chart(
-            figures.signed_figure(result[kind]["output"], words, feature_names, f"{NAMES[kind]} output"),
+            figures.matrix_figure(
+                result[kind]["output"], words, feature_names, title=f"{NAMES[kind]} output", signed=True
+            ),
             key=f"out_{kind}",
             config=figures.CHART_CONFIG,
             alt=f"{NAMES[kind]} output",
         )
         st.plotly_chart(
-            figures.signed_figure(
-                result[kind]["difference"], words, feature_names, f"{NAMES[kind]}: change when padded {extra_pad} more"
+            figures.matrix_figure(
+                result[kind]["difference"],
+                words,
+                feature_names,
+                signed=True,
+                title=f"{NAMES[kind]}: change when padded {extra_pad} more",
             ),
             key=f"diff_{kind}",
             config=figures.CHART_CONFIG,

@@ -1,10 +1,12 @@
 """Helpers to run pages with AppTest and read what they drew."""
 
+import base64
 import html
 import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -14,6 +16,15 @@ ENTRY = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 def charts(at: AppTest) -> list[dict]:
     """The Plotly figures a run drew, as the JSON the browser receives."""
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def as_array(value) -> np.ndarray:
+    """A figure's data array as NumPy: Plotly sends typed arrays as {dtype, bdata, shape}."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = [int(n) for n in str(value.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape)
+    return np.array([[np.nan if v is None else v for v in row] for row in value], dtype=float)
 
 
 def title(figure: dict) -> str:

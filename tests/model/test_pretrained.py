@@ -74,7 +74,9 @@ def test_mirror_fill_in_fails_under_a_causal_mask():
         (b"not a checkpoint at all", "is not a checkpoint of this project"),
         (pickle.dumps(print), "is not a checkpoint of this project"),
     ],
+    ids=["text", "pickle of a function"],
 )
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch notes the foreign pickle, then refuses it
 def test_files_that_are_not_checkpoints_are_refused(tmp_path, content, message):
     path = tmp_path / "bad.pt"
     path.write_bytes(content)

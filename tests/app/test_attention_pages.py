@@ -1,0 +1,115 @@
+"""Attention and Cross-attention pages: every checkpoint, masks, links, and the numbers drawn."""
+
+import numpy as np
+import pytest
+import torch
+
+from model import pretrained
+from tests.app.conftest import as_array, charts, run_page, shown_text, title
+
+ATTENTION, CROSS = "views/attention.py", "views/cross_attention.py"
+
+
+def head_figure(at) -> dict:
+    return next(f for f in charts(at) if ", head " in title(f) and "layers x heads" not in title(f))
+
+
+@pytest.mark.parametrize("name", ["copy", "mirror", "reverse_prefix", "random"])
+def test_every_decoder_and_encoder_model_opens(name):
+    at = run_page(ATTENTION, model=name)
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    assert f"Model **{name}**" in shown_text(at, kinds=("caption",)) or name in shown_text(at)
+    assert title(charts(at)[0]).startswith("self attention: layers x heads, ")
+
+
+@pytest.mark.parametrize("name", ["reverse", "sort", "random"])
+@pytest.mark.parametrize("kind", ["cross", "encoder", "decoder"])
+def test_every_encoder_decoder_model_and_attention_kind_opens(name, kind):
+    at = run_page(CROSS, model=name, kind=kind)
+    assert not at.exception and not at.error
+    assert title(charts(at)[0]).startswith(f"{kind} attention: layers x heads, ")
+
+
+def test_the_drawn_head_is_the_models_own_weights():
+    at = run_page(ATTENTION, model="copy", layer="1", head="1")
+    drawn = as_array(head_figure(at)["data"][0]["z"])
+    loaded = pretrained.load("copy")
+    ids = torch.tensor([loaded.tokenizer.encode(loaded.task.example)])
+    with torch.no_grad():
+        out = loaded.model(ids, **loaded.default_masks(ids))
+    weights, mask = out.attentions[1].weights[0, 1], out.masks["self"][0, 0]
+    assert drawn.shape == tuple(mask.shape)
+    assert np.allclose(drawn[mask.numpy()], weights[mask].numpy(), atol=1e-6)
+    assert np.isnan(drawn[~mask.numpy()]).all()  # blocked: not drawn, never a weight of 0
+
+
+def test_a_custom_mask_changes_what_the_model_may_attend():
+    at = run_page(ATTENTION, model="copy", mask="custom", m_scheme="sliding_window", m_window="2")
+    assert not at.exception
+    drawn = as_array(head_figure(at)["data"][0]["z"])
+    for i, row in enumerate(drawn):
+        assert np.flatnonzero(~np.isnan(row)).tolist() == [j for j in (i - 1, i) if j >= 0]
+    assert "sliding_window(window=2)" in shown_text(at, kinds=("caption",))
+
+
+def test_a_decoder_under_a_bidirectional_mask_looks_ahead():
+    at = run_page(ATTENTION, model="copy", mask="custom", m_scheme="full")
+    z = as_array(head_figure(at)["data"][0]["z"])
+    assert not np.isnan(z[0]).any()  # the first token now sees every key, future included
+
+
+def test_a_deep_link_restores_view_layer_head_and_training():
+    at = run_page(ATTENTION, model="mirror", view="pipeline", layer="2", head="2", train="true", p="30", seed="4")
+    assert at.pills(key="view").value == "pipeline"
+    assert at.pills(key="layer").value == "2" and at.pills(key="head").value == "2"
+    figure = charts(at)[0]
+    assert "layer 2, head 2" in title(figure)
+    softmax, dropped = as_array(figure["data"][2]["z"]), as_array(figure["data"][3]["z"])
+    assert ((softmax > 0) & (dropped == 0)).sum() > 0  # training mode dropped some allowed weights
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"model": "<script>alert(1)</script>"}, "`model`"),
+        ({"layer": "9"}, "`layer`"),
+        ({"head": "-1"}, "`head`"),
+        ({"view": "everything"}, "`view`"),
+        ({"mask": "none"}, "`mask`"),
+        ({"train": "maybe", "view": "pipeline"}, "`train`"),
+    ],
+)
+def test_bad_link_values_warn_and_fall_back(params, named):
+    at = run_page(ATTENTION, **params)
+    assert not at.exception
+    assert any(named in w.value for w in at.warning), [w.value for w in at.warning]
+    assert charts(at)
+
+
+def test_text_the_model_cannot_read_is_named_and_the_example_shown():
+    at = run_page(ATTENTION, model="copy", text="abz!?")
+    assert not at.exception
+    message = shown_text(at, kinds=("error",))
+    assert "'z'" in message and "'!'" in message and "'?'" in message
+    assert "Showing the example input instead" in shown_text(at, kinds=("info",))
+
+
+def test_too_long_input_is_cut_with_a_message():
+    at = run_page(ATTENTION, model="copy", text="abcdefghij" * 10)
+    assert not at.exception
+    assert "this model reads at most 28" in shown_text(at, kinds=("warning",))
+
+
+def test_cross_attention_is_rectangular_with_each_sides_padding():
+    at = run_page(CROSS, model="reverse", source="abcd", target="dcba", src_pad="2", tgt_pad="1")
+    z = as_array(head_figure(at)["data"][0]["z"])
+    assert z.shape == (6, 6)  # [BOS] d c b a [PAD] x a b c d [PAD] [PAD]
+    assert np.isnan(z[:, 4:]).all()  # source padding hidden
+    enc = run_page(CROSS, model="reverse", source="abcd", src_pad="2", kind="encoder")
+    assert as_array(head_figure(enc)["data"][0]["z"]).shape == (6, 6)
+
+
+def test_cross_attention_of_reverse_is_the_anti_diagonal_on_the_page():
+    at = run_page(CROSS, model="reverse", source="abcdef", layer="1", head="0")
+    z = as_array(head_figure(at)["data"][0]["z"])  # rows: [BOS] f e d c b a, columns: a b c d e f
+    assert z[:6].argmax(axis=1).tolist() == [5, 4, 3, 2, 1, 0]

@@ -1,0 +1,86 @@
+"""Attention page speed in a real browser: changing the head, and changing the text.
+
+Run with `python -m tests.bench.bench_attention` (part of `make bench`). A fresh random decoder
+(2 layers x 4 heads, so any length up to 512 works) at T = 16, 64, 256 tokens; the baseline is
+the one-slider Streamlit app measured in the same run. Head changes are served from the cached
+run (the model does not run again); each text change is a new text, so the model runs.
+Writes tests/bench/results/attention.md.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from tests.bench.browser import ROOT, browser_page, served, slider_baseline, timed
+from tests.bench.common import machine, write_result
+from tests.browser.conftest import wait_for_app
+
+SIZES = (16, 64, 256)
+CHANGES = 7
+HEAD_SHOWN = (
+    "h => [...document.querySelectorAll('.js-plotly-plot .gtitle')].some(t => t.textContent.endsWith('head ' + h))"
+)
+# the grid figure's title carries the token count once Plotly has drawn it
+TOKENS_SHOWN = "n => (document.querySelector('.js-plotly-plot .gtitle')?.textContent ?? '').includes(n + ' x ' + n)"
+
+
+def text_of(length: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return "".join(letters[(k * 7) % 26] for k in range(length))
+
+
+def head_changes(page, base_url: str, n: int) -> list[float]:
+    page.goto(f"{base_url}/attention?model=random&text={text_of(n)}")
+    wait_for_app(page)
+    heads = page.get_by_role("radiogroup", name="Head", exact=True)
+    return [
+        timed(page, heads.get_by_role("radio", name=str(h % 4), exact=True).click, HEAD_SHOWN, h % 4)
+        for h in range(1, CHANGES + 1)
+    ]
+
+
+def text_changes(page, base_url: str, n: int) -> list[float]:
+    page.goto(f"{base_url}/attention?model=random&text={text_of(n)}")
+    wait_for_app(page)
+    box = page.get_by_label("Input", exact=True)
+    times = []
+    for k in range(1, CHANGES + 1):
+        box.fill(text_of(n + k))
+        times.append(timed(page, lambda: box.press("Enter"), TOKENS_SHOWN, n + k))
+    return times
+
+
+def main() -> str:
+    rows = []
+    with browser_page() as page, served(ROOT / "tests" / "bench" / "minimal_app.py") as minimal:
+        baseline = slider_baseline(page, minimal, repeats=CHANGES)
+        with served(ROOT / "app" / "streamlit_app.py") as app:
+            for n in SIZES:
+                head = statistics.median(head_changes(page, app, n))
+                text = statistics.median(text_changes(page, app, n))
+                rows.append((n, head, text))
+                print(
+                    f"T={n}: head {head * 1e3:.0f} ms, text {text * 1e3:.0f} ms, slider {baseline * 1e3:.0f} ms",
+                    flush=True,
+                )
+    lines = [
+        "# Attention page: head change and text change, in Chromium",
+        "",
+        f"Machine: {machine()}. Command: `python -m tests.bench.bench_attention` (or `make bench`).",
+        f"Medians over {CHANGES} changes; timed in the page from the input event to the updated figure or caption.",
+        f"Baseline: the one-slider Streamlit app, same run: {baseline * 1e3:.0f} ms.",
+        "Goal (issue 5): head change at most 1.5x, text change at most 3x, at T = 64.",
+        "",
+        "| T | head change ms | ratio | text change ms | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for n, head, text in rows:
+        lines.append(f"| {n} | {head * 1e3:.0f} | {head / baseline:.2f} | {text * 1e3:.0f} | {text / baseline:.2f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    print("wrote", write_result("attention.md", text))
+    return text
+
+
+if __name__ == "__main__":
+    main()

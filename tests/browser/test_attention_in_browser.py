@@ -1,0 +1,60 @@
+"""The attention pages in Chromium: pick a head, switch views, toggle training mode."""
+
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import wait_for_app
+
+
+def pick(page, label: str, option: str) -> None:
+    page.get_by_role("radiogroup", name=label).get_by_role("radio", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def params(page) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def titles(page) -> list[str]:
+    return [t.text_content() for t in page.locator(".js-plotly-plot .gtitle").all()]
+
+
+def test_selecting_a_head_enlarges_it_and_the_url_follows(page, app_url):
+    page.goto(f"{app_url}/attention")
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    pick(page, "Layer", "1")
+    pick(page, "Head", "2")
+    expect(page.locator(".js-plotly-plot .gtitle").nth(1)).to_have_text("self attention, layer 1, head 2")
+    page.wait_for_function("() => window.location.search.includes('head=2')")
+    assert params(page)["layer"] == "1" and params(page)["head"] == "2"
+    labels = [t.text_content() for t in page.locator(".js-plotly-plot").nth(1).locator(".xtick text").all()]
+    assert labels[0] == "[BOS]"  # the axes carry the model's tokens
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_switching_views_and_training_mode(page, app_url):
+    page.goto(f"{app_url}/attention?model=mirror")
+    wait_for_app(page)
+    for view in ["pipeline", "aggregate", "lines", "shapes", "grid"]:
+        pick(page, "View", view)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+    pick(page, "View", "pipeline")
+    page.get_by_text("Training mode (dropout on)").click()
+    wait_for_app(page)
+    page.wait_for_function("() => window.location.search.includes('train=true')")
+    assert params(page)["view"] == "pipeline" and params(page)["model"] == "mirror"
+    expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text("where the mask and the dropout act")
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_role("switch", name="Training mode (dropout on)")).to_be_checked()
+
+
+def test_cross_attention_page_shows_the_reverse_anti_diagonal(page, app_url):
+    page.goto(f"{app_url}/cross?layer=1")
+    wait_for_app(page)
+    assert "cross attention, layer 1, head 0" in titles(page)
+    pick(page, "Attention", "encoder")
+    expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text("encoder attention: layers x heads")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
