@@ -51,7 +51,7 @@ def main(sizes=SIZES) -> str:
     ]
     rows = []  # (scheme, N, ours, tril, create_mask) in seconds
     for n in sizes:
-        repeats = 9 if n <= 4096 else 5
+        repeats = 15 if n <= 4096 else 7
         tril = median_seconds(lambda n=n: torch.ones(n, n, dtype=torch.bool).tril(), repeats)
         for name in masks.SCHEMES:
             pred = masks.predicate(name, n, **params_for(name, n))

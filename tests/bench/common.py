@@ -13,11 +13,13 @@ import torch
 RESULTS = Path(__file__).parent / "results"
 
 
-def median_seconds(run, repeats: int, setup=None) -> float:
-    """Median wall time of `run()` over `repeats` calls, after one warm-up call."""
-    if setup:
-        setup()
-    run()
+def median_seconds(run, repeats: int, setup=None, warmup: int = 3) -> float:
+    """Median wall time of `run()` over `repeats` calls, after `warmup` untimed calls (the first
+    calls pay for allocating memory the later ones reuse)."""
+    for _ in range(warmup):
+        if setup:
+            setup()
+        run()
     times = []
     for _ in range(repeats):
         if setup:
