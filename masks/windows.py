@@ -17,9 +17,13 @@ from masks.predicate import build
 @dataclass(frozen=True)
 class WindowConvention:
     library: str
-    parameter: str  # how you write it there, for window w
+    parameter: str  # how you write it there, "{w}" standing for their value
     rule: str  # their predicate, in their words
     causal: bool
+
+    def written(self, window: int) -> str:
+        """Their parameter as written there, giving the same mask as our `window`."""
+        return self.parameter.format(w=self.their_value(window))
 
     def their_value(self, window: int) -> int:
         """Their parameter value that gives the same mask as our `window`."""
@@ -46,8 +50,8 @@ class WindowConvention:
 
 
 CONVENTIONS = (
-    WindowConvention("Hugging Face", "sliding_window=w", "kv > q - w (and kv <= q)", causal=True),
-    WindowConvention("attention-gym", "generate_sliding_window(w)", "q - kv <= w (and q >= kv)", causal=True),
-    WindowConvention("xformers", "local attention window_size=w", "q - kv < w (and q >= kv)", causal=True),
-    WindowConvention("Longformer", "attention_window=w (even, two-sided)", "abs(q - kv) <= w / 2", causal=False),
+    WindowConvention("Hugging Face", "sliding_window={w}", "kv > q - w (and kv <= q)", causal=True),
+    WindowConvention("attention-gym", "generate_sliding_window({w})", "q - kv <= w (and q >= kv)", causal=True),
+    WindowConvention("xformers", "local attention window_size={w}", "q - kv < w (and q >= kv)", causal=True),
+    WindowConvention("Longformer", "attention_window={w} (even, two-sided)", "abs(q - kv) <= w / 2", causal=False),
 )

@@ -200,9 +200,7 @@ def windows_tab(pred: masks.Predicate) -> None:
         rows.append(
             {
                 "library": conv.library,
-                "their parameter": conv.parameter.replace("w", str(theirs), 1)
-                if conv.parameter.startswith("sliding")
-                else f"{conv.parameter} with w = {theirs}",
+                "their parameter": conv.written(window),
                 "their rule": conv.rule,
                 "keys seen": conv.keys_seen(theirs),
                 "ours": f"sliding_window(window={window}{'' if conv.causal else ', causal=False'})",

@@ -141,3 +141,10 @@ def test_code_tab_shows_code_that_builds_the_mask(masks_page):
     exec(plain, namespace)  # the Code tab's text, run as a user would paste it
     tokens = split_words(DEFAULT_TEXT)
     assert (namespace["mask"] == masks.build("chunked", len(tokens), chunk=2, causal=True)).all()
+
+
+def test_windows_tab_writes_each_librarys_parameter_and_checks_the_masks(masks_page):
+    at = masks_page(scheme="sliding_window", window="4", tab="Windows")
+    table = at.dataframe[0].value
+    assert table["their parameter"].tolist()[:2] == ["sliding_window=4", "generate_sliding_window(3)"]
+    assert set(table["same mask"]) == {"yes"}

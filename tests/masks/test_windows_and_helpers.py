@@ -57,3 +57,12 @@ def test_padding_positions_for_figures():
     assert padding_positions(pred) == ([0, 1], [0, 1])
     assert padding_positions(masks.predicate("cross", 2, 4, pad=1)) == ([], [3])
     assert padding_positions(masks.predicate("causal", 4)) == ([], [])
+
+
+def test_each_convention_is_written_with_its_own_value():
+    assert [conv.written(3) for conv in CONVENTIONS] == [
+        "sliding_window=3",
+        "generate_sliding_window(2)",
+        "local attention window_size=3",
+        "attention_window=4 (even, two-sided)",
+    ]
