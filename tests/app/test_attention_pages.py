@@ -113,3 +113,16 @@ def test_cross_attention_of_reverse_is_the_anti_diagonal_on_the_page():
     at = run_page(CROSS, model="reverse", source="abcdef", layer="1", head="0")
     z = as_array(head_figure(at)["data"][0]["z"])  # rows: [BOS] f e d c b a, columns: a b c d e f
     assert z[:6].argmax(axis=1).tolist() == [5, 4, 3, 2, 1, 0]
+
+
+def test_the_example_is_one_click_away():
+    at = run_page(ATTENTION, model="copy", text="ab")
+    at.button[0].click().run()
+    assert at.text_input(key="text").value == "[BOS]fcamkdfcamkd[EOS]"
+    assert not at.exception
+
+
+def test_html_in_the_source_is_refused_by_name_not_rendered():
+    at = run_page(CROSS, model="reverse", source="<img src=x onerror=alert(1)>")
+    assert not at.exception
+    assert "'<'" in shown_text(at, kinds=("error",)) and "Showing the example source" in shown_text(at)

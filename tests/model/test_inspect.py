@@ -1,0 +1,62 @@
+"""The numbers the attention pages show: pipeline, entropy, rollout, shapes, the model's own answer."""
+
+import math
+
+import pytest
+import torch
+
+import masks
+from model import pretrained
+from model.inspect import block_shapes, entropy, greedy_decode, pipeline, rollout
+from model.transformer import attention
+
+torch.manual_seed(0)
+
+
+def test_pipeline_softmax_is_the_models_attention_and_dropout_is_seeded():
+    q, k, v = torch.randn(3, 1, 1, 7, 8).unbind(0)
+    mask = masks.build("causal", 7) & masks.build("padding", 7, pad=2, side="left")
+    expected = attention(q, k, v, mask)
+    stages = pipeline(expected.scores[0, 0], mask, dropout_p=0.5, seed=3)
+    assert torch.allclose(stages["weights"], expected.weights[0, 0], atol=1e-6)
+    assert (stages["masked"][~mask] == float("-inf")).all()
+    assert torch.equal(stages["dropout"], pipeline(expected.scores[0, 0], mask, 0.5, 3)["dropout"])
+    kept = stages["dropout"] != 0
+    assert torch.allclose(stages["dropout"][kept], 2 * stages["weights"][kept])
+    assert torch.equal(pipeline(expected.scores[0, 0], mask, 0.0)["dropout"], stages["weights"])
+    with pytest.raises(ValueError, match="dropout_p must be between 0 and 1"):
+        pipeline(expected.scores[0, 0], mask, 1.0)
+
+
+def test_entropy_is_zero_for_one_key_and_log_k_for_uniform():
+    one_hot = torch.eye(5)[None]  # (H=1, Q=5, K=5)
+    uniform = torch.full((1, 5, 5), 0.2)
+    assert entropy(one_hot).item() == pytest.approx(0.0, abs=1e-6)
+    assert entropy(uniform).item() == pytest.approx(math.log(5), rel=1e-6)
+    with_empty_row = torch.cat([uniform[:, :4], torch.zeros(1, 1, 5)], dim=1)
+    assert entropy(with_empty_row).item() == pytest.approx(math.log(5), rel=1e-6)  # empty rows do not count
+
+
+def test_rollout_rows_are_distributions_and_one_uniform_layer_mixes_half():
+    weights = torch.softmax(torch.randn(3, 4, 6, 6), dim=-1)
+    flow = rollout(weights)
+    assert torch.allclose(flow.sum(dim=-1), torch.ones(6), atol=1e-6)
+    single = rollout(torch.full((1, 2, 4, 4), 0.25))
+    assert torch.allclose(single, 0.5 * torch.eye(4) + 0.125)
+
+
+def test_block_shapes_match_the_tensors_the_model_returns():
+    loaded = pretrained.load("mirror")
+    ids = torch.tensor([loaded.tokenizer.encode(loaded.task.example)])
+    out = loaded.model(ids)
+    shapes = dict((name, shape) for name, shape, _ in block_shapes(loaded.model.config, ids.shape[1]))
+    assert shapes["scores = q k^T / sqrt(d)"] == tuple(out.attentions[0].scores.shape)
+    assert shapes["weights = softmax(masked scores)"] == tuple(out.attentions[0].weights.shape)
+    assert shapes["x + FFN(x)"] == (1, ids.shape[1], loaded.model.config.d_model)
+
+
+def test_greedy_decode_of_the_reverse_model_writes_the_source_backwards():
+    loaded = pretrained.load("reverse")
+    src = loaded.tokenizer.encode("abcdefg")
+    answer = greedy_decode(loaded.model, torch.tensor([src]), loaded.tokenizer.bos_id, loaded.tokenizer.eos_id, 12)
+    assert "".join(loaded.tokenizer.decode(answer)) == "gfedcba"
