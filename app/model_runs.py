@@ -48,6 +48,17 @@ def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tu
     return Transformer(config).eval(), tokenizer
 
 
+def read_ids(tokenizer: Tokenizer, text: str, max_len: int, what: str, example: str | None = None) -> list[int]:
+    """Ids of typed text; a problem is shown by name, and unreadable text falls back to the example."""
+    ids, problem = encode(tokenizer, text, max_len, what)
+    if problem:
+        (st.warning if ids else st.error)(problem)
+    if not ids and example is not None:
+        ids, _ = encode(tokenizer, example, max_len, "example")
+        st.info(f"Showing the example {what} instead: {example}")
+    return ids
+
+
 def encode(tokenizer: Tokenizer, text: str, max_len: int, what: str) -> tuple[list[int], str | None]:
     """Ids for `text`, or a message naming what the tokenizer cannot take (then no ids)."""
     try:

@@ -31,12 +31,7 @@ with st.sidebar:
         help="letters and [BOS] [SEP] [EOS] [MASK] [PAD] for the trained models; any ASCII for random",
     )
 
-ids, problem = model_runs.encode(tokenizer, text, model.config.max_len, "input")
-if problem:
-    (st.warning if ids else st.error)(problem)
-if not ids:
-    ids, _ = model_runs.encode(tokenizer, example, model.config.max_len, "example")
-    st.info(f"Showing the example input instead: {example}")
+ids = model_runs.read_ids(tokenizer, text, model.config.max_len, "input", example)
 tokens = tokenizer.decode(ids)
 T = len(ids)
 

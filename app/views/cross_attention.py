@@ -24,15 +24,8 @@ with st.sidebar:
     tgt_pad = link.integer("Target padding", "tgt_pad", 0, 8, 0, help="[PAD] tokens after the target")
 
 limit = model.config.max_len - 9  # room for [BOS] and padding
-src, problem = model_runs.encode(tokenizer, source_text, limit, "source")
-if problem:
-    (st.warning if src else st.error)(problem)
-if not src:
-    src, _ = model_runs.encode(tokenizer, example, limit, "example")
-    st.info(f"Showing the example source instead: {example}")
-tgt, problem = model_runs.encode(tokenizer, target_text, limit, "target") if target_text.strip() else ([], None)
-if problem:
-    (st.warning if tgt else st.error)(problem)
+src = model_runs.read_ids(tokenizer, source_text, limit, "source", example)
+tgt = model_runs.read_ids(tokenizer, target_text, limit, "target") if target_text.strip() else []
 if not tgt:
     tgt = greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, limit)
     st.caption(f"Target: the model's own greedy answer, {''.join(tokenizer.decode(tgt)) or '(nothing)'}.")
