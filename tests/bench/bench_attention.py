@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import statistics
 
-from tests.bench.browser import ROOT, browser_page, served, slider_baseline, timed
+from tests.bench.browser import HEAD_SHOWN, ROOT, browser_page, plotly_floor, served, slider_baseline, timed
 from tests.bench.common import machine, write_result
 from tests.browser.conftest import wait_for_app
 
 SIZES = (16, 64, 256)
 CHANGES = 7
-HEAD_SHOWN = (
-    "h => [...document.querySelectorAll('.js-plotly-plot .gtitle')].some(t => t.textContent.endsWith('head ' + h))"
-)
 # the grid figure's title carries the token count once Plotly has drawn it
 TOKENS_SHOWN = "n => (document.querySelector('.js-plotly-plot .gtitle')?.textContent ?? '').includes(n + ' x ' + n)"
 
@@ -54,6 +51,8 @@ def main() -> str:
     rows = []
     with browser_page() as page, served(ROOT / "tests" / "bench" / "minimal_app.py") as minimal:
         baseline = slider_baseline(page, minimal, repeats=CHANGES)
+        with served(ROOT / "tests" / "bench" / "minimal_plotly_app.py") as heatmap_app:
+            floors = {n: plotly_floor(page, heatmap_app, n, CHANGES) for n in SIZES}
         with served(ROOT / "app" / "streamlit_app.py") as app:
             for n in SIZES:
                 head = statistics.median(head_changes(page, app, n))
@@ -71,11 +70,18 @@ def main() -> str:
         f"Baseline: the one-slider Streamlit app, same run: {baseline * 1e3:.0f} ms.",
         "Goal (issue 5): head change at most 1.5x, text change at most 3x, at T = 64.",
         "",
-        "| T | head change ms | ratio | text change ms | ratio |",
-        "|---|---|---|---|---|",
+        "Second floor, same run: a one-pills app redrawing one plain T x T Plotly heatmap",
+        "(tests/bench/minimal_plotly_app.py): what any heatmap redraw costs here.",
+        "",
+        "| T | head change ms | ratio | one-heatmap app ms | its ratio | text change ms | ratio |",
+        "|---|---|---|---|---|---|---|",
     ]
     for n, head, text in rows:
-        lines.append(f"| {n} | {head * 1e3:.0f} | {head / baseline:.2f} | {text * 1e3:.0f} | {text / baseline:.2f} |")
+        floor = floors[n]
+        lines.append(
+            f"| {n} | {head * 1e3:.0f} | {head / baseline:.2f} | {floor * 1e3:.0f} | {floor / baseline:.2f} "
+            f"| {text * 1e3:.0f} | {text / baseline:.2f} |"
+        )
     text = "\n".join(lines) + "\n"
     print(text)
     print("wrote", write_result("attention.md", text))

@@ -75,3 +75,20 @@ def slider_baseline(page, base_url: str, repeats: int) -> float:
         shows = "v => document.body.innerText.includes('value is ' + v)"
         times.append(timed(page, lambda: slider.press("ArrowRight"), shows, value))
     return statistics.median(times[1:])  # the first one warms the connection up
+
+
+# the figure whose title ends with 'head h' has been drawn
+HEAD_SHOWN = (
+    "h => [...document.querySelectorAll('.js-plotly-plot .gtitle')].some(t => t.textContent.endsWith('head ' + h))"
+)
+
+
+def plotly_floor(page, base_url: str, n: int, changes: int) -> float:
+    """Median head change in the one-heatmap app: the cost of any Plotly redraw of this size."""
+    page.goto(f"{base_url}?n={n}")
+    wait_for_app(page)
+    heads = page.get_by_role("radiogroup", name="Head", exact=True)
+    return statistics.median(
+        timed(page, heads.get_by_role("radio", name=str(h % 4), exact=True).click, HEAD_SHOWN, h % 4)
+        for h in range(1, changes + 1)
+    )
