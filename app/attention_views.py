@@ -13,6 +13,7 @@ import streamlit as st
 import torch
 
 from app import figures
+from app.lecture import Lecture
 from app.state import Link
 from model.inspect import block_shapes, entropy, max_entropy, pipeline, rollout
 
@@ -58,13 +59,14 @@ def head_picker(link: Link, attn: AttentionSet) -> tuple[int, int]:
     return layer, head
 
 
-def show_head(link: Link, attn: AttentionSet) -> None:
+def show_head(lecture: Lecture, attn: AttentionSet) -> None:
+    link = lecture.link
     """The head picker and the enlarged head: a fragment, so a head change reruns only this."""
 
     @st.fragment
     def enlarged():
         layer, head = head_picker(link, attn)
-        st.plotly_chart(
+        lecture.show(
             figures.attention_figure(
                 attn.weights[layer, head],
                 attn.mask,
@@ -73,14 +75,15 @@ def show_head(link: Link, attn: AttentionSet) -> None:
                 title=f"{attn.name} attention, layer {layer}, head {head}",
             ),
             key="head_figure",
-            config=figures.CHART_CONFIG,
             alt=f"{attn.name} attention weights of layer {layer} head {head}",
         )
 
     enlarged()
 
 
-def show_pipeline(link: Link, attn: AttentionSet) -> None:
+def show_pipeline(lecture: Lecture, attn: AttentionSet) -> None:
+    link = lecture.link
+
     @st.fragment
     def steps():
         layer, head = head_picker(link, attn)
@@ -89,7 +92,7 @@ def show_pipeline(link: Link, attn: AttentionSet) -> None:
         percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=middle)
         seed = link.integer("Dropout seed", "seed", 0, 10_000, 0, where=right)
         stages = pipeline(attn.scores[layer, head], attn.mask, percent / 100 if training else 0.0, seed)
-        st.plotly_chart(
+        lecture.show(
             figures.pipeline_figure(
                 stages,
                 attn.mask,
@@ -98,7 +101,6 @@ def show_pipeline(link: Link, attn: AttentionSet) -> None:
                 title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
             ),
             key="pipeline_figure",
-            config=figures.CHART_CONFIG,
             alt="scores, masked scores, softmax, dropout",
         )
         st.caption(
@@ -110,16 +112,15 @@ def show_pipeline(link: Link, attn: AttentionSet) -> None:
     steps()
 
 
-def show_aggregate(attn: AttentionSet, self_attention: bool) -> None:
+def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -> None:
     summary = torch.stack([attn.weights.mean(dim=1), attn.weights.amax(dim=1)], dim=1)  # (L, 2, Q, K)
-    st.plotly_chart(
+    lecture.show(
         figures.grid_figure(summary, attn.mask, title=f"{attn.name}: mean and max over heads, per layer"),
         key="aggregate_figure",
-        config=figures.CHART_CONFIG,
         alt="mean and max over heads",
     )
     values = entropy(attn.weights)  # (L, H)
-    st.plotly_chart(
+    lecture.show(
         figures.matrix_figure(
             values,
             [f"layer {k}" for k in range(attn.layers)],
@@ -128,12 +129,11 @@ def show_aggregate(attn: AttentionSet, self_attention: bool) -> None:
             fmt=".2f",
         ),
         key="entropy_figure",
-        config=figures.CHART_CONFIG,
         alt="entropy per head",
     )
     if self_attention:
         flow = rollout(attn.weights)
-        st.plotly_chart(
+        lecture.show(
             figures.attention_figure(
                 flow,
                 torch.ones_like(attn.mask),
@@ -142,19 +142,20 @@ def show_aggregate(attn: AttentionSet, self_attention: bool) -> None:
                 title="attention rollout across layers (Abnar and Zuidema 2020)",
             ),
             key="rollout_figure",
-            config=figures.CHART_CONFIG,
             alt="attention rollout",
         )
 
 
-def show_lines(link: Link, attn: AttentionSet) -> None:
+def show_lines(lecture: Lecture, attn: AttentionSet) -> None:
+    link = lecture.link
+
     @st.fragment
     def lines():
         layer, head = head_picker(link, attn)
         every = link.flag("All heads of the layer, one colour each", "all_heads", False)
         weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
         label = "all heads" if every else f"head {head}"
-        st.plotly_chart(
+        lecture.show(
             figures.lines_view(
                 weights,
                 attn.q_tokens,
@@ -162,7 +163,6 @@ def show_lines(link: Link, attn: AttentionSet) -> None:
                 title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
             ),
             key="lines_figure",
-            config=figures.CHART_CONFIG,
             alt="attention as lines",
         )
 
@@ -181,7 +181,8 @@ def show_shapes(config, length: int) -> None:
     )
 
 
-def show(link: Link, attn: AttentionSet, config, self_attention: bool = True) -> None:
+def show(lecture: Lecture, attn: AttentionSet, config, self_attention: bool = True) -> None:
+    link = lecture.link
     """The chosen view of one kind of attention."""
     view = link.choice(
         "View",
@@ -193,18 +194,17 @@ def show(link: Link, attn: AttentionSet, config, self_attention: bool = True) ->
     )
     if view == "grid":
         tokens = f"{len(attn.q_tokens)} x {len(attn.k_tokens)} tokens"
-        st.plotly_chart(
+        lecture.show(
             figures.grid_figure(attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads, {tokens}"),
             key="grid_figure",
-            config=figures.CHART_CONFIG,
             alt="all layers and heads",
         )
-        show_head(link, attn)
+        show_head(lecture, attn)
     elif view == "pipeline":
-        show_pipeline(link, attn)
+        show_pipeline(lecture, attn)
     elif view == "aggregate":
-        show_aggregate(attn, self_attention)
+        show_aggregate(lecture, attn, self_attention)
     elif view == "lines":
-        show_lines(link, attn)
+        show_lines(lecture, attn)
     else:
         show_shapes(config, len(attn.q_tokens))

@@ -35,6 +35,15 @@ class Link:
     def __init__(self) -> None:
         self.raw = st.query_params.to_dict()
         self.warned: set[str] = set()
+        self.values: dict[str, tuple[object, object]] = {}  # key -> (value, default), for share links
+
+    def query(self) -> dict[str, str]:
+        """The link parameters of the view as it is now: every control that is not at its default."""
+        return {
+            key: str(value).lower() if isinstance(value, bool) else str(value)
+            for key, (value, default) in self.values.items()
+            if value != default
+        }
 
     def _check(self, key: str, ok: bool, allowed: str, used: object, where) -> None:
         """Warn once, next to the control, when the link's value for `key` was not allowed."""
@@ -58,6 +67,7 @@ class Link:
             help=help,
         )
         raw = self.raw.get(key, "")
+        self.values[key] = (int(value), default)
         self._check(
             key, _is_int_between(raw, low, high) and "." not in raw, f"an integer from {low} to {high}", value, where
         )
@@ -67,11 +77,13 @@ class Link:
         """One of `options` as pills: every option visible, one click to switch (the quickest
         control Streamlit has, and readable on a projector)."""
         value = where.pills(label, options, default=default, required=True, key=key, bind="query-params", help=help)
+        self.values[key] = (value, default)
         self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value, where)
         return value
 
     def flag(self, label: str, key: str, default: bool, *, where=st, help=None) -> bool:
         value = where.toggle(label, value=default, key=key, bind="query-params", help=help)
+        self.values[key] = (bool(value), default)
         self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower(), where)
         return bool(value)
 
@@ -80,6 +92,7 @@ class Link:
     ) -> str:
         widget = where.text_area if lines else where.text_input
         value = widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
+        self.values[key] = (value, default)
         self._check(
             key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", _shown(value), where
         )

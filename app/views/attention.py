@@ -8,10 +8,12 @@ import torch
 import masks
 from app import attention_views, model_runs
 from app.controls import combination_controls, scheme_control
+from app.lecture import Lecture
 from app.state import Link
 from model.tasks import TASKS
 
 link = Link()
+lecture = Lecture(link, "Attention")
 st.title("Attention")
 
 with st.sidebar:
@@ -73,4 +75,5 @@ st.caption(
 empty = masks.stats(attn.mask).empty_rows
 if empty:
     st.warning(f"{len(empty)} queries have no allowed key under this mask: their weights are all 0 (not NaN).")
-attention_views.show(link, attn, model.config)
+attention_views.show(lecture, attn, model.config)
+lecture.share()

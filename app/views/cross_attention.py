@@ -6,12 +6,14 @@ import streamlit as st
 import torch
 
 from app import attention_views, model_runs
+from app.lecture import Lecture
 from app.state import Link
 from model.inspect import greedy_decode
 
 KINDS = ["cross", "encoder", "decoder"]
 
 link = Link()
+lecture = Lecture(link, "Cross-attention")
 st.title("Cross-attention")
 
 with st.sidebar:
@@ -59,4 +61,5 @@ st.caption(
     "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
     "(columns). Grey cells are blocked by the mask, padding included."
 )
-attention_views.show(link, sets[kind], model.config, self_attention=kind != "cross")
+attention_views.show(lecture, sets[kind], model.config, self_attention=kind != "cross")
+lecture.share()

@@ -4,9 +4,12 @@ import streamlit as st
 
 import masks
 from app import figures
+from app.lecture import Lecture
+from app.state import Link
 from app.text import DEFAULT_SOURCE, DEFAULT_TEXT
 from model.tokenizer import split_words
 
+lecture = Lecture(Link(), "Attention mask lab")
 st.title("Attention mask lab")
 st.markdown(
     "A mask decides which keys each query may attend to: **rows are queries, columns are keys**.  \n"
@@ -22,12 +25,13 @@ for k, (name, scheme) in enumerate(masks.SCHEMES.items()):
     kv_len = len(source) if name == "cross" else len(tokens)
     pred = masks.predicate(name, len(tokens), kv_len, **scheme.defaults_for(len(tokens), kv_len))
     with columns[k % 4]:
-        st.plotly_chart(
+        lecture.show(
             figures.thumbnail(pred.build(), pred.name),
             config={"staticPlot": True},
             key=f"thumb_{name}",
             alt=f"{name} mask: {scheme.summary}",
         )
-        link = {"scheme": name, **({"source": DEFAULT_SOURCE} if name == "cross" else {})}
-        st.page_link("views/mask_explorer.py", label=f"Open {name}", icon=":material/open_in_new:", query_params=link)
+        params = {"scheme": name, **({"source": DEFAULT_SOURCE} if name == "cross" else {})}
+        st.page_link("views/mask_explorer.py", label=f"Open {name}", icon=":material/open_in_new:", query_params=params)
         st.caption(scheme.summary)
+lecture.share()

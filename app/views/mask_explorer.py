@@ -8,6 +8,7 @@ import torch
 import masks
 from app import figures
 from app.controls import combination_controls, scheme_control, show_notice
+from app.lecture import Lecture
 from app.state import Link
 from app.text import DEFAULT_TEXT, MAX_TOKENS, positions, tokens_from_text
 from masks.windows import CONVENTIONS
@@ -17,6 +18,7 @@ SHOWN_EMPTY_ROWS = 8  # reasons listed under the figure; the figure flags every 
 CROP = 8  # the conventions tab prints this corner of each tensor
 
 link = Link()
+lecture = Lecture(link, "Masks")
 st.title("Masks")
 
 # -- tokens ------------------------------------------------------------------------------------
@@ -56,12 +58,6 @@ view = link.choice(
 )
 show_notice(notice)
 show_notice(source_notice)
-export_format = st.sidebar.radio(
-    "Figure download format",
-    ["png", "svg"],
-    help="What the camera button of each figure saves (scale 2)",
-)
-config = figures.chart_config(export_format)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -85,9 +81,8 @@ def mask_view(description: str, _pred: masks.Predicate, q_tokens: tuple, k_token
 
 def draw_mask(pred: masks.Predicate, title: str | None = None, key: str = "mask"):
     fig, mask, stats = mask_view(pred.call_text(), pred, tuple(q_tokens), tuple(k_tokens), title or pred.name)
-    st.plotly_chart(
+    lecture.show(
         fig,
-        config=config,
         key=key,
         alt=f"Attention mask {pred.name}: {len(q_tokens)} queries by {len(k_tokens)} keys, "
         f"{stats.density:.0%} of cells allowed",
@@ -177,9 +172,8 @@ def stats_tab(stats: masks.MaskStats) -> None:
         f"{stats.skippable_tiles} / {stats.tiles}",
         help="tiles with no allowed cell: FlexAttention skips them",
     )
-    st.plotly_chart(
+    lecture.show(
         figures.keys_per_query_figure(stats.keys_per_query, q_tokens),
-        config=config,
         key="keys_per_query",
         alt="bar chart of keys per query",
     )
@@ -238,9 +232,8 @@ elif view == "compare":
         a, _ = draw_mask(mask_a, f"A: {mask_a.name}", key="mask_a")
     with right:
         b, _ = draw_mask(mask_b, f"B: {mask_b.name}", key="mask_b")
-    st.plotly_chart(
+    lecture.show(
         figures.difference_figure(a, b, q_tokens, k_tokens, name_a=mask_a.name, name_b=mask_b.name),
-        config=config,
         key="difference",
         alt="difference between mask A and mask B",
     )
@@ -258,3 +251,4 @@ else:
     for k, (title, pred) in enumerate(unilm):
         with columns[k % 2]:
             draw_mask(pred, title, key=f"unilm_{k}")
+lecture.share()

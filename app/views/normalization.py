@@ -6,6 +6,7 @@ import streamlit as st
 import torch
 
 from app import figures
+from app.lecture import Lecture
 from app.state import Link
 from model.normalization import NORMS, averaged_cells, last_layer_by_depth, padding_dependence, placement_study
 from model.tokenizer import split_words
@@ -29,6 +30,7 @@ FIXES = {
 }
 
 link = Link()
+lecture = Lecture(link, "Normalization")
 st.title("Normalization")
 st.markdown(
     "Why transformers use **LayerNorm** and not BatchNorm: sentences differ in length, so a batch carries "
@@ -76,10 +78,9 @@ for column, kind in zip(columns, ["layer", "batch"], strict=True):
     categories = torch.where(padding, torch.where(cells, 2, 3), cells.long())
     categories[pick, 0, feature] = 4
     with column:
-        st.plotly_chart(
+        lecture.show(
             figures.norm_cells_figure(categories, rows, NAMES[kind]),
             key=f"cells_{kind}",
-            config=figures.CHART_CONFIG,
             alt=f"cells {NAMES[kind]} averages",
         )
 
@@ -99,15 +100,14 @@ feature_names = [f"f{c}" for c in range(FEATURES)]
 columns = st.columns(2)
 for column, kind in zip(columns, ["layer", "batch"], strict=True):
     with column:
-        st.plotly_chart(
+        lecture.show(
             figures.matrix_figure(
                 result[kind]["output"], words, feature_names, title=f"{NAMES[kind]} output", signed=True
             ),
             key=f"out_{kind}",
-            config=figures.CHART_CONFIG,
             alt=f"{NAMES[kind]} output",
         )
-        st.plotly_chart(
+        lecture.show(
             figures.matrix_figure(
                 result[kind]["difference"],
                 words,
@@ -116,7 +116,6 @@ for column, kind in zip(columns, ["layer", "batch"], strict=True):
                 title=f"{NAMES[kind]}: change when padded {extra_pad} more",
             ),
             key=f"diff_{kind}",
-            config=figures.CHART_CONFIG,
             alt=f"{NAMES[kind]} change with more padding",
         )
 
@@ -181,10 +180,9 @@ charts = [
 ]
 for column, (key, series, title, x_title, y_title) in zip(columns, charts, strict=True):
     with column:
-        st.plotly_chart(
+        lecture.show(
             figures.lines_figure(series, layers, title=title, x_title=x_title, y_title=y_title),
             key=f"chart_{key}",
-            config=figures.CHART_CONFIG,
             alt=title,
         )
 ratio = per_layer.ffn_grad["post"][-1] / per_layer.ffn_grad["pre"][-1]
@@ -199,3 +197,4 @@ st.markdown(
         else "."
     )
 )
+lecture.share()

@@ -1,0 +1,49 @@
+"""Lecture tools on every page: share links of the exact view, presentation sizes, offline HTML."""
+
+import pytest
+
+from app import figures
+from masks import build
+from tests.app.conftest import charts, run_page
+
+PAGES = ["views/mask_explorer.py", "views/attention.py", "views/cross_attention.py", "views/normalization.py"]
+
+
+def share_links(at) -> list[str]:
+    return [c.value for c in at.code if c.value.startswith(("http", "<iframe"))]
+
+
+def test_share_panel_links_the_exact_view_as_link_embed_and_iframe():
+    at = run_page("views/mask_explorer.py", scheme="prefix_lm", prefix="5", view="compare")
+    view, embed, dark, iframe = share_links(at)
+    assert "scheme=prefix_lm" in view and "prefix=5" in view and "view=compare" in view
+    assert "text=" not in view  # controls at their defaults stay out of the link
+    assert embed.startswith(view) and embed.endswith("embed=true&embed_options=light_theme")
+    assert dark.endswith("embed_options=dark_theme")
+    assert iframe.startswith(f'<iframe src="{embed}"')
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_has_the_share_panel_and_presentation_mode(page):
+    # `present` is bound on every page; AppTest opens Home first and, on the switch, hands the page the
+    # state Home had before the link's value; a second run is what a browser opening the link gets
+    at = run_page(page, present="true").run()
+    assert not at.exception
+    assert len(share_links(at)) == 4 and "present=true" in share_links(at)[0]
+    for figure in charts(at):
+        assert figure["layout"]["font"]["size"] >= 20
+        assert figure["layout"]["xaxis"]["tickfont"]["size"] >= 18
+
+
+def test_normal_mode_keeps_normal_sizes():
+    figure = charts(run_page("views/mask_explorer.py"))[0]
+    assert figure["layout"]["font"]["size"] == figures.FONT["size"]
+
+
+def test_standalone_html_carries_plotly_once_and_every_figure():
+    a = figures.mask_figure(build("causal", 4), list("abcd"), list("abcd"), title="first")
+    b = figures.mask_figure(build("full", 4), list("abcd"), list("abcd"), title="second")
+    page = figures.standalone_html([a, b], "Two masks <b>")
+    assert page.count("plotly.js v") == 1  # the library inside, once: works offline
+    assert '<script src="http' not in page and "Two masks &lt;b&gt;" in page  # nothing fetched
+    assert page.count('"text":"first"') == 1 and page.count('"text":"second"') == 1

@@ -1,0 +1,59 @@
+"""Lecture tools in Chromium: embed links, presentation sizes, an exported file that works offline."""
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from app import figures
+from masks import build
+from tests.browser.conftest import wait_for_app
+
+
+def tick_font_px(page) -> float:
+    size = page.locator(".js-plotly-plot .xtick text").first.evaluate("t => getComputedStyle(t).fontSize")
+    return float(size.removesuffix("px"))
+
+
+def test_an_embed_link_renders_the_view_without_the_toolbar(page, app_url):
+    page.goto(f"{app_url}/masks?scheme=prefix_lm&embed=true&embed_options=light_theme")
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot .gtitle").first).to_have_text("prefix_lm(prefix=3)")
+    expect(page.get_by_test_id("stToolbar")).to_have_count(0)
+    expect(page.get_by_test_id("stMainMenu")).to_have_count(0)
+
+
+def test_presentation_mode_enlarges_the_tick_labels(page, app_url):
+    page.goto(f"{app_url}/masks")
+    wait_for_app(page)
+    normal = tick_font_px(page)
+    page.get_by_text("Presentation mode").click()
+    wait_for_app(page)
+    page.wait_for_function("() => window.location.search.includes('present=true')")
+    page.wait_for_function(
+        "() => parseFloat(getComputedStyle(document.querySelector('.js-plotly-plot .xtick text')).fontSize) >= 18"
+    )
+    assert normal < 18 <= tick_font_px(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_exported_html_shows_the_heatmap_with_its_colours_and_the_network_off(chromium, tmp_path):
+    fig = figures.mask_figure(build("causal", 8), list("abcdefgh"), list("abcdefgh"), title="causal")
+    path = tmp_path / "causal.html"
+    path.write_text(figures.standalone_html([fig], "causal"))
+    context = chromium.new_context(viewport={"width": 1000, "height": 900}, offline=True)
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(path.as_uri())
+    page.locator(".js-plotly-plot .gtitle").wait_for()
+    page.wait_for_timeout(500)
+    shot = tmp_path / "causal.png"
+    page.screenshot(path=shot)
+    context.close()
+    assert all(url.startswith(("file:", "data:")) for url in requests)
+    pixels = list(Image.open(shot).convert("RGB").get_flattened_data())
+
+    def near(color):
+        target = tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+        return sum(1 for p in pixels if all(abs(a - b) <= 6 for a, b in zip(p, target, strict=True)))
+
+    assert near(figures.ALLOWED) > 2000 and near(figures.BLOCKED) > 2000  # both colours drawn, as exported
