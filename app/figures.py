@@ -646,9 +646,10 @@ def for_projector(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def standalone_html(figs: list[go.Figure], title: str) -> str:
-    """One HTML file with plotly.js inside (works offline) and every figure, in order."""
-    parts = [fig.to_html(full_html=False, include_plotlyjs=k == 0) for k, fig in enumerate(figs)]
+def standalone_html(figs: list[go.Figure], title: str, plotlyjs: bool | str = True) -> str:
+    """One HTML file with every figure, in order, and plotly.js inside (works offline), or with
+    plotlyjs="directory" a plotly.min.js beside it (a lecture pack shares one copy)."""
+    parts = [fig.to_html(full_html=False, include_plotlyjs=plotlyjs if k == 0 else False) for k, fig in enumerate(figs)]
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
         f"<body style='font-family: sans-serif'><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>"

@@ -3,12 +3,13 @@ share panel with the deep link, the embed link, an iframe snippet and an offline
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import figures
-from app.state import Link
+from app import figures, slides
+from app.state import Link, _shown
 
 LOCAL = "http://localhost:8501"
 PRESENTATION_CSS = """<style>
@@ -35,9 +36,46 @@ class Lecture:
                 horizontal=True,
                 help="What the camera button of each figure saves (scale 2)",
             )
+            self.stepper()
             self.panel = st.container()
         if self.presenting:
             st.html(PRESENTATION_CSS)
+
+    def stepper(self) -> None:
+        """Slides from a shipped file, stepped with Previous / Next; the deck and the step are in the
+        URL (?slides=NAME&step=K). Each step is a plain link that loads its page with its own
+        parameters, so every control starts from the slide, as when a student opens the link."""
+        name, step = st.query_params.get("slides"), st.query_params.get("step", "1")
+        names = slides.shipped()
+        if name is None:
+            starts = " · ".join(self.anchor(slides.shipped_deck(n), n, 0, n) for n in names)
+            st.markdown(f"Slides: {starts}", unsafe_allow_html=True)
+            return
+        if name not in names:
+            st.warning(f"Link parameter `slides` = `{_shown(name)}` is not allowed (one of {', '.join(names)}).")
+            return
+        deck = slides.shipped_deck(name)
+        if not step.isdigit() or not 1 <= int(step) <= len(deck.slides):
+            st.warning(f"Link parameter `step` = `{_shown(step)}` is not allowed (1 to {len(deck.slides)}); using 1.")
+            step = "1"
+        k = int(step) - 1
+        self.link.values.update({"slides": (name, None), "step": (str(k + 1), None)})
+        moves = [
+            self.anchor(deck, name, k - 1, "◀ Previous") if k > 0 else "",
+            self.anchor(deck, name, k + 1, "Next ▶") if k + 1 < len(deck.slides) else "",
+        ]
+        st.markdown(
+            f"**{html.escape(deck.title)}**  \nSlide {k + 1} of {len(deck.slides)}: "
+            f"{html.escape(deck.slides[k].title)}  \n{' · '.join(m for m in moves if m)}",
+            unsafe_allow_html=True,
+        )
+
+    def anchor(self, deck: slides.Deck, name: str, k: int, text: str) -> str:
+        """A link to slide k (same tab): its page, its parameters, the deck and the step."""
+        slide = deck.slides[k]
+        extra = {"present": "true"} if self.presenting else {}
+        query = urlencode({**slide.params, **extra, "slides": name, "step": k + 1})
+        return f'<a href="{html.escape(slide.url_path)}?{html.escape(query)}" target="_self">{html.escape(text)}</a>'
 
     def show(self, fig, *, key: str, alt: str, config: dict | None = None) -> None:
         if self.presenting:

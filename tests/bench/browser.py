@@ -6,7 +6,8 @@ import statistics
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, free_port, start_app, wait_for_app
+from app.chromium import CHROMIUM_ARGS, chromium_path
+from tests.browser.conftest import free_port, start_app, wait_for_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,138 @@
+"""Write a lecture pack: every slide of a slides file as offline HTML, SVG and PNG, plus an index.html
+that links them in order. A folder any static host, or a laptop without internet, can serve.
+
+    python -m app.export app/slides/mask-schemes.toml pack/
+
+Each slide's figures come from running its page headlessly (Streamlit's AppTest) with the slide's
+parameters, so the pack shows exactly what the app shows. SVG and PNG are rendered by Plotly itself
+in Debian's Chromium (scale 2); without Chromium the HTML is still written and the command says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import re
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from app import figures
+from app.chromium import CHROMIUM_ARGS, chromium_path
+from app.slides import Deck, Slide, load
+
+ENTRY = Path(__file__).parent / "streamlit_app.py"
+
+
+def slide_figures(slide: Slide) -> list:
+    """Run the slide's page with its parameters and return the Plotly figures it draws."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ENTRY), default_timeout=120)
+    for key, value in slide.params.items():
+        at.query_params[key] = value
+    at.run()
+    if slide.page != "home":
+        at.switch_page(slide.script)
+        for key, value in slide.params.items():
+            at.query_params[key] = value
+        at.run()
+    if at.exception:
+        raise RuntimeError(f"slide {slide.title!r}: the page failed: {at.exception[0].value}")
+    return [pio.from_json(element.proto.spec) for element in at.get("plotly_chart")]
+
+
+def slug(k: int, title: str) -> str:
+    return f"{k + 1:02d}-" + (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "slide")
+
+
+def render_images(pages: list[Path], browser=None) -> list[list[Path]]:
+    """SVG and PNG (scale 2) of every figure of every page, drawn by Plotly in Chromium
+    (`browser`: a Playwright browser already running, else one is started)."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+
+        path = chromium_path()
+        if path is None:
+            raise FileNotFoundError("no Chromium found (apt-get install -y chromium): wrote HTML only")
+        with sync_playwright() as playwright:
+            started = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+            try:
+                return render_images(pages, started)
+            finally:
+                started.close()
+    page = browser.new_page()
+    written = []
+    for html_path in pages:
+        page.goto(html_path.resolve().as_uri())
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
+        files = []
+        for index in range(page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")):
+            for fmt in ("svg", "png"):
+                url = page.evaluate(
+                    "([i, f]) => Plotly.toImage(document.querySelectorAll('.js-plotly-plot')[i], "
+                    "{format: f, scale: 2})",
+                    [index, fmt],
+                )
+                head, data = url.split(",", 1)
+                out = html_path.with_name(f"{html_path.stem}-{index + 1}.{fmt}")
+                out.write_bytes(base64.b64decode(data) if ";base64" in head else unquote(data).encode())
+                files.append(out)
+        written.append(files)
+    page.close()
+    return written
+
+
+def write_pack(deck: Deck, out: Path, images: bool = True, browser=None) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
+    pages = []
+    for k, slide in enumerate(deck.slides):
+        print(f"slide {k + 1}/{len(deck.slides)}: {slide.title}", flush=True)
+        page = out / f"{slug(k, slide.title)}.html"
+        page.write_text(
+            figures.standalone_html(slide_figures(slide), slide.title, plotlyjs="directory"), encoding="utf-8"
+        )
+        pages.append(page)
+    try:
+        pictures = render_images(pages, browser) if images else [[] for _ in pages]
+    except FileNotFoundError as missing:
+        print(missing, file=sys.stderr)
+        pictures = [[] for _ in pages]
+    items = "".join(
+        f"<li><a href='{page.name}'>{html.escape(slide.title)}</a>"
+        + "".join(f" · <a href='{p.name}'>{p.suffix[1:].upper()} {p.stem.rsplit('-', 1)[1]}</a>" for p in files)
+        + "</li>"
+        for slide, page, files in zip(deck.slides, pages, pictures, strict=True)
+    )
+    index = out / "index.html"
+    index.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(deck.title)}</title>"
+        f"</head><body style='font-family: sans-serif'><h1>{html.escape(deck.title)}</h1><ol>{items}</ol>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    return [index, *pages, *(p for files in pictures for p in files)]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("slides", type=Path, help="a slides file (TOML), e.g. app/slides/mask-schemes.toml")
+    parser.add_argument("out", type=Path, help="the folder to write the pack into")
+    parser.add_argument("--no-images", action="store_true", help="HTML only (no Chromium needed)")
+    args = parser.parse_args(argv)
+    try:
+        deck = load(args.slides)
+    except ValueError as error:
+        parser.exit(2, f"error: {error}\n")
+    written = write_pack(deck, args.out, images=not args.no_images)
+    print(f"wrote {len(written)} files; open {args.out / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

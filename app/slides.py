@@ -1,0 +1,91 @@
+"""Step-through slides: a TOML file of views, each a page and its link parameters.
+
+    title = "Attention masks, step by step"
+    [[slide]]
+    title = "Causal: no peeking at the future"
+    page = "masks"
+    params = { scheme = "causal" }
+
+A bad file is refused with the line and the problem. Only files shipped in app/slides/ can be
+opened from a link (by name), so a URL never names a path on the server.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+SHIPPED = Path(__file__).parent / "slides"
+PAGES = {  # the name a slide uses -> the page's script (its URL path is the name)
+    "home": "views/home.py",
+    "masks": "views/mask_explorer.py",
+    "attention": "views/attention.py",
+    "cross": "views/cross_attention.py",
+    "normalization": "views/normalization.py",
+}
+
+
+@dataclass(frozen=True)
+class Slide:
+    title: str
+    page: str  # a key of PAGES
+    params: dict[str, str]  # link parameters, as they appear in the URL
+
+    @property
+    def script(self) -> str:
+        return PAGES[self.page]
+
+    @property
+    def url_path(self) -> str:
+        return self.page
+
+
+@dataclass(frozen=True)
+class Deck:
+    title: str
+    slides: list[Slide]
+
+
+def shipped() -> list[str]:
+    return sorted(path.stem for path in SHIPPED.glob("*.toml"))
+
+
+def load(path: Path | str) -> Deck:
+    """Read and check a slides file; ValueError names the line and the problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: cannot read it ({error})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{path}: not valid TOML: {error}") from None
+    headers = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip().startswith("[[slide]]")]
+    raw = data.get("slide")
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"{path}: no [[slide]] tables; each slide needs a title, a page and params")
+    slides = []
+    for k, entry in enumerate(raw):
+        where = f"{path}, line {headers[k] if k < len(headers) else '?'} (slide {k + 1})"
+        title, page, params = entry.get("title"), entry.get("page"), entry.get("params", {})
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"{where}: title must be a non-empty string")
+        if page not in PAGES:
+            raise ValueError(f"{where}: page must be one of {', '.join(PAGES)} (got {page!r})")
+        if not isinstance(params, dict) or not all(isinstance(v, (str, int, bool)) for v in params.values()):
+            raise ValueError(f"{where}: params must be a table of strings, integers or booleans")
+        slides.append(
+            Slide(title, page, {key: str(v).lower() if isinstance(v, bool) else str(v) for key, v in params.items()})
+        )
+    title = data.get("title", path.stem)
+    if not isinstance(title, str):
+        raise ValueError(f"{path}, line 1: title must be a string")
+    return Deck(title, slides)
+
+
+def shipped_deck(name: str) -> Deck:
+    if name not in shipped():
+        raise ValueError(f"unknown slides {name!r}; shipped: {', '.join(shipped())}")
+    return load(SHIPPED / f"{name}.toml")

@@ -1,0 +1,87 @@
+"""Slides files and the lecture pack: shipped deck, bad files named by line, the pack on disk."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import slides
+from app.export import write_pack
+from tests.app.conftest import ENTRY, run_page, shown_text
+
+
+def test_the_shipped_deck_walks_through_the_lecture_notes():
+    deck = slides.shipped_deck("mask-schemes")
+    assert len(deck.slides) >= 6
+    assert {s.page for s in deck.slides} >= {"masks", "attention", "cross"}
+    assert deck.slides[2].params == {"scheme": "causal", "c1_op": "and", "c1_scheme": "padding", "c1_side": "left"}
+
+
+def test_every_slide_page_is_a_page_of_the_app():
+    entry = Path(ENTRY).read_text()
+    for name, script in slides.PAGES.items():
+        assert f'st.Page("{script}"' in entry and f'url_path="{name}"' in entry
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('title = "x"\n[[slide]]\ntitle = "a"\npage = "masks"\nparams = { scheme = }\n', r"not valid TOML: .*line 5"),
+        (
+            'title = "x"\n\n[[slide]]\ntitle = "a"\npage = "nowhere"\n',
+            r"line 3 \(slide 1\): page must be one of home, masks",
+        ),
+        ('[[slide]]\ntitle = "a"\npage = "masks"\n[[slide]]\npage = "masks"\n', r"line 4 \(slide 2\): title must be"),
+        (
+            '[[slide]]\ntitle = "a"\npage = "masks"\nparams = { scheme = [1, 2] }\n',
+            r"params must be a table of strings",
+        ),
+        ('title = "nothing"\n', r"no \[\[slide\]\] tables"),
+    ],
+)
+def test_bad_slide_files_name_the_line_and_the_problem(tmp_path, text, message):
+    path = tmp_path / "deck.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        slides.load(path)
+
+
+def test_a_link_opens_the_step_and_offers_previous_and_next():
+    at = run_page("views/mask_explorer.py", slides="mask-schemes", step="2", scheme="padding", pad="2")
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Slide 2 of 8: Padding" in text
+    assert 'href="masks?scheme=causal&amp;slides=mask-schemes&amp;step=1"' in text  # previous
+    assert "step=3" in text and 'target="_self"' in text  # next, in the same tab
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [({"slides": "../../etc/passwd"}, "`slides`"), ({"slides": "mask-schemes", "step": "99"}, "`step`")],
+)
+def test_bad_slide_links_warn(params, named):
+    at = run_page("views/mask_explorer.py", **params)
+    assert not at.exception and named in shown_text(at, kinds=("warning",))
+
+
+def test_the_pack_writes_every_view_and_an_index_that_links_them(tmp_path):
+    deck = slides.shipped_deck("mask-schemes")
+    written = write_pack(deck, tmp_path, images=False)
+    index = (tmp_path / "index.html").read_text()
+    pages = sorted(tmp_path.glob("*.html"))
+    assert len(pages) == len(deck.slides) + 1 and (tmp_path / "plotly.min.js").stat().st_size > 1_000_000
+    for page in pages:
+        if page.name != "index.html":
+            assert f"href='{page.name}'" in index
+            assert '<script charset="utf-8" src="plotly.min.js"></script>' in page.read_text()
+    assert len(re.findall(r"<li>", index)) == len(deck.slides) and tmp_path / "index.html" in written
+
+
+def test_the_pack_command_refuses_a_bad_file_naming_the_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[slide]]\ntitle = "a"\npage = "nowhere"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "app.export", str(bad), str(tmp_path / "out")], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "line 1 (slide 1): page must be one of" in result.stderr
