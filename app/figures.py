@@ -646,6 +646,18 @@ def for_projector(fig: go.Figure) -> go.Figure:
     return fig
 
 
+DARK = {"paper": "#0E1117", "text": "#FAFAFA"}  # Streamlit's dark background and text
+
+
+def for_dark_theme(fig: go.Figure) -> go.Figure:
+    """Dark page, same data colours: only the background and the text change (a grey plot area
+    stays grey: it means 'blocked')."""
+    fig.update_layout(paper_bgcolor=DARK["paper"], font_color=DARK["text"])
+    if fig.layout.plot_bgcolor in (None, "white"):
+        fig.update_layout(plot_bgcolor=DARK["paper"])
+    return fig
+
+
 def standalone_html(figs: list[go.Figure], title: str, plotlyjs: bool | str = True) -> str:
     """One HTML file with every figure, in order, and plotly.js inside (works offline), or with
     plotlyjs="directory" a plotly.min.js beside it (a lecture pack shares one copy)."""

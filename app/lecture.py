@@ -80,6 +80,8 @@ class Lecture:
     def show(self, fig, *, key: str, alt: str, config: dict | None = None) -> None:
         if self.presenting:
             figures.for_projector(fig)
+        if st.context.theme.type == "dark":
+            figures.for_dark_theme(fig)
         self.figures.append(fig)
         st.plotly_chart(fig, key=key, config=config or figures.chart_config(self.export), alt=alt)
 

@@ -7,7 +7,14 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` from any folder finds masks/
 
-st.set_page_config(page_title="Attention mask lab", page_icon=":material/grid_on:", layout="wide")
+# presentation mode (?present=true) starts with the sidebar of secondary controls tucked away
+presenting = st.query_params.get("present") == "true"
+st.set_page_config(
+    page_title="Attention mask lab",
+    page_icon=":material/grid_on:",
+    layout="wide",
+    initial_sidebar_state="collapsed" if presenting else "auto",
+)
 pages = [
     st.Page("views/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
     st.Page("views/mask_explorer.py", title="Masks", icon=":material/grid_on:", url_path="masks"),

@@ -47,3 +47,12 @@ def test_standalone_html_carries_plotly_once_and_every_figure():
     assert page.count("plotly.js v") == 1  # the library inside, once: works offline
     assert '<script src="http' not in page and "Two masks &lt;b&gt;" in page  # nothing fetched
     assert page.count('"text":"first"') == 1 and page.count('"text":"second"') == 1
+
+
+def test_dark_theme_keeps_the_data_colours_and_changes_only_the_page():
+    fig = figures.mask_figure(build("causal", 3), list("abc"), list("abc"), title="causal")
+    colours = fig.data[0].colorscale
+    figures.for_dark_theme(fig)
+    assert fig.layout.paper_bgcolor == figures.DARK["paper"] and fig.data[0].colorscale == colours
+    head = figures.attention_figure(build("causal", 3).float(), build("causal", 3), list("abc"), list("abc"), title="h")
+    assert figures.for_dark_theme(head).layout.plot_bgcolor == figures.BLOCKED  # grey still means blocked

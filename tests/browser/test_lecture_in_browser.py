@@ -57,3 +57,12 @@ def test_exported_html_shows_the_heatmap_with_its_colours_and_the_network_off(ch
         return sum(1 for p in pixels if all(abs(a - b) <= 6 for a, b in zip(p, target, strict=True)))
 
     assert near(figures.ALLOWED) > 2000 and near(figures.BLOCKED) > 2000  # both colours drawn, as exported
+
+
+def test_presentation_links_open_with_the_sidebar_tucked_away(page, app_url):
+    page.goto(f"{app_url}/masks?present=true")
+    wait_for_app(page)
+    page.wait_for_timeout(500)  # the sidebar slides out
+    box = page.get_by_test_id("stSidebar").bounding_box()
+    assert box is None or box["x"] + box["width"] <= 1 or box["width"] <= 1  # off screen: controls tucked away
+    assert tick_font_px(page) >= 18
