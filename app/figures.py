@@ -26,12 +26,10 @@ HEATMAP_LIMIT = 256  # above this, the mask is sent as one PNG image (payload st
 IMAGE_LIMIT = 1024  # above this, the image is downsampled and says so
 MAX_TICKS = 48
 
-CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-
 
 def chart_config(export_format: str = "png") -> dict:
     """Plotly config for st.plotly_chart: the modebar camera saves PNG or SVG at scale 2."""
-    return {**CHART_CONFIG, "toImageButtonOptions": {"format": export_format, "scale": 2}}
+    return {"displaylogo": False, "toImageButtonOptions": {"format": export_format, "scale": 2}}
 
 
 def axis_label(token: str, position: int, padding: bool = False) -> str:
@@ -63,21 +61,8 @@ def _layout(
     q_values: list | None = None,
     k_values: list | None = None,
 ) -> None:
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        title={
-            "text": html.escape(title, quote=False),
-            "x": 0.01,
-            "y": 0.99,
-            "yref": "container",
-            "yanchor": "top",
-            "font": {"size": 18},
-        },
-        height=height,
-        margin={"l": 10, "r": 10, "t": 150, "b": 10},
-        plot_bgcolor="white",
-    )
+    _frame(fig, title, height, top=150, plot_bgcolor="white")
+    fig.update_layout(title={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 18}})
     fig.update_xaxes(
         title="keys (attended to)",
         side="top",
@@ -109,7 +94,7 @@ def _frame(fig: go.Figure, title: str, height: int, top: int = 60, **layout) -> 
     return fig
 
 
-def _categorical(z: torch.Tensor, colors: list[str], names: list[str], hover, labels) -> go.Heatmap:
+def _categorical(z: torch.Tensor, colors: list[str], names: list[str], hover) -> go.Heatmap:
     """A heatmap of small integer categories with one flat colour each and a legend bar."""
     n = len(colors)
     scale = []
@@ -192,7 +177,7 @@ def category_figure(
     q_len, kv_len = z.shape
     height = height or min(950, max(420, 190 + 24 * q_len))
     if max(q_len, kv_len) <= HEATMAP_LIMIT:
-        fig = go.Figure(_categorical(z, colors, names, hover, (q_labels, k_labels)))
+        fig = go.Figure(_categorical(z, colors, names, hover))
     else:
         image, note = _image(z, colors)
         fig = go.Figure([image, *_legend_traces(colors, names)])

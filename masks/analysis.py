@@ -53,8 +53,8 @@ def padding_positions(pred) -> tuple[list[int], list[int]]:
     for leaf in pred.leaves():
         if leaf.scheme.name not in ("padding", "cross"):
             continue
-        blocked_keys = ~leaf.build().any(dim=0)
-        keys.update(blocked_keys.nonzero().flatten().tolist())
+        mask = leaf.build()
+        keys.update((~mask.any(dim=0)).nonzero().flatten().tolist())
         if leaf.params.get("mask_queries"):
-            queries.update((~leaf.build().any(dim=1)).nonzero().flatten().tolist())
+            queries.update((~mask.any(dim=1)).nonzero().flatten().tolist())
     return sorted(queries), sorted(keys)

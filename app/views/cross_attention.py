@@ -28,8 +28,16 @@ with st.sidebar:
 limit = model.config.max_len - 9  # room for [BOS] and padding
 src = model_runs.read_ids(tokenizer, source_text, limit, "source", example)
 tgt = model_runs.read_ids(tokenizer, target_text, limit, "target") if target_text.strip() else []
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def own_answer(model_key: str, src: tuple) -> list[int]:
+    """The model's greedy answer, decoded once per source (not on every rerun)."""
+    return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, limit)
+
+
 if not tgt:
-    tgt = greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, limit)
+    tgt = own_answer(chosen.key, tuple(src))
     st.caption(f"Target: the model's own greedy answer, {''.join(tokenizer.decode(tgt)) or '(nothing)'}.")
 src_ids = src + [tokenizer.pad_id] * src_pad
 tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad

@@ -20,13 +20,25 @@ st.markdown(
 tokens = split_words(DEFAULT_TEXT)
 source = split_words(DEFAULT_SOURCE)
 st.subheader(f"Every scheme, one sentence: “{DEFAULT_TEXT}”")
+
+
+@st.cache_data(show_spinner=False)
+def gallery() -> dict:
+    """Every scheme's thumbnail for the example sentence: the same for every visitor, built once."""
+    thumbnails = {}
+    for name, scheme in masks.SCHEMES.items():
+        kv_len = len(source) if name == "cross" else len(tokens)
+        pred = masks.predicate(name, len(tokens), kv_len, **scheme.defaults_for(len(tokens), kv_len))
+        thumbnails[name] = figures.thumbnail(pred.build(), pred.name)
+    return thumbnails
+
+
 columns = st.columns(4)
-for k, (name, scheme) in enumerate(masks.SCHEMES.items()):
-    kv_len = len(source) if name == "cross" else len(tokens)
-    pred = masks.predicate(name, len(tokens), kv_len, **scheme.defaults_for(len(tokens), kv_len))
+for k, (name, thumbnail) in enumerate(gallery().items()):
+    scheme = masks.SCHEMES[name]
     with columns[k % 4]:
         lecture.show(
-            figures.thumbnail(pred.build(), pred.name),
+            thumbnail,
             config={"staticPlot": True},
             key=f"thumb_{name}",
             alt=f"{name} mask: {scheme.summary}",
