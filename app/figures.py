@@ -466,8 +466,9 @@ def attention_figure(
         q_values=q_names,
         k_values=k_names,
     )
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(type="category")
+    # the plot area hugs the cells: grey outside them would read as blocked cells
+    fig.update_xaxes(type="category", constrain="domain")
+    fig.update_yaxes(type="category", constrain="domain")
     fig.update_layout(plot_bgcolor=BLOCKED, legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
     _flag_empty_rows(fig, mask, "∅ no key: weights 0")
     return fig
