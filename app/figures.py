@@ -15,10 +15,23 @@ import plotly.graph_objects as go
 import torch
 from PIL import Image
 
-TEMPLATE = "plotly_white"
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 15, "color": "#1a1a1a"}
 ALLOWED, BLOCKED, EMPTY_ROW = "#0072B2", "#E6E6E6", "#D55E00"  # Okabe-Ito blue, light grey, vermillion
 ONLY_A, ONLY_B = "#E69F00", "#56B4E9"  # orange, sky blue
+_AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "ticks": "", "automargin": True}
+# What plotly_white gives our figures and no more: its defaults for every trace type cost ~20 ms
+# of deep copy per figure here and double Plotly's own drawing time in the browser (measured).
+TEMPLATE = go.layout.Template(
+    layout={
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": [ALLOWED, ONLY_A, "#009E73", EMPTY_ROW, "#CC79A7", ONLY_B, "#F0E442", "#000000"],  # Okabe-Ito
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+    }
+)
 PAD_LABEL = "#8C8C8C"
 
 CELL_TEXT_LIMIT = 64  # hover text names both tokens up to this many tokens per axis
@@ -60,37 +73,38 @@ def _layout(
     height: int,
     q_values: list | None = None,
     k_values: list | None = None,
+    x: dict | None = None,
+    y: dict | None = None,
+    **layout,
 ) -> None:
-    _frame(fig, title, height, top=150, plot_bgcolor="white")
-    fig.update_layout(title={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 18}})
-    fig.update_xaxes(
-        title="keys (attended to)",
-        side="top",
-        tickangle=-60,
-        showgrid=False,
-        zeroline=False,
-        **_ticks(k_labels, k_values),
-    )
-    fig.update_yaxes(
-        title="queries (attending)",
-        autorange="reversed",
-        showgrid=False,
-        zeroline=False,
-        scaleanchor="x",
-        **_ticks(q_labels, q_values),
+    """The frame of a query x key figure: keys on top, queries down the side, square cells.
+    x, y and layout add to the axes and the layout (one update: each one re-validates)."""
+    xaxis = {"title": "keys (attended to)", "side": "top", "tickangle": -60, "showgrid": False, "zeroline": False}
+    yaxis = {"title": "queries (attending)", "autorange": "reversed", "showgrid": False, "zeroline": False}
+    _frame(
+        fig,
+        title,
+        height,
+        top=150,
+        title_extra={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 18}},
+        xaxis={**xaxis, **_ticks(k_labels, k_values), **(x or {})},
+        yaxis={**yaxis, "scaleanchor": "x", **_ticks(q_labels, q_values), **(y or {})},
+        **{"plot_bgcolor": "white", **layout},
     )
 
 
-def _frame(fig: go.Figure, title: str, height: int, top: int = 60, **layout) -> go.Figure:
-    """Template, font, title and margins every figure shares (explicit: exports need them)."""
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        height=height,
-        margin={"l": 10, "r": 10, "t": top, "b": 10},
-        title={"text": html.escape(title, quote=False), "x": 0.01},
+def _frame(fig: go.Figure, title: str, height: int, top: int = 60, title_extra: dict | None = None, **layout):
+    """Template, font, title and margins every figure shares (explicit: exports need them).
+    One assignment, not update_layout: Plotly's update path costs 5x more per figure."""
+    fig.layout = {
+        **fig.layout.to_plotly_json(),  # what make_subplots placed: axes, subplot titles
+        "template": TEMPLATE,
+        "font": FONT,
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": top, "b": 10},
+        "title": {"text": html.escape(title, quote=False), "x": 0.01, **(title_extra or {})},
         **layout,
-    )
+    }
     return fig
 
 
@@ -178,15 +192,20 @@ def category_figure(
     height = height or min(950, max(420, 190 + 24 * q_len))
     if max(q_len, kv_len) <= HEATMAP_LIMIT:
         fig = go.Figure(_categorical(z, colors, names, hover))
-    else:
-        image, note = _image(z, colors)
-        fig = go.Figure([image, *_legend_traces(colors, names)])
-        fig.update_layout(legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
-        if note:
-            title = f"{title} ({note})"
-        fig.update_xaxes(range=[-0.5, kv_len - 0.5])
-        fig.update_yaxes(range=[q_len - 0.5, -0.5])
-    _layout(fig, title, q_labels, k_labels, height)
+        _layout(fig, title, q_labels, k_labels, height)
+        return fig
+    image, note = _image(z, colors)
+    fig = go.Figure([image, *_legend_traces(colors, names)])
+    _layout(
+        fig,
+        f"{title} ({note})" if note else title,
+        q_labels,
+        k_labels,
+        height,
+        x={"range": [-0.5, kv_len - 0.5]},
+        y={"range": [q_len - 0.5, -0.5]},
+        legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
+    )
     return fig
 
 
@@ -465,11 +484,12 @@ def attention_figure(
         height or min(900, max(420, 190 + 24 * len(q_tokens))),
         q_values=q_names,
         k_values=k_names,
+        # the plot area hugs the cells: grey outside them would read as blocked cells
+        x={"type": "category", "constrain": "domain"},
+        y={"type": "category", "constrain": "domain"},
+        plot_bgcolor=BLOCKED,
+        legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
     )
-    # the plot area hugs the cells: grey outside them would read as blocked cells
-    fig.update_xaxes(type="category", constrain="domain")
-    fig.update_yaxes(type="category", constrain="domain")
-    fig.update_layout(plot_bgcolor=BLOCKED, legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
     _flag_empty_rows(fig, mask, "∅ no key: weights 0")
     return fig
 

@@ -83,7 +83,8 @@ class Lecture:
         if st.context.theme.type == "dark":
             figures.for_dark_theme(fig)
         self.figures.append(fig)
-        st.plotly_chart(fig, key=key, config=config or figures.chart_config(self.export), alt=alt)
+        # theme=None: drawn exactly as built, so the page shows what an export shows
+        st.plotly_chart(fig, key=key, config=config or figures.chart_config(self.export), alt=alt, theme=None)
 
     def links(self) -> dict[str, str]:
         base = st.context.url or LOCAL
