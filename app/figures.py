@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 
 import plotly.graph_objects as go
 import torch
@@ -87,17 +88,31 @@ def _layout(
         height,
         top=150,
         title_extra={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 18}},
-        xaxis={**xaxis, **_ticks(k_labels, k_values), **(x or {})},
-        yaxis={**yaxis, "scaleanchor": "x", **_ticks(q_labels, q_values), **(y or {})},
+        x={**xaxis, **_ticks(k_labels, k_values), **(x or {})},
+        y={**yaxis, "scaleanchor": "x", **_ticks(q_labels, q_values), **(y or {})},
         **{"plot_bgcolor": "white", **layout},
     )
 
 
-def _frame(fig: go.Figure, title: str, height: int, top: int = 60, title_extra: dict | None = None, **layout):
-    """Template, font, title and margins every figure shares (explicit: exports need them).
-    One assignment, not update_layout: Plotly's update path costs 5x more per figure."""
+def _frame(
+    fig: go.Figure,
+    title: str,
+    height: int,
+    top: int = 60,
+    title_extra: dict | None = None,
+    x: dict | None = None,
+    y: dict | None = None,
+    **layout,
+) -> go.Figure:
+    """Template, font, title and margins every figure shares (explicit: exports need them);
+    x and y go to every x and y axis. One assignment, not update_layout / update_xaxes:
+    Plotly's update path costs 5x more per figure."""
+    current = fig.layout.to_plotly_json()  # what make_subplots placed: axes, subplot titles
+    for letter, extra in (("x", x), ("y", y)):
+        for name in [k for k in current if re.fullmatch(letter + r"axis\d*", k)] or [letter + "axis"]:
+            current[name] = {**current.get(name, {}), **(extra or {})}
     fig.layout = {
-        **fig.layout.to_plotly_json(),  # what make_subplots placed: axes, subplot titles
+        **current,
         "template": TEMPLATE,
         "font": FONT,
         "height": height,
@@ -138,10 +153,14 @@ def _image(z: torch.Tensor, colors: list[str]) -> tuple[go.Image, str | None]:
         rgb = palette[z.long()]
     else:
         rows, cols = -(-z.shape[0] // factor), -(-z.shape[1] // factor)
-        padded = torch.full((rows * factor, cols * factor), len(colors), dtype=torch.uint8)  # counts as nothing
-        padded[: z.shape[0], : z.shape[1]] = z
+        padded = z
+        if z.shape != (rows * factor, cols * factor):  # edge blocks: pad with category 0, not counted below
+            padded = torch.zeros((rows * factor, cols * factor), dtype=torch.uint8)
+            padded[: z.shape[0], : z.shape[1]] = z
         counts = [_block_sums(padded == c, factor) for c in range(1, len(colors))]
-        cells = _block_sums(padded < len(colors), factor)  # real cells per block (edge blocks have fewer)
+        in_rows = (z.shape[0] - factor * torch.arange(rows)).clamp(max=factor)
+        in_cols = (z.shape[1] - factor * torch.arange(cols)).clamp(max=factor)
+        cells = in_rows[:, None] * in_cols[None, :]  # real cells per block (edge blocks have fewer)
         counts = torch.stack([cells - sum(counts), *counts], dim=-1).float()
         rgb = counts / counts.sum(dim=-1, keepdim=True) @ palette
         note = f"downsampled {factor}x: each pixel is a {factor} x {factor} block, its shade the mix"
@@ -154,11 +173,14 @@ def _image(z: torch.Tensor, colors: list[str]) -> tuple[go.Image, str | None]:
 
 
 def _block_sums(cells: torch.Tensor, factor: int) -> torch.Tensor:
-    """Sums over factor x factor blocks, reducing contiguous runs first (5x faster than one
-    reduction over two strided axes)."""
+    """Sums over factor x factor blocks: the block's rows added as whole contiguous rows first,
+    then runs of `factor` (2x faster than the other order, 4x faster than strided sums)."""
     rows, cols = cells.shape[0] // factor, cells.shape[1] // factor
-    per_row = cells.view(rows * factor, cols, factor).sum(dim=-1, dtype=torch.int16)
-    return per_row.view(rows, factor, cols).sum(dim=1)
+    stacked = cells.view(rows, factor, cols * factor)
+    total = stacked[:, 0].to(torch.int16)
+    for k in range(1, factor):
+        total += stacked[:, k]
+    return total.view(rows, cols, factor).sum(dim=-1, dtype=torch.int16)
 
 
 def _legend_traces(colors: list[str], names: list[str]) -> list[go.Scatter]:
@@ -271,17 +293,21 @@ def _flag_empty_rows(fig: go.Figure, mask: torch.Tensor, text: str) -> None:
     if max(mask.shape) > CELL_TEXT_LIMIT:
         return
     rows = (~mask.any(dim=1)).nonzero().flatten().tolist()
-    for row in rows:
-        fig.add_annotation(
-            x=mask.shape[1] - 0.5,
-            y=row,
-            text=text,
-            xanchor="left",
-            showarrow=False,
-            font={"color": EMPTY_ROW, "size": 13},
-        )
-    if rows:
-        fig.update_layout(margin={"r": 190})
+    if not rows:
+        return
+    flags = [
+        {
+            "x": mask.shape[1] - 0.5,
+            "y": row,
+            "text": text,
+            "xanchor": "left",
+            "showarrow": False,
+            "font": {"color": EMPTY_ROW, "size": 13},
+        }
+        for row in rows
+    ]
+    fig.layout.annotations = [*fig.layout.annotations, *flags]
+    fig.layout.margin.r = 190
 
 
 def difference_figure(a, b, q_tokens, k_tokens, *, name_a: str, name_b: str) -> go.Figure:
@@ -333,16 +359,15 @@ def thumbnail(mask: torch.Tensor, title: str) -> go.Figure:
             ],
         )
     )
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        height=230,
+    return _frame(
+        fig,
+        title,
+        230,
+        title_extra={"font": {"size": 14}, "x": 0.02},
+        x={"visible": False},
+        y={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
         margin={"l": 4, "r": 4, "t": 34, "b": 4},
-        title={"text": html.escape(title, quote=False), "font": {"size": 14}, "x": 0.02},
     )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return fig
 
 
 def keys_per_query_figure(keys_per_query: torch.Tensor, q_tokens: list[str]) -> go.Figure:
@@ -355,10 +380,15 @@ def keys_per_query_figure(keys_per_query: torch.Tensor, q_tokens: list[str]) -> 
             hovertemplate="query %{x}: %{y} keys<extra></extra>",
         )
     )
-    _frame(fig, "keys per query", 300, top=50, bargap=0.1)
-    fig.update_xaxes(title="query", **_ticks([axis_label(t, k) for k, t in enumerate(q_tokens)]))
-    fig.update_yaxes(title="keys it may attend")
-    return fig
+    return _frame(
+        fig,
+        "keys per query",
+        300,
+        top=50,
+        x={"title": "query", **_ticks([axis_label(t, k) for k, t in enumerate(q_tokens)])},
+        y={"title": "keys it may attend"},
+        bargap=0.1,
+    )
 
 
 def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: str) -> go.Figure:
@@ -402,10 +432,15 @@ def lines_figure(
             for k, (name, ys) in enumerate(series.items())
         ]
     )
-    _frame(fig, title, 380, hovermode="x unified", legend={"orientation": "h", "y": -0.25})
-    fig.update_xaxes(title=x_title, dtick=1)
-    fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
-    return fig
+    return _frame(
+        fig,
+        title,
+        380,
+        x={"title": x_title, "dtick": 1},
+        y={"title": y_title, "type": "log" if log_y else "linear"},
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.25},
+    )
 
 
 WEIGHT_SCALE = "Viridis"  # sequential, colour-blind safe; blocked cells are not on it at all
@@ -494,6 +529,37 @@ def attention_figure(
     return fig
 
 
+def _grid(rows: int, cols: int, *, gap_x: float, gap_y: float = 0.0, col_titles=(), row_titles=()) -> dict:
+    """The layout make_subplots builds for a rows x cols grid (cell k = row * cols + col, row 0 on
+    top, titles as annotations) at a fraction of its cost: it was 30% of an attention page run."""
+    right = 0.98 if row_titles else 1.0  # room for the row titles
+    width, height = (right - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
+    xs = [(c * (width + gap_x), c * (width + gap_x) + width) for c in range(cols)]
+    ys = [(max(0.0, 1 - r * (height + gap_y) - height), 1 - r * (height + gap_y)) for r in range(rows)]  # no -1e-17
+    layout = {}
+    for k in range(rows * cols):
+        n = _cell_suffix(k)
+        layout[f"xaxis{n}"] = {"anchor": f"y{n}", "domain": xs[k % cols]}
+        layout[f"yaxis{n}"] = {"anchor": f"x{n}", "domain": ys[k // cols]}
+    title = {"font": {"size": 16}, "showarrow": False, "xref": "paper", "yref": "paper"}
+    on_top = {"xanchor": "center", "y": 1.0, "yanchor": "bottom"}
+    on_right = {"textangle": 90, "x": right, "xanchor": "left", "yanchor": "middle"}
+    layout["annotations"] = [{**title, **on_top, "text": t, "x": sum(xs[c]) / 2} for c, t in enumerate(col_titles)] + [
+        {**title, **on_right, "text": t, "y": sum(ys[r]) / 2} for r, t in enumerate(row_titles)
+    ]
+    return layout
+
+
+def _cell_suffix(k: int) -> str:
+    """Axis names of grid cell k: x, y for the first, x2, y2 for the second, ..."""
+    return "" if k == 0 else str(k + 1)
+
+
+def _in_cell(trace, k: int):
+    trace.update(xaxis=f"x{_cell_suffix(k)}", yaxis=f"y{_cell_suffix(k)}")
+    return trace
+
+
 def grid_figure(
     weights: torch.Tensor,
     mask: torch.Tensor,
@@ -503,48 +569,54 @@ def grid_figure(
     row_name: str = "layer",
 ) -> go.Figure:
     """Layers x heads small heatmaps (BertViz's model view), one colour scale, blocked cells grey."""
-    from plotly.subplots import make_subplots
-
     layers, heads = weights.shape[:2]
-    fig = make_subplots(
-        rows=layers,
-        cols=heads,
-        horizontal_spacing=0.01,
-        vertical_spacing=0.02,
+    traces = [
+        _in_cell(weights_trace(weights[layer, head], mask, showscale=layer == head == 0), layer * heads + head)
+        for layer in range(layers)
+        for head in range(heads)
+    ]
+    grid = _grid(
+        layers,
+        heads,
+        gap_x=0.01,
+        gap_y=0.02,
+        col_titles=[f"head {h}" for h in range(heads)],
         row_titles=[f"{row_name} {r}" for r in range(layers)],
-        column_titles=[f"head {h}" for h in range(heads)],
     )
-    for layer in range(layers):
-        for head in range(heads):
-            fig.add_trace(weights_trace(weights[layer, head], mask, showscale=layer == head == 0), layer + 1, head + 1)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
-    _frame(fig, title, max(300, 130 * layers + 80), top=80, plot_bgcolor=BLOCKED)
+    fig = go.Figure(traces, layout=grid)
+    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False}
+    frame = []  # a rectangle around the selected head
     if selected is not None:
-        layer, head = selected
-        axis = layer * heads + head + 1
-        suffix = "" if axis == 1 else str(axis)
-        fig.add_shape(
-            type="rect",
-            xref=f"x{suffix} domain",
-            yref=f"y{suffix} domain",
-            x0=-0.02,
-            x1=1.02,
-            y0=-0.02,
-            y1=1.02,
-            line={"color": EMPTY_ROW, "width": 4},
+        suffix = _cell_suffix(selected[0] * heads + selected[1])
+        frame.append(
+            {
+                "type": "rect",
+                "xref": f"x{suffix} domain",
+                "yref": f"y{suffix} domain",
+                "x0": -0.02,
+                "x1": 1.02,
+                "y0": -0.02,
+                "y1": 1.02,
+                "line": {"color": EMPTY_ROW, "width": 4},
+            }
         )
-    return fig
+    return _frame(
+        fig,
+        title,
+        max(300, 130 * layers + 80),
+        top=80,
+        x=hidden,
+        y={**hidden, "autorange": "reversed"},
+        plot_bgcolor=BLOCKED,
+        shapes=frame,
+    )
 
 
 def pipeline_figure(
     stages: dict, mask: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str
 ) -> go.Figure:
     """One head step by step: scores -> masked scores -> softmax -> after dropout."""
-    from plotly.subplots import make_subplots
-
     names = ["scores = q·k / √d", "masked scores", "softmax", "after dropout (training)"]
-    fig = make_subplots(rows=1, cols=4, subplot_titles=names, horizontal_spacing=0.03)
     bound = max(stages["scores"].abs().max().item(), 1e-6)
     everywhere = torch.ones_like(mask)
     top = max(stages["dropout"].max().item(), 1.0)
@@ -554,13 +626,18 @@ def pipeline_figure(
         weights_trace(stages["weights"], mask, zmax=1.0, showscale=False),
         weights_trace(stages["dropout"], mask, zmax=top, showscale=False),
     ]
-    for column, trace in enumerate(traces, start=1):
-        fig.add_trace(trace, 1, column)
+    fig = go.Figure([_in_cell(t, k) for k, t in enumerate(traces)], layout=_grid(1, 4, gap_x=0.03, col_titles=names))
     ticks_q, ticks_k = (_ticks([axis_label(t, k) for k, t in enumerate(tokens)]) for tokens in (q_tokens, k_tokens))
-    fig.update_xaxes(showgrid=False, zeroline=False, tickangle=-60, **ticks_k)
-    fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", showticklabels=False)
-    fig.update_yaxes(showticklabels=True, col=1, **ticks_q)
-    _frame(fig, title, min(700, 260 + 18 * len(q_tokens)), top=90, plot_bgcolor=BLOCKED)
+    _frame(
+        fig,
+        title,
+        min(700, 260 + 18 * len(q_tokens)),
+        top=90,
+        x={"showgrid": False, "zeroline": False, "tickangle": -60, **ticks_k},
+        y={"showgrid": False, "zeroline": False, "autorange": "reversed", "showticklabels": False},
+        plot_bgcolor=BLOCKED,
+    )
+    fig.layout.yaxis.update(showticklabels=True, **ticks_q)  # the query tokens once, left of the first stage
     return fig
 
 
@@ -570,7 +647,7 @@ def lines_view(
     """BertViz's head view: queries left, keys right, one line per weight above `threshold`,
     opacity = weight; several heads get several colours. weights: (H, Q, K)."""
     colors = [ALLOWED, ONLY_A, EMPTY_ROW, ONLY_B, "#009E73", "#CC79A7", "#F0E442", "#000000"]
-    fig = go.Figure()
+    traces = []
     levels = [(0.05, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01)]  # a trace per opacity band
     for head in range(weights.shape[0]):
         for low, high in levels:
@@ -579,7 +656,7 @@ def lines_view(
                 xs += [0, 1, None]
                 ys += [i, j, None]
             if xs:
-                fig.add_trace(
+                traces.append(
                     go.Scatter(
                         x=xs,
                         y=ys,
@@ -592,20 +669,27 @@ def lines_view(
                         opacity=(low + high) / 2,
                     )
                 )
-    _frame(fig, title, max(360, 60 + 26 * max(len(q_tokens), len(k_tokens))), showlegend=weights.shape[0] > 1)
-    fig.update_xaxes(visible=False, range=[-0.35, 1.35])
-    fig.update_yaxes(visible=False, autorange="reversed")
-    for side, tokens in ((0, q_tokens), (1, k_tokens)):
-        for k, token in enumerate(tokens):
-            fig.add_annotation(
-                x=side,
-                y=k,
-                text=axis_label(token, k),
-                showarrow=False,
-                xanchor="right" if side == 0 else "left",
-                xshift=-6 if side == 0 else 6,
-            )
-    return fig
+    labels = [
+        {
+            "x": side,
+            "y": k,
+            "text": axis_label(token, k),
+            "showarrow": False,
+            "xanchor": "right" if side == 0 else "left",
+            "xshift": -6 if side == 0 else 6,
+        }
+        for side, tokens in ((0, q_tokens), (1, k_tokens))
+        for k, token in enumerate(tokens)
+    ]
+    return _frame(
+        go.Figure(traces),
+        title,
+        max(360, 60 + 26 * max(len(q_tokens), len(k_tokens))),
+        x={"visible": False, "range": [-0.35, 1.35]},
+        y={"visible": False, "autorange": "reversed"},
+        showlegend=weights.shape[0] > 1,
+        annotations=labels,
+    )
 
 
 def matrix_figure(
@@ -635,10 +719,13 @@ def matrix_figure(
             hovertemplate="%{y}, %{x}: %{z:.4f}<extra></extra>",
         )
     )
-    _frame(fig, title, min(700, max(260, 120 + 30 * len(row_labels))))
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(type="category")
-    return fig
+    return _frame(
+        fig,
+        title,
+        min(700, max(260, 120 + 30 * len(row_labels))),
+        x={"type": "category"},
+        y={"autorange": "reversed", "type": "category"},
+    )
 
 
 PROJECTOR = {"font": 22, "ticks": 19, "title": 26}  # readable from the back of a hall

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from plotly.subplots import make_subplots
 
 from model import pretrained
 from tests.app.conftest import as_array, charts, run_page, shown_text, title
@@ -41,6 +42,21 @@ def test_the_drawn_head_is_the_models_own_weights():
     assert drawn.shape == tuple(mask.shape)
     assert np.allclose(drawn[mask.numpy()], weights[mask].numpy(), atol=1e-6)
     assert np.isnan(drawn[~mask.numpy()]).all()  # blocked: not drawn, never a weight of 0
+
+
+def test_the_grid_puts_layer_l_head_h_in_row_l_column_h():
+    at = run_page(ATTENTION, model="mirror")  # 3 layers x 4 heads
+    grid = next(f for f in charts(at) if "layers x heads" in title(f))
+    reference = make_subplots(
+        rows=3, cols=4, horizontal_spacing=0.01, vertical_spacing=0.02, row_titles=["r"] * 3, column_titles=["c"] * 4
+    ).layout
+    assert len(grid["data"]) == 12
+    for k, trace in enumerate(grid["data"]):  # trace k is layer k // 4, head k % 4
+        x, y = reference[f"xaxis{k + 1 if k else ''}"], reference[f"yaxis{k + 1 if k else ''}"]
+        assert np.allclose(grid["layout"][trace.get("xaxis", "x").replace("x", "xaxis")]["domain"], x.domain)
+        assert np.allclose(grid["layout"][trace.get("yaxis", "y").replace("y", "yaxis")]["domain"], y.domain)
+    labels = sorted(a["text"] for a in grid["layout"]["annotations"])
+    assert labels == sorted([f"head {h}" for h in range(4)] + [f"layer {r}" for r in range(3)])
 
 
 def test_a_custom_mask_changes_what_the_model_may_attend():

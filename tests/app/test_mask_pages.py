@@ -1,8 +1,15 @@
 """The Home and Masks pages run as a user opens them: defaults, every scheme, links, bad links."""
 
+import base64
+import io
+
+import numpy as np
 import pytest
+import torch
+from PIL import Image
 
 import masks
+from app import figures
 from app.text import DEFAULT_TEXT, MAX_TOKENS
 from model.tokenizer import split_words
 from tests.app.conftest import charts, run_page, shown_text, title
@@ -148,3 +155,17 @@ def test_windows_tab_writes_each_librarys_parameter_and_checks_the_masks(masks_p
     table = at.dataframe[0].value
     assert table["their parameter"].tolist()[:2] == ["sliding_window=4", "generate_sliding_window(3)"]
     assert set(table["same mask"]) == {"yes"}
+
+
+def test_a_downsampled_pixel_is_the_colour_mix_of_its_block():
+    torch.manual_seed(0)
+    z = torch.randint(0, 3, (2051, 1030), dtype=torch.uint8)  # 3x blocks, cut short at both edges
+    colors = [figures.BLOCKED, figures.ALLOWED, figures.EMPTY_ROW]
+    figure = figures.category_figure(z, colors, ["a", "b", "c"], ["q"] * 2051, ["k"] * 1030, title="t")
+    png = base64.b64decode(figure.data[0].source.split(",", 1)[1])
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+    assert pixels.shape == (684, 344, 3)  # ceil(2051 / 3) x ceil(1030 / 3)
+    palette = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in colors], dtype=float)
+    for row, col in [(0, 0), (100, 200), (683, 343), (683, 0), (0, 343)]:  # inside and on both edges
+        block = z[3 * row : 3 * row + 3, 3 * col : 3 * col + 3].flatten().long().numpy()
+        assert np.allclose(pixels[row, col], palette[block].mean(axis=0), atol=0.51)

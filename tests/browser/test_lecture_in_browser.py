@@ -9,8 +9,14 @@ from tests.browser.conftest import wait_for_app
 
 
 def tick_font_px(page) -> float:
-    size = page.locator(".js-plotly-plot .xtick text").first.evaluate("t => getComputedStyle(t).fontSize")
-    return float(size.removesuffix("px"))
+    """The first tick label's size once drawn (a redraw can replace the label while it is read)."""
+    size = page.wait_for_function(
+        """() => {
+          const tick = document.querySelector('.js-plotly-plot .xtick text');
+          return tick && tick.isConnected && parseFloat(getComputedStyle(tick).fontSize);
+        }"""
+    )
+    return size.json_value()
 
 
 def test_an_embed_link_renders_the_view_without_the_toolbar(page, app_url):
