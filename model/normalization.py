@@ -121,26 +121,39 @@ def tiny_config(depth: int, norm: str, init: str) -> TransformerConfig:
     )
 
 
-def gradient_norms(depth: int, norm: str, init: str, seed: int, batch: int = 4, length: int = 16):
-    """One freshly initialised decoder: per layer, the gradient norm of its first FFN weight for a
-    language-modelling loss on random tokens, and the residual stream's norm after each block."""
+def _initial_loss(depth: int, norm: str, init: str, seed: int, batch: int, length: int, residual: list | None = None):
+    """A freshly initialised decoder (seeded) and its language-modelling loss on random tokens;
+    `residual` collects the residual stream after each block."""
     torch.manual_seed(seed)
     model = Transformer(tiny_config(depth, norm, init))
     generator = torch.Generator().manual_seed(seed)
     tokens = torch.randint(1, 64, (batch, length + 1), generator=generator)
-    residual = []
     hooks = [
         block.register_forward_hook(lambda module, args, out: residual.append(out[0].detach()))
-        for block in model.blocks
+        for block in (model.blocks if residual is not None else [])
     ]
     logits = model(tokens[:, :-1]).logits
     for hook in hooks:
         hook.remove()
-    loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, 1:].flatten())
+    return model, F.cross_entropy(logits.flatten(0, 1), tokens[:, 1:].flatten())
+
+
+def gradient_norms(depth: int, norm: str, init: str, seed: int, batch: int = 4, length: int = 16):
+    """One freshly initialised decoder: per layer, the gradient norm of its first FFN weight for a
+    language-modelling loss on random tokens, and the residual stream's norm after each block."""
+    residual = []
+    model, loss = _initial_loss(depth, norm, init, seed, batch, length, residual)
     loss.backward()
     grads = [block.ff.up.weight.grad.norm().item() for block in model.blocks]
     norms = [h.norm(dim=-1).mean().item() for h in residual]
     return grads, norms
+
+
+def last_layer_gradient(depth: int, norm: str, init: str, seed: int, batch: int = 4, length: int = 16) -> float:
+    """gradient_norms(...)[0][-1], with autograd asked for that one weight only: the backward pass
+    then stops at the last block instead of running through every layer."""
+    model, loss = _initial_loss(depth, norm, init, seed, batch, length)
+    return torch.autograd.grad(loss, model.blocks[-1].ff.up.weight)[0].norm().item()
 
 
 def placement_study(depth: int, init: str = "xavier", seeds: int = 3) -> PlacementStudy:
@@ -159,7 +172,7 @@ def last_layer_by_depth(max_depth: int, init: str = "xavier", seeds: int = 3) ->
     """For depths 1 .. max_depth: the last layer's FFN gradient norm, Pre-LN and Post-LN."""
     return {
         norm: [
-            sum(gradient_norms(d, norm, init, s)[0][-1] for s in range(seeds)) / seeds for d in range(1, max_depth + 1)
+            sum(last_layer_gradient(d, norm, init, s) for s in range(seeds)) / seeds for d in range(1, max_depth + 1)
         ]
         for norm in ("pre", "post")
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 import torch
 
@@ -60,17 +62,21 @@ show_notice(notice)
 show_notice(source_notice)
 
 
+# the tokens as one short key: Streamlit hashes a tuple token by token (~30 ms for 2 x 4096)
+tokens_key = hashlib.blake2b(repr((q_tokens, k_tokens)).encode(), digest_size=16).hexdigest()
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def mask_view(description: str, _pred: masks.Predicate, q_tokens: tuple, k_tokens: tuple, title: str):
-    """The figure and numbers of one mask; `description` (the full call) is the cache key."""
+def mask_view(description: str, tokens_key: str, _pred: masks.Predicate, _q_tokens, _k_tokens, title: str):
+    """The figure and numbers of one mask; the full call and the tokens' key are the cache key."""
     mask = _pred.build()
     pad_queries, pad_keys = masks.analysis.padding_positions(_pred)
     leaves = _pred.leaves()
     blockers = [(leaf.name, leaf.build()) for leaf in leaves] if len(leaves) > 1 else [(_pred.name, mask)]
     fig = figures.mask_figure(
         mask,
-        list(q_tokens),
-        list(k_tokens),
+        list(_q_tokens),
+        list(_k_tokens),
         title=title,
         blockers=blockers,
         pad_queries=pad_queries,
@@ -80,7 +86,7 @@ def mask_view(description: str, _pred: masks.Predicate, q_tokens: tuple, k_token
 
 
 def draw_mask(pred: masks.Predicate, title: str | None = None, key: str = "mask"):
-    fig, mask, stats = mask_view(pred.call_text(), pred, tuple(q_tokens), tuple(k_tokens), title or pred.name)
+    fig, mask, stats = mask_view(pred.call_text(), tokens_key, pred, q_tokens, k_tokens, title or pred.name)
     lecture.show(
         fig,
         key=key,

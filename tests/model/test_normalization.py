@@ -8,6 +8,7 @@ from model.normalization import (
     averaged_cells,
     embed_sentences,
     gradient_norms,
+    last_layer_gradient,
     normalize,
     padding_dependence,
     placement_study,
@@ -62,6 +63,12 @@ def test_gradient_numbers_equal_autograd_on_the_same_tiny_model():
     expected = [g.norm().item() for g in torch.autograd.grad(loss, weights)]
     assert grads == pytest.approx(expected, rel=1e-5)
     assert len(norms) == 3 and all(n > 0 for n in norms)
+
+
+@pytest.mark.parametrize(("depth", "norm", "init"), [(1, "pre", "xavier"), (4, "post", "normal"), (7, "pre", "normal")])
+def test_the_last_layer_alone_gets_the_same_gradient_as_the_full_backward(depth, norm, init):
+    grads, _ = gradient_norms(depth, norm, init, seed=3)
+    assert last_layer_gradient(depth, norm, init, seed=3) == pytest.approx(grads[-1], rel=1e-6)
 
 
 def test_post_ln_last_layer_gradient_is_larger_than_pre_ln():
