@@ -11,16 +11,7 @@ from __future__ import annotations
 
 import statistics
 
-from tests.bench.browser import (
-    HEAD_SHOWN,
-    ROOT,
-    STREAMLIT_DEFAULTS,
-    browser_page,
-    plotly_floor,
-    served,
-    slider_baseline,
-    timed,
-)
+from tests.bench.browser import HEAD_SHOWN, ROOT, browser_page, plotly_floor, served, slider_baseline, timed
 from tests.bench.common import machine, write_result
 from tests.browser.conftest import wait_for_app
 
@@ -63,8 +54,6 @@ def main() -> str:
         baseline = slider_baseline(page, minimal, repeats=CHANGES)
         with served(ROOT / "tests" / "bench" / "minimal_plotly_app.py") as heatmap_app:
             floors = {n: plotly_floor(page, heatmap_app, n, CHANGES) for n in SIZES}
-        with served(entry, STREAMLIT_DEFAULTS) as app:
-            defaults = statistics.median(head_changes(page, app, 64)), statistics.median(text_changes(page, app, 64))
         with served(entry) as app:
             for n in SIZES:
                 head = statistics.median(head_changes(page, app, n))
@@ -75,7 +64,6 @@ def main() -> str:
                     flush=True,
                 )
     ours_64 = next(row for row in rows if row[0] == 64)
-    settings = " ".join(f"{k}={v}" for k, v in STREAMLIT_DEFAULTS.items())
     lines = [
         "# Attention page: head change and text change, in Chromium",
         "",
@@ -103,10 +91,6 @@ def main() -> str:
         f"{'met' if ours_64[1] / baseline <= 1.5 else 'not met'}), text change {ours_64[2] / baseline:.2f}x "
         f"(goal 3x: {'met' if ours_64[2] / baseline <= 3 else 'not met'}). The one-heatmap app alone is "
         f"{floors[64] / baseline:.1f}x the one-slider app.",
-        "",
-        f"Server settings: the same page at T = 64 served with Streamlit's defaults (`{settings}`): "
-        f"head change {defaults[0] * 1e3:.0f} ms, text change {defaults[1] * 1e3:.0f} ms "
-        f"({defaults[0] / ours_64[1]:.1f}x and {defaults[1] / ours_64[2]:.1f}x ours).",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

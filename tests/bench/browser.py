@@ -12,16 +12,11 @@ from tests.browser.conftest import free_port, start_app, wait_for_app
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# Streamlit's own defaults for what .streamlit/config.toml turns off: a full gc.collect() after
-# every run and the file watcher. Served with these, the same app shows what the settings save.
-STREAMLIT_DEFAULTS = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "auto"}
-
-
 @contextmanager
-def served(entry: Path, env: dict[str, str] | None = None):
+def served(entry: Path):
     """(base URL) of the app at `entry`, served for the block."""
     port = free_port()
-    process = start_app(entry, port, env)
+    process = start_app(entry, port)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

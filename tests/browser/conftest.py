@@ -28,9 +28,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(entry: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`streamlit run` as a user would, and wait until /_stcore/health answers ok.
-    env: extra environment, e.g. STREAMLIT_* settings over .streamlit/config.toml."""
+def start_app(entry: Path, port: int) -> subprocess.Popen:
+    """`streamlit run` as a user would, and wait until /_stcore/health answers ok."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -48,7 +47,6 @@ def start_app(entry: Path, port: int, env: dict[str, str] | None = None) -> subp
             "false",
         ],
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
