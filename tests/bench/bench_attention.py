@@ -75,6 +75,8 @@ def main() -> str:
         "  Goal (issue 5): head change at most 1.5x, text change at most 3x, at T = 64.",
         "- one-heatmap app (tests/bench/minimal_plotly_app.py): one pills control redrawing one plain T x T",
         "  Plotly heatmap, the same measurement as a head change: what any heatmap redraw costs here.",
+        "Both minimal apps run as written, so Streamlit's full gc.collect() after each run is part of their",
+        "times; our app freezes its startup heap once (tests/bench/results/app.md).",
         "",
         "| T | head change ms | / one-slider | / one-heatmap | one-heatmap app ms | text change ms | / one-slider |",
         "|---|---|---|---|---|---|---|",
