@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
 
 import plotly.graph_objects as go
 import torch
@@ -109,7 +108,7 @@ def _frame(
     Plotly's update path costs 5x more per figure."""
     current = fig.layout.to_plotly_json()  # what make_subplots placed: axes, subplot titles
     for letter, extra in (("x", x), ("y", y)):
-        for name in [k for k in current if re.fullmatch(letter + r"axis\d*", k)] or [letter + "axis"]:
+        for name in [k for k in current if k.startswith(letter + "axis")] or [letter + "axis"]:
             current[name] = {**current.get(name, {}), **(extra or {})}
     fig.layout = {
         **current,

@@ -1,4 +1,4 @@
-"""Entry point: page config and navigation, nothing else."""
+"""Entry point: page config, navigation, and one server-wide setting (the frozen startup heap)."""
 
 import gc
 import sys
@@ -29,8 +29,8 @@ st.navigation(pages).run()
 @st.cache_resource(show_spinner=False)
 def freeze_startup_heap() -> bool:
     """Once per server, after the first page has imported torch and the rest: Streamlit runs a full
-    gc.collect() after every run, which walks all ~220k objects of those modules (~160 ms here,
-    holding the interpreter before the run's last messages go out). Frozen, they are skipped."""
+    gc.collect() after every run, which walks all ~220k objects of those modules (tests/bench/results/
+    app.md: 175 ms, holding the interpreter before the run's last messages go out). Frozen, they are skipped."""
     gc.collect()
     gc.freeze()
     return True

@@ -80,12 +80,11 @@ def post_run_collection() -> tuple[float, float]:
 
 def main() -> str:
     rows = []
-    entry = ROOT / "app" / "streamlit_app.py"
     with browser_page() as page, served(ROOT / "tests" / "bench" / "minimal_app.py") as minimal:
         baseline = slider_baseline(page, minimal, repeats=len(SCHEMES))
         with served(ROOT / "tests" / "bench" / "minimal_plotly_app.py") as heatmap_app:
             floors = {n: plotly_floor(page, heatmap_app, n, len(SCHEMES)) for n in SIZES}
-        with served(entry) as app:
+        with served(ROOT / "app" / "streamlit_app.py") as app:
             for n in SIZES:
                 ours = statistics.median(scheme_changes(page, app, n))
                 rows.append((n, ours))

@@ -49,12 +49,11 @@ def text_changes(page, base_url: str, n: int) -> list[float]:
 
 def main() -> str:
     rows = []
-    entry = ROOT / "app" / "streamlit_app.py"
     with browser_page() as page, served(ROOT / "tests" / "bench" / "minimal_app.py") as minimal:
         baseline = slider_baseline(page, minimal, repeats=CHANGES)
         with served(ROOT / "tests" / "bench" / "minimal_plotly_app.py") as heatmap_app:
             floors = {n: plotly_floor(page, heatmap_app, n, CHANGES) for n in SIZES}
-        with served(entry) as app:
+        with served(ROOT / "app" / "streamlit_app.py") as app:
             for n in SIZES:
                 head = statistics.median(head_changes(page, app, n))
                 text = statistics.median(text_changes(page, app, n))
