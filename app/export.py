@@ -15,6 +15,7 @@ import base64
 import html
 import re
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -28,8 +29,13 @@ from app.slides import Deck, Slide, load
 ENTRY = Path(__file__).parent / "streamlit_app.py"
 
 
+class BadSlide(ValueError):
+    """A slide whose page fails or warns that a link parameter is not allowed."""
+
+
 def slide_figures(slide: Slide) -> list:
-    """Run the slide's page with its parameters and return the Plotly figures it draws."""
+    """Run the slide's page with its parameters and return the Plotly figures it draws; BadSlide
+    when the page fails or refuses one of the slide's parameters (the pack would show a fallback)."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ENTRY), default_timeout=120)
@@ -42,7 +48,10 @@ def slide_figures(slide: Slide) -> list:
             at.query_params[key] = value
         at.run()
     if at.exception:
-        raise RuntimeError(f"slide {slide.title!r}: the page failed: {at.exception[0].value}")
+        raise BadSlide(f"the page failed: {at.exception[0].value}")
+    refused = [w.value for w in at.warning if w.value.startswith("Link parameter")]
+    if refused:
+        raise BadSlide(" ".join(refused))
     return [pio.from_json(element.proto.spec) for element in at.get("plotly_chart")]
 
 
@@ -88,15 +97,26 @@ def render_images(pages: list[Path], browser=None) -> list[list[Path]]:
 
 
 def write_pack(deck: Deck, out: Path, images: bool = True, browser=None) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+    """Every file of the pack is written into a scratch folder beside `out` and moved into `out`
+    only once all slides ran: a bad slide (BadSlide, naming it) leaves nothing half-done."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}-", dir=out.parent) as scratch:
+        written = _write_pack(deck, Path(scratch), images, browser)
+        out.mkdir(exist_ok=True)
+        return [path.replace(out / path.name) for path in written]
+
+
+def _write_pack(deck: Deck, out: Path, images: bool, browser) -> list[Path]:
     (out / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
     pages = []
     for k, slide in enumerate(deck.slides):
         print(f"slide {k + 1}/{len(deck.slides)}: {slide.title}", flush=True)
         page = out / f"{slug(k, slide.title)}.html"
-        page.write_text(
-            figures.standalone_html(slide_figures(slide), slide.title, plotlyjs="directory"), encoding="utf-8"
-        )
+        try:
+            shown = slide_figures(slide)
+        except BadSlide as error:
+            raise BadSlide(f"slide {k + 1} ({slide.title}): {error}") from None
+        page.write_text(figures.standalone_html(shown, slide.title, plotlyjs="directory"), encoding="utf-8")
         pages.append(page)
     try:
         pictures = render_images(pages, browser) if images else [[] for _ in pages]
@@ -116,7 +136,7 @@ def write_pack(deck: Deck, out: Path, images: bool = True, browser=None) -> list
         "</body></html>",
         encoding="utf-8",
     )
-    return [index, *pages, *(p for files in pictures for p in files)]
+    return [index, out / "plotly.min.js", *pages, *(p for files in pictures for p in files)]
 
 
 def main(argv=None) -> int:
@@ -129,7 +149,10 @@ def main(argv=None) -> int:
         deck = load(args.slides)
     except ValueError as error:
         parser.exit(2, f"error: {error}\n")
-    written = write_pack(deck, args.out, images=not args.no_images)
+    try:
+        written = write_pack(deck, args.out, images=not args.no_images)
+    except BadSlide as error:
+        parser.exit(2, f"error: {args.slides}: {error}; nothing was written\n")
     print(f"wrote {len(written)} files; open {args.out / 'index.html'}")
     return 0
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from app import figures, slides
-from app.state import Link, _shown
+from app.state import Link, _shown, parse_int
 
 LOCAL = "http://localhost:8501"
 PRESENTATION_CSS = """<style>
@@ -55,10 +55,11 @@ class Lecture:
             st.warning(f"Link parameter `slides` = `{_shown(name)}` is not allowed (one of {', '.join(names)}).")
             return
         deck = slides.shipped_deck(name)
-        if not step.isdigit() or not 1 <= int(step) <= len(deck.slides):
+        number = parse_int(step)
+        if number is None or not 1 <= number <= len(deck.slides):
             st.warning(f"Link parameter `step` = `{_shown(step)}` is not allowed (1 to {len(deck.slides)}); using 1.")
-            step = "1"
-        k = int(step) - 1
+            number = 1
+        k = number - 1
         self.link.values.update({"slides": (name, None), "step": (str(k + 1), None)})
         moves = [
             self.anchor(deck, name, k - 1, "◀ Previous") if k > 0 else "",

@@ -34,7 +34,6 @@ def load(name: str) -> pretrained.Pretrained:
 def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tuple[Transformer, Tokenizer]:
     """A fresh, untrained model: what attention looks like before any learning."""
     tokenizer = Tokenizer(RANDOM_SYMBOLS)
-    torch.manual_seed(seed)
     config = TransformerConfig(
         arch=arch,
         vocab_size=len(tokenizer),
@@ -45,7 +44,7 @@ def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tu
         max_len=RANDOM_MAX_LEN,
         norm=norm,
     )
-    return Transformer(config).eval(), tokenizer
+    return Transformer(config, generator=torch.Generator().manual_seed(seed)).eval(), tokenizer
 
 
 def read_ids(tokenizer: Tokenizer, text: str, max_len: int, what: str, example: str | None = None) -> list[int]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SHIPPED = Path(__file__).parent / "slides"
+MAX_SLIDES = 200  # each slide runs its page (about a second): a deck stays a lecture, not an hour
+MAX_BYTES = 256 * 1024
 PAGES = {  # the name a slide uses -> the page's script (its URL path is the name)
     "home": "views/home.py",
     "masks": "views/mask_explorer.py",
@@ -55,6 +57,8 @@ def load(path: Path | str) -> Deck:
     """Read and check a slides file; ValueError names the line and the problem."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ValueError(f"{path}: a slides file has at most {MAX_BYTES // 1024} KiB")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: cannot read it ({error})") from None
@@ -66,6 +70,8 @@ def load(path: Path | str) -> Deck:
     raw = data.get("slide")
     if not isinstance(raw, list) or not raw:
         raise ValueError(f"{path}: no [[slide]] tables; each slide needs a title, a page and params")
+    if len(raw) > MAX_SLIDES:
+        raise ValueError(f"{path}: {len(raw)} slides; a deck has at most {MAX_SLIDES} slides")
     slides = []
     for k, entry in enumerate(raw):
         where = f"{path}, line {headers[k] if k < len(headers) else '?'} (slide {k + 1})"

@@ -19,11 +19,17 @@ def _shown(raw: str) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+def parse_int(raw: str) -> int | None:
+    """An integer written in ASCII digits, else None: `int()` alone also takes "٣" and "1_000",
+    and `str.isdigit()` takes "²", which `int()` then refuses."""
+    text = raw.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    return int(text) if digits.isascii() and digits.isdigit() else None
+
+
 def _is_int_between(raw: str, low: int, high: int) -> bool:
-    try:
-        return low <= int(raw.strip()) <= high
-    except ValueError:
-        return False
+    value = parse_int(raw)
+    return value is not None and low <= value <= high
 
 
 class Link:
@@ -68,15 +74,19 @@ class Link:
         )
         raw = self.raw.get(key, "")
         self.values[key] = (int(value), default)
-        self._check(
-            key, _is_int_between(raw, low, high) and "." not in raw, f"an integer from {low} to {high}", value, where
-        )
+        self._check(key, _is_int_between(raw, low, high), f"an integer from {low} to {high}", value, where)
         return int(value)
 
     def choice(self, label: str, key: str, options: list[str], default: str, *, where=st, help=None) -> str:
         """One of `options` as pills: every option visible, one click to switch (the quickest
         control Streamlit has, and readable on a projector)."""
-        value = where.pills(label, options, default=default, required=True, key=key, bind="query-params", help=help)
+        # a link's empty or unknown value would leave the pills empty (None): start from the default
+        bad = key in self.raw and self.raw[key] not in options
+        if bad:
+            st.session_state[key] = default
+        value = where.pills(
+            label, options, default=None if bad else default, required=True, key=key, bind="query-params", help=help
+        )
         self.values[key] = (value, default)
         self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value, where)
         return value

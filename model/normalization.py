@@ -124,9 +124,8 @@ def tiny_config(depth: int, norm: str, init: str) -> TransformerConfig:
 def _initial_loss(depth: int, norm: str, init: str, seed: int, batch: int, length: int, residual: list | None = None):
     """A freshly initialised decoder (seeded) and its language-modelling loss on random tokens;
     `residual` collects the residual stream after each block."""
-    torch.manual_seed(seed)
-    model = Transformer(tiny_config(depth, norm, init))
     generator = torch.Generator().manual_seed(seed)
+    model = Transformer(tiny_config(depth, norm, init), generator=generator)
     tokens = torch.randint(1, 64, (batch, length + 1), generator=generator)
     hooks = [
         block.register_forward_hook(lambda module, args, out: residual.append(out[0].detach()))

@@ -224,7 +224,9 @@ def as_batch_mask(mask: torch.Tensor | None, batch: int, q_len: int, kv_len: int
 class Transformer(nn.Module):
     """Decoder or encoder: forward(tokens, mask=None). Encoder-decoder: forward(src, tgt, ...)."""
 
-    def __init__(self, config: TransformerConfig):
+    def __init__(self, config: TransformerConfig, generator: torch.Generator | None = None):
+        """`generator` draws the initial weights; None draws from torch's global generator. Give one
+        wherever threads build models at once: the global generator is shared by all of them."""
         super().__init__()
         self.config = config
         self.embed = Embedding(config)
@@ -236,18 +238,18 @@ class Transformer(nn.Module):
             self.encoder_norm = nn.LayerNorm(config.d_model)
         self.final_norm = nn.LayerNorm(config.d_model)
         self.head = nn.Linear(config.d_model, config.vocab_size, bias=False)
-        self.reset_parameters()
+        self.reset_parameters(generator)
 
-    def reset_parameters(self):
+    def reset_parameters(self, generator: torch.Generator | None = None):
         n_layers = self.config.n_layers
         for name, param in self.named_parameters():
             if param.dim() < 2:
                 continue  # biases and LayerNorm keep their defaults (0, and 1 for LN weights)
             if self.config.init == "xavier":
-                nn.init.xavier_uniform_(param)
+                nn.init.xavier_uniform_(param, generator=generator)
             else:
                 std = 0.02 / math.sqrt(2 * n_layers) if name.endswith(("out.weight", "down.weight")) else 0.02
-                nn.init.normal_(param, std=std)  # GPT-2: residual projections scaled down by depth
+                nn.init.normal_(param, std=std, generator=generator)  # GPT-2: residual projections scaled down by depth
         for module in self.modules():
             if isinstance(module, nn.Linear) and module.bias is not None:
                 nn.init.zeros_(module.bias)

@@ -245,7 +245,7 @@ elif view == "compare":
     )
 else:
     q_len, kv_len = len(q_tokens), len(k_tokens)
-    prefix = link.integer("Source length (seq-to-seq prefix)", "prefix", 0, kv_len, min(3, kv_len))
+    prefix = link.integer("Source length (seq-to-seq prefix)", "unilm_prefix", 0, kv_len, min(3, kv_len))
     st.caption("UniLM trains one network for four tasks by changing only the mask.")
     unilm = [
         ("bidirectional (BERT)", masks.predicate("full", q_len, kv_len)),

@@ -30,9 +30,9 @@ def test_the_pages_gradient_numbers_equal_autograd():
     for layer in range(2):
         per_seed = []
         for seed in range(3):
-            torch.manual_seed(seed)
-            model = Transformer(tiny_config(2, "post", "normal"))
-            tokens = torch.randint(1, 64, (4, 17), generator=torch.Generator().manual_seed(seed))
+            generator = torch.Generator().manual_seed(seed)
+            model = Transformer(tiny_config(2, "post", "normal"), generator=generator)
+            tokens = torch.randint(1, 64, (4, 17), generator=generator)
             loss = F.cross_entropy(model(tokens[:, :-1]).logits.flatten(0, 1), tokens[:, 1:].flatten())
             per_seed.append(torch.autograd.grad(loss, model.blocks[layer].ff.up.weight)[0].norm().item())
         expected.append(sum(per_seed) / 3)

@@ -85,3 +85,30 @@ def test_the_pack_command_refuses_a_bad_file_naming_the_line(tmp_path):
         [sys.executable, "-m", "app.export", str(bad), str(tmp_path / "out")], capture_output=True, text=True
     )
     assert result.returncode == 2 and "line 1 (slide 1): page must be one of" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["", "   ", "①"])
+def test_the_pack_command_names_a_slide_whose_link_is_bad_and_writes_nothing(tmp_path, value):
+    deck = tmp_path / "deck.toml"
+    deck.write_text(
+        '[[slide]]\ntitle = "fine"\npage = "masks"\n'
+        f'[[slide]]\ntitle = "broken"\npage = "attention"\nparams = {{ model = "{value}" }}\n'
+    )
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "app.export", str(deck), str(out), "--no-images"], capture_output=True, text=True
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "slide 2 (broken)" in result.stderr and "`model`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [deck]  # no half-written pack, no leftovers
+
+
+def test_a_deck_too_large_to_run_is_refused_before_it_runs(tmp_path):
+    path = tmp_path / "deck.toml"
+    path.write_text('[[slide]]\ntitle = "a"\npage = "masks"\n' * (slides.MAX_SLIDES + 1))
+    with pytest.raises(ValueError, match=f"at most {slides.MAX_SLIDES} slides"):
+        slides.load(path)
+    path.write_text("# " + "x" * slides.MAX_BYTES)
+    with pytest.raises(ValueError, match="at most"):
+        slides.load(path)

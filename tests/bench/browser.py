@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app.chromium import CHROMIUM_ARGS, chromium_path
-from tests.browser.conftest import free_port, start_app, wait_for_app
+from tests.browser.conftest import wait_for_app
+from tests.server import free_port, start_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -160,3 +160,28 @@ def test_sdpa_path_gives_the_same_logits_without_weights():
     assert torch.allclose(with_weights, fused.logits, atol=1e-5)
     assert fused.attentions[0].weights is None
     model.keep_weights(True)
+
+
+def test_a_seeded_build_is_the_same_while_other_threads_draw_random_numbers():
+    """The app builds seeded models in many sessions' threads at once: a build with its own
+    generator must not depend on what the others draw from torch's global generator."""
+    import threading
+
+    config = TransformerConfig(n_layers=2, d_model=32, n_heads=4, d_ff=64)
+    alone = Transformer(config, generator=torch.Generator().manual_seed(7)).state_dict()
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            torch.rand(64)
+
+    noise = [threading.Thread(target=draw) for _ in range(2)]
+    for thread in noise:
+        thread.start()
+    try:
+        built = [Transformer(config, generator=torch.Generator().manual_seed(7)).state_dict() for _ in range(20)]
+    finally:
+        stop.set()
+        for thread in noise:
+            thread.join()
+    assert all(torch.equal(b[name], alone[name]) for b in built for name in alone)

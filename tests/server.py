@@ -1,0 +1,57 @@
+"""The app started as a user starts it (`streamlit run`), for browser tests, session tests and
+benchmarks; each waits until `/_stcore/health` answers ok."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / "tests" / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(entry: Path, port: int) -> subprocess.Popen:
+    """`streamlit run` as a user would, and wait until /_stcore/health answers ok. The server's log
+    goes to a file (a pipe nobody reads would block the server once full)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = open(LOGS / f"server-{port}.log", "wb")  # noqa: SIM115 (the server writes to it until it stops)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(entry),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
+                if reply.read() == b"ok":
+                    return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"the app did not start: {(LOGS / f'server-{port}.log').read_text()[-2000:]}")

@@ -1,0 +1,103 @@
+"""A Streamlit session without a browser: what a browser sends and receives on the websocket.
+
+The browser first asks `/_stcore/health` (whose answer sets the `_streamlit_xsrf` cookie a proxy
+can keep a session on), then opens `/_stcore/stream` (subprotocol "streamlit") and sends a
+`BackMsg.rerun_script` with the page's url path and the link's query string; the server answers
+with `ForwardMsg`s until `script_finished`. Loopback only: tests and benchmarks start the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+
+@dataclass
+class Visit:
+    """One page opened by one session: how long it took, what it cost, what it drew."""
+
+    seconds: float = 0.0
+    payload_bytes: int = 0  # every ForwardMsg of the run, as sent on the wire
+    charts: list[dict] = field(default_factory=list)  # Plotly figures, as the browser receives them
+    texts: list[str] = field(default_factory=list)  # markdown, captions, warnings, errors
+    exceptions: list[str] = field(default_factory=list)
+    error: str | None = None  # the visit itself failed (connection, time-out)
+
+
+def health_cookie(base: str) -> str:
+    """GET /_stcore/health as a browser does first; returns the Cookie header it would send next."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{base}/_stcore/health", timeout=30) as reply:
+        reply.read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def _read(msg: ForwardMsg, visit: Visit) -> None:
+    if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element":
+        return
+    element = msg.delta.new_element
+    kind = element.WhichOneof("type")
+    if kind == "plotly_chart":
+        visit.charts.append(json.loads(element.plotly_chart.spec))
+    elif kind == "markdown":
+        visit.texts.append(element.markdown.body)
+    elif kind == "alert":
+        visit.texts.append(element.alert.body)
+    elif kind == "exception":
+        visit.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+
+
+async def open_page(base: str, page: str, query: str = "", timeout: float = 120.0, keep: bool = True) -> Visit:
+    """Open `page` (its url path, "" for the default page) with `query` in a fresh session, and
+    wait for the run to finish. `keep=False` counts bytes only (no JSON decoding of figures)."""
+    visit = Visit()
+    start = time.perf_counter()
+    try:
+        cookie = await asyncio.to_thread(health_cookie, base)
+        url = base.replace("http", "ws", 1) + "/_stcore/stream"
+        async with websockets.connect(
+            url,
+            subprotocols=["streamlit"],
+            additional_headers={"Cookie": cookie} if cookie else None,
+            max_size=None,
+            open_timeout=timeout,
+        ) as socket:
+            back = BackMsg()
+            back.rerun_script.query_string = query
+            back.rerun_script.page_name = page
+            await socket.send(back.SerializeToString())
+            async with asyncio.timeout(timeout):
+                async for data in socket:
+                    visit.payload_bytes += len(data)
+                    msg = ForwardMsg()
+                    msg.ParseFromString(data)
+                    if keep:
+                        _read(msg, visit)
+                    if msg.WhichOneof("type") == "script_finished":
+                        break
+    except (OSError, TimeoutError, websockets.WebSocketException) as error:
+        visit.error = f"{type(error).__name__}: {error}"
+    visit.seconds = time.perf_counter() - start
+    return visit
+
+
+async def open_at_once(base: str, links: list[tuple[str, str]], **options) -> list[Visit]:
+    """Every (page, query) in `links` opened by its own session at the same moment."""
+    return await asyncio.gather(*(open_page(base, page, query, **options) for page, query in links))
+
+
+def visit(base: str, page: str, query: str = "", **options) -> Visit:
+    return asyncio.run(open_page(base, page, query, **options))
+
+
+def visit_at_once(base: str, links: list[tuple[str, str]], **options) -> list[Visit]:
+    return asyncio.run(open_at_once(base, links, **options))
