@@ -10,6 +10,7 @@ import streamlit as st
 
 import masks
 from app.state import Link
+from app.text import quoted
 
 OPERATORS = {"and": "&", "or": "|", "and_not": "& ~"}  # URL value -> what the title shows
 
@@ -71,7 +72,7 @@ def scheme_control(
     try:
         return masks.predicate(name, q_len, kv_len, **values)
     except ValueError as error:
-        where.error(f"{error}. Using the defaults for {q_len} x {kv_len} tokens.")
+        where.error(f"{quoted(str(error), limit=300)}. Using the defaults for {q_len} x {kv_len} tokens.")
         return masks.predicate(name, q_len, kv_len, **scheme.defaults_for(q_len, kv_len))
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 import torch
 
 from app.state import Link
+from app.text import quoted
 from model import pretrained
 from model.tasks import TASKS
 from model.tokenizer import Tokenizer
@@ -63,7 +64,7 @@ def encode(tokenizer: Tokenizer, text: str, max_len: int, what: str) -> tuple[li
     try:
         ids = tokenizer.encode(text)
     except ValueError as error:
-        return [], f"The {what} cannot be read by this model: {error}."
+        return [], f"The {what} cannot be read by this model: {quoted(str(error), limit=300)}."
     if not ids:
         return [], f"The {what} is empty."
     if len(ids) > max_len:

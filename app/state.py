@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.text import quoted
+
 BOOL_TEXT = ("true", "false")
-
-
-def _shown(raw: str) -> str:
-    """A URL value made safe to show inside a Markdown code span."""
-    text = raw.replace("`", "'").replace("\n", " ")
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def parse_int(raw: str) -> int | None:
@@ -56,7 +52,8 @@ class Link:
         if key in self.raw and not ok and key not in self.warned:
             self.warned.add(key)
             where.warning(
-                f"Link parameter `{key}` = `{_shown(self.raw[key])}` is not allowed ({allowed}); using `{used}`.",
+                f"Link parameter `{key}` = {quoted(self.raw[key])} is not allowed ({allowed}); "
+                f"using {quoted(str(used))}.",
                 icon="⚠️",
             )
 
@@ -103,7 +100,5 @@ class Link:
         widget = where.text_area if lines else where.text_input
         value = widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
         self.values[key] = (value, default)
-        self._check(
-            key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", _shown(value), where
-        )
+        self._check(key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", value, where)
         return value

@@ -9,6 +9,17 @@ DEFAULT_TEXT = "the cat sat on the mat because it was tired ."
 DEFAULT_SOURCE = "le chat était assis sur le tapis ."
 
 
+def quoted(text: str, limit: int | None = 40) -> str:
+    """Text from a user (or a message quoting one) as a Markdown code span: shown as typed, since
+    nothing inside a code span becomes a link, an image, an autolink, HTML or `:color[...]` (escaping
+    punctuation is not enough: Streamlit autolinks `http\\://...` after resolving the escapes).
+    Backticks become quotes and line breaks spaces, so the span cannot close early; `limit` cuts it."""
+    text = text.replace("`", "'").replace("\r", " ").replace("\n", " ")
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"`{text}`"
+
+
 def positions(n: int) -> list[str]:
     return [str(k) for k in range(n)]
 

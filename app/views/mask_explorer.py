@@ -12,7 +12,7 @@ from app import figures
 from app.controls import combination_controls, scheme_control, show_notice
 from app.lecture import Lecture
 from app.state import Link
-from app.text import DEFAULT_TEXT, MAX_TOKENS, positions, tokens_from_text
+from app.text import DEFAULT_TEXT, MAX_TOKENS, positions, quoted, tokens_from_text
 from masks.windows import CONVENTIONS
 
 VIEWS = ["mask", "compare", "unilm"]
@@ -100,7 +100,7 @@ def explain_empty_rows(pred: masks.Predicate, stats: masks.MaskStats) -> None:
     if not stats.empty_rows:
         return
     lines = [
-        f"- query '{_plain(q_tokens[i])}' ({i}): {_plain(pred.why_empty(i))}"
+        f"- query {quoted(q_tokens[i])} ({i}): {quoted(pred.why_empty(i), limit=None)}"
         for (i,) in stats.empty_rows[:SHOWN_EMPTY_ROWS]
     ]
     more = len(stats.empty_rows) - SHOWN_EMPTY_ROWS
@@ -111,11 +111,6 @@ def explain_empty_rows(pred: masks.Predicate, stats: masks.MaskStats) -> None:
         + "\n".join(lines)
         + (f"\n- … and {more} more" if more > 0 else "")
     )
-
-
-def _plain(text: str) -> str:
-    """User tokens inside Markdown: escape what Markdown or HTML would interpret."""
-    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~$" else c for c in text)
 
 
 def _matrix(t: torch.Tensor) -> str:

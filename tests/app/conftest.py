@@ -35,11 +35,13 @@ def title(figure: dict) -> str:
 def run_page(page: str | None = None, timeout: float = 60, **params) -> AppTest:
     """Open the app (at `page`, e.g. "views/mask_explorer.py") with these link parameters."""
     at = AppTest.from_file(ENTRY, default_timeout=timeout)
-    if page:  # AppTest opens the default page first (without the link: Home has controls of the same names)
-        at.run()
-        at.switch_page(page)
     for key, value in params.items():
         at.query_params[key] = value
+    if page:  # AppTest opens the default page first; the link's parameters go with the switch too
+        at.run()
+        at.switch_page(page)
+        for key, value in params.items():
+            at.query_params[key] = value
     return at.run()
 
 

@@ -38,8 +38,8 @@ CONTEXTS = [
 ]
 
 
-# Home binds these too; after AppTest's switch from Home their link value does not reach the next
-# page (a browser opening the link directly does: tests/sessions/test_hostile_sessions.py)
+# Home binds these too: AppTest opens Home first with the link, and the next page keeps Home's state
+# of them (a browser opening the link directly checks them: tests/sessions/test_hostile_sessions.py)
 HOME_KEYS = {"present"}
 
 

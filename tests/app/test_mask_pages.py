@@ -130,7 +130,7 @@ def test_compare_view_draws_both_masks_and_their_difference(masks_page):
 
 
 def test_unilm_view_draws_the_four_masks(masks_page):
-    at = masks_page(view="unilm", prefix="4")
+    at = masks_page(view="unilm", unilm_prefix="4")
     titles = [title(f) for f in charts(at)]
     assert sorted(titles) == [
         "bidirectional (BERT)",
