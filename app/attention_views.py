@@ -1,8 +1,8 @@
 """The views both attention pages share: grid, one head, pipeline, aggregates, lines, shapes.
 
 Everything here reads tensors the model already returned; changing the layer, the head or the
-view never runs the model again (the run is cached by the page), and the head picker with its
-figure is a fragment, so picking another head reruns only that part of the page.
+view never runs the model again (the run is cached by the page), and the views are one fragment
+with the share panel, so a change reruns only that part and the share panel follows it.
 """
 
 from __future__ import annotations
@@ -60,56 +60,45 @@ def head_picker(link: Link, attn: AttentionSet) -> tuple[int, int]:
 
 
 def show_head(lecture: Lecture, attn: AttentionSet) -> None:
-    link = lecture.link
-    """The head picker and the enlarged head: a fragment, so a head change reruns only this."""
-
-    @st.fragment
-    def enlarged():
-        layer, head = head_picker(link, attn)
-        lecture.show(
-            figures.attention_figure(
-                attn.weights[layer, head],
-                attn.mask,
-                attn.q_tokens,
-                attn.k_tokens,
-                title=f"{attn.name} attention, layer {layer}, head {head}",
-            ),
-            key="head_figure",
-            alt=f"{attn.name} attention weights of layer {layer} head {head}",
-        )
-
-    enlarged()
+    """The head picker and the enlarged head."""
+    layer, head = head_picker(lecture.link, attn)
+    lecture.show(
+        figures.attention_figure(
+            attn.weights[layer, head],
+            attn.mask,
+            attn.q_tokens,
+            attn.k_tokens,
+            title=f"{attn.name} attention, layer {layer}, head {head}",
+        ),
+        key="head_figure",
+        alt=f"{attn.name} attention weights of layer {layer} head {head}",
+    )
 
 
 def show_pipeline(lecture: Lecture, attn: AttentionSet) -> None:
     link = lecture.link
-
-    @st.fragment
-    def steps():
-        layer, head = head_picker(link, attn)
-        left, middle, right = st.columns(3)
-        training = link.flag("Training mode (dropout on)", "train", False, where=left)
-        percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=middle)
-        seed = link.integer("Dropout seed", "seed", 0, 10_000, 0, where=right)
-        stages = pipeline(attn.scores[layer, head], attn.mask, percent / 100 if training else 0.0, seed)
-        lecture.show(
-            figures.pipeline_figure(
-                stages,
-                attn.mask,
-                attn.q_tokens,
-                attn.k_tokens,
-                title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
-            ),
-            key="pipeline_figure",
-            alt="scores, masked scores, softmax, dropout",
-        )
-        st.caption(
-            "Grey cells are blocked by the mask: -inf before softmax, exactly 0 after it. In training mode "
-            f"dropout zeroes about {percent}% of the allowed weights and scales the rest by 1 / (1 - p), "
-            "so a row no longer sums to 1."
-        )
-
-    steps()
+    layer, head = head_picker(link, attn)
+    left, middle, right = st.columns(3)
+    training = link.flag("Training mode (dropout on)", "train", False, where=left)
+    percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=middle)
+    seed = link.integer("Dropout seed", "seed", 0, 10_000, 0, where=right)
+    stages = pipeline(attn.scores[layer, head], attn.mask, percent / 100 if training else 0.0, seed)
+    lecture.show(
+        figures.pipeline_figure(
+            stages,
+            attn.mask,
+            attn.q_tokens,
+            attn.k_tokens,
+            title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
+        ),
+        key="pipeline_figure",
+        alt="scores, masked scores, softmax, dropout",
+    )
+    st.caption(
+        "Grey cells are blocked by the mask: -inf before softmax, exactly 0 after it. In training mode "
+        f"dropout zeroes about {percent}% of the allowed weights and scales the rest by 1 / (1 - p), "
+        "so a row no longer sums to 1."
+    )
 
 
 def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -> None:
@@ -148,25 +137,20 @@ def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -
 
 def show_lines(lecture: Lecture, attn: AttentionSet) -> None:
     link = lecture.link
-
-    @st.fragment
-    def lines():
-        layer, head = head_picker(link, attn)
-        every = link.flag("All heads of the layer, one colour each", "all_heads", False)
-        weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
-        label = "all heads" if every else f"head {head}"
-        lecture.show(
-            figures.lines_view(
-                weights,
-                attn.q_tokens,
-                attn.k_tokens,
-                title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
-            ),
-            key="lines_figure",
-            alt="attention as lines",
-        )
-
-    lines()
+    layer, head = head_picker(link, attn)
+    every = link.flag("All heads of the layer, one colour each", "all_heads", False)
+    weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
+    label = "all heads" if every else f"head {head}"
+    lecture.show(
+        figures.lines_view(
+            weights,
+            attn.q_tokens,
+            attn.k_tokens,
+            title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
+        ),
+        key="lines_figure",
+        alt="attention as lines",
+    )
 
 
 def show_shapes(config, length: int) -> None:
@@ -182,9 +166,21 @@ def show_shapes(config, length: int) -> None:
 
 
 def show(lecture: Lecture, attn: AttentionSet, config, self_attention: bool = True) -> None:
-    link = lecture.link
-    """The chosen view of one kind of attention."""
-    view = link.choice(
+    """The chosen view of one kind of attention, and the share panel that describes it: one
+    fragment, so a layer, head or view change reruns only this part of the page (the model run is
+    cached) and the share link and the HTML download always follow what is on screen."""
+
+    @st.fragment
+    def view_and_share():
+        lecture.figures.clear()  # every figure of an attention page is drawn here
+        show_view(lecture, attn, config, self_attention)
+        lecture.share()
+
+    view_and_share()
+
+
+def show_view(lecture: Lecture, attn: AttentionSet, config, self_attention: bool) -> None:
+    view = lecture.link.choice(
         "View",
         "view",
         VIEWS,

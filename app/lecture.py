@@ -25,7 +25,7 @@ class Lecture:
 
     def __init__(self, link: Link, title: str):
         self.link, self.title = link, title
-        self.figures: list = []
+        self.figures: dict[str, object] = {}  # key -> the figure drawn under it (a rerun replaces it)
         with st.sidebar:
             st.header("Lecture")
             self.presenting = link.flag(
@@ -84,7 +84,7 @@ class Lecture:
             figures.for_projector(fig)
         if st.context.theme.type == "dark":
             figures.for_dark_theme(fig)
-        self.figures.append(fig)
+        self.figures[key] = fig
         # theme=None: drawn exactly as built, so the page shows what an export shows
         st.plotly_chart(fig, key=key, config=config or figures.chart_config(self.export), alt=alt, theme=None)
 
@@ -102,13 +102,14 @@ class Lecture:
         }
 
     def share(self) -> None:
-        """The share panel, filled once every control of the page exists."""
+        """The share panel, filled once every control of the page exists. Called inside a fragment,
+        it is redrawn with the fragment, so it describes the view after a partial rerun too."""
         links = self.links()
         with self.panel.expander("Share this view", icon=":material/share:"):
             for name in ("view", "embed", "dark embed", "iframe"):
                 st.caption(name)
                 st.code(links[name], language=None, wrap_lines=True)
-            figs, title = list(self.figures), self.title
+            figs, title = list(self.figures.values()), self.title
             st.download_button(
                 "Figures as offline HTML",
                 data=lambda: figures.standalone_html(figs, title),

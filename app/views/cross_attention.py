@@ -70,4 +70,3 @@ st.caption(
     "(columns). Grey cells are blocked by the mask, padding included."
 )
 attention_views.show(lecture, sets[kind], model.config, self_attention=kind != "cross")
-lecture.share()

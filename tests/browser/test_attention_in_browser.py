@@ -1,7 +1,9 @@
 """The attention pages in Chromium: pick a head, switch views, toggle training mode."""
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import wait_for_app
@@ -58,3 +60,25 @@ def test_cross_attention_page_shows_the_reverse_anti_diagonal(page, app_url):
     pick(page, "Attention", "encoder")
     expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text("encoder attention: layers x heads")
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def shared_view_link(page) -> str:
+    page.get_by_text("Share this view").click()
+    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").first.text_content()
+    page.get_by_text("Share this view").click()  # closed again, as the lecturer left it
+    return link
+
+
+@pytest.mark.parametrize("view", ["grid", "pipeline", "lines"])
+def test_the_share_link_and_the_html_download_follow_a_head_change(page, app_url, view):
+    page.goto(f"{app_url}/attention?layer=1&head=1&view={view}")
+    wait_for_app(page)
+    pick(page, "Head", "3")
+    page.wait_for_function("() => window.location.search.includes('head=3')")
+    shared = {k: v[0] for k, v in parse_qs(urlparse(shared_view_link(page)).query).items()}
+    assert shared == params(page) and shared["head"] == "3"
+    page.get_by_text("Share this view").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Figures as offline HTML").click()
+    exported = Path(download.value.path()).read_text()
+    assert "layer 1, head 3" in exported and "layer 1, head 1" not in exported
