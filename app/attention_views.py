@@ -40,16 +40,12 @@ class AttentionSet:
         return self.weights.shape[1]
 
 
-def from_output(name: str, attentions, mask: torch.Tensor, q_tokens, k_tokens) -> AttentionSet:
-    """Stack the model's per-layer results for the first sequence of the batch."""
-    return AttentionSet(
-        name,
-        torch.stack([a.weights[0] for a in attentions]),
-        torch.stack([a.scores[0] for a in attentions]),
-        mask[0, 0],
-        list(q_tokens),
-        list(k_tokens),
-    )
+def stacked(attentions, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """What a cached run keeps of the model's per-layer results, for the first sequence of the
+    batch: weights and scores (L, H, Q, K) and the (Q, K) mask. Stacked once, not on every rerun."""
+    weights = torch.stack([a.weights[0] for a in attentions])
+    scores = torch.stack([a.scores[0] for a in attentions])
+    return weights, scores, mask[0, 0]
 
 
 def head_picker(link: Link, attn: AttentionSet) -> tuple[int, int]:

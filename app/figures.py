@@ -38,6 +38,7 @@ CELL_TEXT_LIMIT = 64  # hover text names both tokens up to this many tokens per 
 HEATMAP_LIMIT = 256  # above this, the mask is sent as one PNG image (payload stays small)
 IMAGE_LIMIT = 1024  # above this, the image is downsampled and says so
 MAX_TICKS = 48
+FIGURE_CELLS = 400_000  # weight cells one figure sends at most (1.6 MB as float32): a view stays under 5 MB
 
 
 def chart_config(export_format: str = "png") -> dict:
@@ -445,10 +446,33 @@ def lines_figure(
 WEIGHT_SCALE = "Viridis"  # sequential, colour-blind safe; blocked cells are not on it at all
 
 
+def shrink_factor(cells: int, budget: int) -> int:
+    """The smallest block side f such that cells / f^2 fits in `budget`."""
+    factor = 1
+    while cells > budget * factor * factor:
+        factor += 1
+    return factor
+
+
+def _block_means(z: torch.Tensor, factor: int) -> torch.Tensor:
+    """Means over factor x factor blocks, NaN (blocked) cells left out; a block with no allowed
+    cell stays NaN, so it still shows as blocked."""
+    rows, cols = -(-z.shape[0] // factor), -(-z.shape[1] // factor)
+    padded = torch.full((rows * factor, cols * factor), float("nan"))
+    padded[: z.shape[0], : z.shape[1]] = z
+    return padded.view(rows, factor, cols, factor).nanmean(dim=(1, 3))
+
+
+def _downsampled(title: str, factor: int) -> str:
+    note = f"downsampled {factor}x: each cell the mean of a {factor} x {factor} block"
+    return title if factor == 1 else f"{title} ({note})"
+
+
 def weights_trace(
     weights: torch.Tensor,
     mask: torch.Tensor,
     *,
+    factor: int = 1,
     zmax: float = 1.0,
     showscale=True,
     colorscale=WEIGHT_SCALE,
@@ -458,13 +482,18 @@ def weights_trace(
     hovertemplate=None,
 ) -> go.Heatmap:
     """Allowed cells on the colour scale; blocked cells left empty, so the grey background shows:
-    a blocked cell never looks like a small weight."""
-    z = weights.float().masked_fill(~mask, float("nan")).numpy()
+    a blocked cell never looks like a small weight. `factor` > 1 sends block means instead of cells
+    (positions stay token positions; only for figures without category axes)."""
+    z = weights.float().masked_fill(~mask, float("nan"))
+    if factor > 1:
+        z = _block_means(z, factor)
     small = max(weights.shape) <= CELL_TEXT_LIMIT
+    place = {} if factor == 1 else {"x0": (factor - 1) / 2, "dx": factor, "y0": (factor - 1) / 2, "dy": factor}
     return go.Heatmap(
-        z=z,
+        z=z.numpy(),
         x=x,
         y=y,
+        **place,
         zmin=-zmax if zmid is not None else 0.0,
         zmax=zmax,
         zmid=zmid,
@@ -569,8 +598,12 @@ def grid_figure(
 ) -> go.Figure:
     """Layers x heads small heatmaps (BertViz's model view), one colour scale, blocked cells grey."""
     layers, heads = weights.shape[:2]
+    factor = shrink_factor(weights.numel(), FIGURE_CELLS)
     traces = [
-        _in_cell(weights_trace(weights[layer, head], mask, showscale=layer == head == 0), layer * heads + head)
+        _in_cell(
+            weights_trace(weights[layer, head], mask, factor=factor, showscale=layer == head == 0),
+            layer * heads + head,
+        )
         for layer in range(layers)
         for head in range(heads)
     ]
@@ -601,7 +634,7 @@ def grid_figure(
         )
     return _frame(
         fig,
-        title,
+        _downsampled(title, factor),
         max(300, 130 * layers + 80),
         top=80,
         x=hidden,
@@ -619,17 +652,19 @@ def pipeline_figure(
     bound = max(stages["scores"].abs().max().item(), 1e-6)
     everywhere = torch.ones_like(mask)
     top = max(stages["dropout"].max().item(), 1.0)
+    factor = shrink_factor(4 * mask.numel(), FIGURE_CELLS)
+    signed = {"zmid": 0, "colorscale": "RdBu", "factor": factor}
     traces = [
-        weights_trace(stages["scores"], everywhere, zmax=bound, zmid=0, colorscale="RdBu", showscale=False),
-        weights_trace(stages["scores"], mask, zmax=bound, zmid=0, colorscale="RdBu", showscale=True),
-        weights_trace(stages["weights"], mask, zmax=1.0, showscale=False),
-        weights_trace(stages["dropout"], mask, zmax=top, showscale=False),
+        weights_trace(stages["scores"], everywhere, zmax=bound, showscale=False, **signed),
+        weights_trace(stages["scores"], mask, zmax=bound, showscale=True, **signed),
+        weights_trace(stages["weights"], mask, zmax=1.0, showscale=False, factor=factor),
+        weights_trace(stages["dropout"], mask, zmax=top, showscale=False, factor=factor),
     ]
     fig = go.Figure([_in_cell(t, k) for k, t in enumerate(traces)], layout=_grid(1, 4, gap_x=0.03, col_titles=names))
     ticks_q, ticks_k = (_ticks([axis_label(t, k) for k, t in enumerate(tokens)]) for tokens in (q_tokens, k_tokens))
     _frame(
         fig,
-        title,
+        _downsampled(title, factor),
         min(700, 260 + 18 * len(q_tokens)),
         top=90,
         x={"showgrid": False, "zeroline": False, "tickangle": -60, **ticks_k},

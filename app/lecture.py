@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from urllib.parse import urlencode
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from app import figures, slides
@@ -80,9 +81,12 @@ class Lecture:
         return f'<a href="{html.escape(slide.url_path)}?{html.escape(query)}" target="_self">{html.escape(text)}</a>'
 
     def show(self, fig, *, key: str, alt: str, config: dict | None = None) -> None:
+        dark = st.context.theme.type == "dark"
+        if self.presenting or dark:
+            fig = go.Figure(fig)  # figures may come from a cache every session shares: change a copy
         if self.presenting:
             figures.for_projector(fig)
-        if st.context.theme.type == "dark":
+        if dark:
             figures.for_dark_theme(fig)
         self.figures[key] = fig
         # theme=None: drawn exactly as built, so the page shows what an export shows

@@ -1,6 +1,6 @@
-"""Models and their runs for the attention pages, cached: a model is loaded once per server
-(st.cache_resource), a run is cached by model, input and mask (st.cache_data), so changing the
-layer, the head or the view never runs the model again."""
+"""Models and their runs for the attention pages, cached: a model is loaded once per server, a
+run is cached by model, input and mask (app/cache.py, bounded by bytes), so changing the layer,
+the head or the view never runs the model again."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
+from app.cache import MiB, bounded
 from app.state import Link
 from app.text import quoted
 from model import pretrained
@@ -31,7 +32,7 @@ def load(name: str) -> pretrained.Pretrained:
     return pretrained.load(name)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@bounded(max_bytes=128 * MiB, max_entries=16)
 def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tuple[Transformer, Tokenizer]:
     """A fresh, untrained model: what attention looks like before any learning."""
     tokenizer = Tokenizer(RANDOM_SYMBOLS)

@@ -40,7 +40,9 @@ class Slide:
 
     @property
     def url_path(self) -> str:
-        return self.page
+        """Where the page is, relative to the app: Home, the default page, is the app's root
+        (Streamlit has no /home: a link there opens a "Page not found" dialog first)."""
+        return "./" if self.page == "home" else self.page
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if presenting else "auto",
 )
 pages = [
-    st.Page("views/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),  # at the root: /
     st.Page("views/mask_explorer.py", title="Masks", icon=":material/grid_on:", url_path="masks"),
     st.Page("views/attention.py", title="Attention", icon=":material/visibility:", url_path="attention"),
     st.Page("views/cross_attention.py", title="Cross-attention", icon=":material/swap_horiz:", url_path="cross"),

@@ -38,6 +38,9 @@ class Pretrained:
         return self.task.masks_for(*inputs)
 
 
+MAX_ELEMENTS = 50_000_000  # 200 MB of float32: far above a checkpoint of these tasks (under 1 MB)
+
+
 def available() -> list[str]:
     """Names of the tasks that have a checkpoint here, in the order of TASKS."""
     return [name for name in TASKS if (CHECKPOINTS / f"{name}.pt").exists()]
@@ -51,10 +54,7 @@ def load(name: str, path: Path | None = None) -> Pretrained:
     data = read_checkpoint(path)
     task = TASKS[data["task"]]
     model = Transformer(TransformerConfig(**data["config"]))
-    try:
-        model.load_state_dict(data["state_dict"])
-    except RuntimeError as error:
-        raise ValueError(f"{path} does not fit its own config: {str(error).splitlines()[0]}") from None
+    model.load_state_dict(data["state_dict"])  # shapes checked by read_checkpoint
     model.eval()
     return Pretrained(task.name, model, Tokenizer.from_dict(data["tokenizer"]), task, float(data["accuracy"]))
 
@@ -80,7 +80,23 @@ def read_checkpoint(path: Path) -> dict:
     ):
         raise ValueError(f"{path}: state_dict must map names to tensors")
     try:
-        TransformerConfig(**data["config"])
+        config = TransformerConfig(**data["config"])
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path} has a bad config: {error}") from None
+    try:
+        with torch.device("meta"):  # shapes only, nothing allocated: a config can claim any size
+            shaped = Transformer(config)
+    except RuntimeError:  # sizes whose product overflows
+        raise ValueError(f"{path} has a bad config: a model too large to describe ({data['config']})") from None
+    elements = sum(t.numel() for t in (*shaped.parameters(), *shaped.buffers()))
+    if elements > MAX_ELEMENTS:
+        raise ValueError(
+            f"{path} has a bad config: {elements:,} numbers to allocate, at most {MAX_ELEMENTS:,} ({data['config']})"
+        )
+    expected = {name: tuple(t.shape) for name, t in shaped.state_dict().items()}
+    given = {name: tuple(t.shape) for name, t in data["state_dict"].items()}
+    if given != expected:
+        wrong = sorted(n for n in expected.keys() | given.keys() if expected.get(n) != given.get(n))
+        shown = ", ".join(f"{n} {given.get(n, 'missing')} vs {expected.get(n, 'unexpected')}" for n in wrong[:3])
+        raise ValueError(f"{path} does not fit its own config: {shown}; config {data['config']}")
     return data

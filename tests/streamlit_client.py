@@ -90,6 +90,25 @@ async def open_page(base: str, page: str, query: str = "", timeout: float = 120.
     return visit
 
 
+async def clear_caches(base: str) -> None:
+    """What any visitor's client can send: Streamlit's `clear_cache` (its menu item in developer
+    mode), which empties every `st.cache_data` and `st.cache_resource` for all sessions. A run
+    requested after it on the same socket finishes once the server has handled it."""
+    cookie = await asyncio.to_thread(health_cookie, base)
+    url = base.replace("http", "ws", 1) + "/_stcore/stream"
+    async with websockets.connect(url, subprotocols=["streamlit"], additional_headers={"Cookie": cookie}) as socket:
+        clear, rerun = BackMsg(), BackMsg()
+        clear.clear_cache = True
+        rerun.rerun_script.page_name = ""
+        await socket.send(clear.SerializeToString())
+        await socket.send(rerun.SerializeToString())
+        async for data in socket:
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            if msg.WhichOneof("type") == "script_finished":
+                return
+
+
 async def open_at_once(base: str, links: list[tuple[str, str]], **options) -> list[Visit]:
     """Every (page, query) in `links` opened by its own session at the same moment."""
     return await asyncio.gather(*(open_page(base, page, query, **options) for page, query in links))

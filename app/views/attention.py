@@ -7,6 +7,7 @@ import torch
 
 import masks
 from app import attention_views, model_runs
+from app.cache import MiB, bounded
 from app.controls import combination_controls, scheme_control
 from app.lecture import Lecture
 from app.state import Link
@@ -52,7 +53,7 @@ with st.sidebar:
     custom = combination_controls(link, scheme_control(link, "m_", T, T, st), st) if choice == "custom" else None
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@bounded(max_bytes=256 * MiB)
 def run(model_key: str, ids: tuple, mask_key: str, _mask: torch.Tensor | None):
     """All attention of one forward pass; the keys (not the objects) identify the run."""
     tokens_in = torch.tensor([ids])
@@ -60,13 +61,13 @@ def run(model_key: str, ids: tuple, mask_key: str, _mask: torch.Tensor | None):
     given = {"mask": _mask} if _mask is not None else trained
     with torch.no_grad():
         out = model(tokens_in, **given)
-    return out.attentions, out.masks["self"]
+    return attention_views.stacked(out.attentions, out.masks["self"])
 
 
-attentions, applied = run(
+weights, scores, applied = run(
     chosen.key, tuple(ids), custom.call_text() if custom else "trained", custom.build() if custom else None
 )
-attn = attention_views.from_output("self", attentions, applied, tokens, tokens)
+attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens)
 mask_name = custom.name if custom else trained_with
 st.caption(
     f"Model **{name}** ({TASKS[name].arch if name in TASKS else 'decoder'}), {T} tokens, mask: {mask_name}. "

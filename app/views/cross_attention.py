@@ -6,11 +6,15 @@ import streamlit as st
 import torch
 
 from app import attention_views, model_runs
+from app.cache import MiB, bounded
 from app.lecture import Lecture
 from app.state import Link
 from model.inspect import greedy_decode
 
 KINDS = ["cross", "encoder", "decoder"]
+# each decoded token runs the whole model again: a random model never stops by itself, and 500
+# steps took 80 s; the trained models read at most 20 tokens
+ANSWER_STEPS = 48
 
 link = Link()
 lecture = Lecture(link, "Cross-attention")
@@ -30,28 +34,31 @@ src = model_runs.read_ids(tokenizer, source_text, limit, "source", example)
 tgt = model_runs.read_ids(tokenizer, target_text, limit, "target") if target_text.strip() else []
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@bounded(max_bytes=8 * MiB)
 def own_answer(model_key: str, src: tuple) -> list[int]:
     """The model's greedy answer, decoded once per source (not on every rerun)."""
-    return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, limit)
+    return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, min(limit, ANSWER_STEPS))
 
 
 if not tgt:
     tgt = own_answer(chosen.key, tuple(src))
-    st.caption(f"Target: the model's own greedy answer, {''.join(tokenizer.decode(tgt)) or '(nothing)'}.")
+    answer = "".join(tokenizer.decode(tgt)) or "(nothing)"
+    cut = f" (cut at {ANSWER_STEPS} tokens: type a target for a longer one)" if len(tgt) == ANSWER_STEPS else ""
+    st.caption(f"Target: the model's own greedy answer, {answer}{cut}.")
 src_ids = src + [tokenizer.pad_id] * src_pad
 tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
 src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@bounded(max_bytes=256 * MiB)
 def run(model_key: str, src_ids: tuple, tgt_ids: tuple):
     with torch.no_grad():
         out = model(torch.tensor([src_ids]), torch.tensor([tgt_ids]))
-    return out.encoder_attentions, out.decoder_attentions, out.cross_attentions, out.masks
+    found = {"cross": out.cross_attentions, "encoder": out.encoder_attentions, "decoder": out.decoder_attentions}
+    return {kind: attention_views.stacked(found[kind], out.masks[kind]) for kind in KINDS}
 
 
-encoder, decoder, cross, applied = run(chosen.key, tuple(src_ids), tuple(tgt_ids))
+runs = run(chosen.key, tuple(src_ids), tuple(tgt_ids))
 kind = link.choice(
     "Attention",
     "kind",
@@ -60,13 +67,10 @@ kind = link.choice(
     help="cross: decoder queries x encoder keys; encoder: bidirectional with source padding; "
     "decoder: causal with target padding",
 )
-sets = {
-    "cross": attention_views.from_output("cross", cross, applied["cross"], tgt_tokens, src_tokens),
-    "encoder": attention_views.from_output("encoder", encoder, applied["encoder"], src_tokens, src_tokens),
-    "decoder": attention_views.from_output("decoder", decoder, applied["decoder"], tgt_tokens, tgt_tokens),
-}
+axes = {"cross": (tgt_tokens, src_tokens), "encoder": (src_tokens, src_tokens), "decoder": (tgt_tokens, tgt_tokens)}
+attn = attention_views.AttentionSet(kind, *runs[kind], *axes[kind])
 st.caption(
     "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
     "(columns). Grey cells are blocked by the mask, padding included."
 )
-attention_views.show(lecture, sets[kind], model.config, self_attention=kind != "cross")
+attention_views.show(lecture, attn, model.config, self_attention=kind != "cross")

@@ -9,6 +9,7 @@ import torch
 
 import masks
 from app import figures
+from app.cache import MiB, bounded
 from app.controls import combination_controls, scheme_control, show_notice
 from app.lecture import Lecture
 from app.state import Link
@@ -66,7 +67,7 @@ show_notice(source_notice)
 tokens_key = hashlib.blake2b(repr((q_tokens, k_tokens)).encode(), digest_size=16).hexdigest()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@bounded(max_bytes=192 * MiB)
 def mask_view(description: str, tokens_key: str, _pred: masks.Predicate, _q_tokens, _k_tokens, title: str):
     """The figure and numbers of one mask; the full call and the tokens' key are the cache key."""
     mask = _pred.build()

@@ -56,3 +56,11 @@ def test_dark_theme_keeps_the_data_colours_and_changes_only_the_page():
     assert fig.layout.paper_bgcolor == figures.DARK["paper"] and fig.data[0].colorscale == colours
     head = figures.attention_figure(build("causal", 3).float(), build("causal", 3), list("abc"), list("abc"), title="h")
     assert figures.for_dark_theme(head).layout.plot_bgcolor == figures.BLOCKED  # grey still means blocked
+
+
+def test_presentation_mode_does_not_change_the_figure_the_next_visitor_gets():
+    """Figures come from a cache every session shares: a presenter's large ticks stay theirs."""
+    ticks = lambda at: charts(at)[0]["layout"]["xaxis"].get("tickfont", {}).get("size")  # noqa: E731
+    plain = ticks(run_page("views/mask_explorer.py", scheme="strided"))
+    assert ticks(run_page("views/mask_explorer.py", scheme="strided", present="true").run()) > (plain or 0)  # see above
+    assert ticks(run_page("views/mask_explorer.py", scheme="strided")) == plain

@@ -1,9 +1,11 @@
 """Lecture tools in Chromium: embed links, presentation sizes, an exported file that works offline."""
 
+from urllib.parse import urljoin
+
 from PIL import Image
 from playwright.sync_api import expect
 
-from app import figures
+from app import figures, slides
 from masks import build
 from tests.browser.conftest import wait_for_app
 
@@ -72,3 +74,25 @@ def test_presentation_links_open_with_the_sidebar_tucked_away(page, app_url):
     box = page.get_by_test_id("stSidebar").bounding_box()
     assert box is None or box["x"] + box["width"] <= 1 or box["width"] <= 1  # off screen: controls tucked away
     assert tick_font_px(page) >= 18
+
+
+def test_every_link_the_pages_show_opens_its_page_without_page_not_found(page, app_url):
+    """Deck links, page links and the share links: each opens a page of the app, Home included
+    (the default page lives at the root; Streamlit answers /home with a "Page not found" dialog)."""
+    home_slide = slides.Slide("Home", "home", {"present": "true"})
+    seen = {urljoin(f"{app_url}/masks", f"{home_slide.url_path}?present=true")}
+    for path in ("", "masks", "attention", "cross", "normalization"):
+        page.goto(f"{app_url}/{path}")
+        wait_for_app(page)
+        for href in page.locator("[data-testid='stApp'] a[href]").evaluate_all("links => links.map(a => a.href)"):
+            if href.startswith(app_url):
+                seen.add(href)
+    assert len(seen) > 5
+    for href in sorted(seen):
+        page.goto(href)
+        wait_for_app(page)
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.goto(urljoin(f"{app_url}/masks", f"{home_slide.url_path}?present=true"))  # a Home slide's link
+    wait_for_app(page)
+    expect(page.locator("h1")).to_have_text("Attention mask lab")

@@ -136,3 +136,13 @@ def test_the_prefix_lm_model_reads_its_source_both_ways():
     ahead = (j > i) & source_query
     share = (first_layer * ahead[:, None]).sum(dim=(-1, -2)) / source_query.sum(dim=(-1, -2))[:, None]
     assert share.mean(dim=0).max() > 0.5
+
+
+@pytest.mark.parametrize("field", ["d_model", "d_ff", "vocab_size", "max_len"])
+def test_a_config_that_claims_a_huge_model_is_refused_before_anything_is_allocated(tmp_path, field):
+    data = pretrained.read_checkpoint(pretrained.CHECKPOINTS / "copy.pt")
+    config = dict(data["config"])
+    config[field] = 10**12 if field != "d_model" else 10**12 - 10**12 % config["n_heads"]
+    torch.save({**data, "config": config}, tmp_path / "huge.pt")
+    with pytest.raises(ValueError, match="huge.pt (has a bad config|does not fit its own config)"):
+        pretrained.load("copy", tmp_path / "huge.pt")

@@ -1,0 +1,140 @@
+"""Caches shared by every session, bounded by bytes as well as by entries.
+
+`st.cache_data` bounds a cache by entry count only (64 runs of the largest model would outgrow
+this machine's memory) and copies every value out on each hit (a 100 MB run copied per rerun).
+A `Bounded` cache keeps the least recently used values whose sizes add up to at most `max_bytes`,
+hands out the cached object itself (callers must not modify it), and computes a missing value once
+while other sessions asking for the same key wait for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+MiB = 1024 * 1024
+
+
+def nbytes(value, seen: set[int] | None = None) -> int:
+    """Memory held by `value`: tensors and arrays by their buffers (a buffer shared by several
+    views counted once), figures by their data, containers and dataclasses by their contents."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, torch.Tensor):
+        storage = value.untyped_storage()
+        if storage.data_ptr() in seen:
+            return 0
+        seen.add(storage.data_ptr())
+        return storage.nbytes()
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, go.Figure):
+        return nbytes(value.to_dict(), seen)
+    if isinstance(value, dict):
+        return sum(nbytes(k, seen) + nbytes(v, seen) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return sum(nbytes(v, seen) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(nbytes(getattr(value, f.name), seen) for f in dataclasses.fields(value))
+    if isinstance(value, torch.nn.Module):
+        return sum(nbytes(t, seen) for t in (*value.parameters(), *value.buffers()))
+    return sys.getsizeof(value)
+
+
+class Bounded:
+    """Least recently used values, at most `max_entries` of them and `max_bytes` in all."""
+
+    def __init__(self, name: str, max_bytes: int, max_entries: int):
+        self.name, self.max_bytes, self.max_entries = name, max_bytes, max_entries
+        self._values: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}
+
+    @property
+    def bytes(self) -> int:
+        with self._lock:
+            return sum(size for _, size in self._values.values())
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def _hit(self, key: Hashable):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return True, self._values[key][0]
+            return False, None
+
+    def get(self, key: Hashable, compute: Callable[[], object]):
+        found, value = self._hit(key)
+        if found:
+            return value
+        with self._lock:
+            key_lock = self._computing.setdefault(key, threading.Lock())
+        with key_lock:  # one session computes, the others asking for this key wait for it
+            found, value = self._hit(key)
+            if found:
+                return value
+            try:
+                value = compute()
+                self._keep(key, value, nbytes(value))
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+            return value
+
+    def _keep(self, key: Hashable, value, size: int) -> None:
+        if size > self.max_bytes:
+            return  # larger than the whole cache: used once, never kept
+        with self._lock:
+            self._values[key] = (value, size)
+            total = sum(s for _, s in self._values.values())
+            while total > self.max_bytes or len(self._values) > self.max_entries:
+                _, (_, dropped) = self._values.popitem(last=False)
+                total -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+CACHES: dict[str, Bounded] = {}
+_registry_lock = threading.Lock()
+
+
+def bounded(max_bytes: int, max_entries: int = 64):
+    """Decorator: cache the function's results in a `Bounded` cache named after the function.
+
+    The key is the call's arguments, except those whose names start with "_" (as in Streamlit:
+    objects the other arguments identify). Page scripts define their functions anew on every run;
+    the cache lives here, by name, so every run and every session shares it."""
+
+    def decorate(function):
+        # page scripts all run as __main__: their file names tell their functions apart
+        name = f"{Path(function.__code__.co_filename).stem}.{function.__qualname__}"
+        with _registry_lock:
+            cache = CACHES.setdefault(name, Bounded(name, max_bytes, max_entries))
+        signature = inspect.signature(function)
+
+        def cached(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            key = tuple((k, v) for k, v in bound.arguments.items() if not k.startswith("_"))
+            return cache.get(key, lambda: function(*args, **kwargs))
+
+        cached.cache = cache
+        cached.__wrapped__ = function
+        cached.__doc__ = function.__doc__
+        return cached
+
+    return decorate
