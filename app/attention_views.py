@@ -1,8 +1,7 @@
 """The views both attention pages share: grid, one head, pipeline, aggregates, lines, shapes.
 
 Everything here reads tensors the model already returned; changing the layer, the head or the
-view never runs the model again (the run is cached by the page), and the views are one fragment
-with the share panel, so a change reruns only that part and the share panel follows it.
+view never runs the model again (the run is cached by the page).
 """
 
 from __future__ import annotations
@@ -162,20 +161,9 @@ def show_shapes(config, length: int) -> None:
 
 
 def show(lecture: Lecture, attn: AttentionSet, config, self_attention: bool = True) -> None:
-    """The chosen view of one kind of attention, and the share panel that describes it: one
-    fragment, so a layer, head or view change reruns only this part of the page (the model run is
-    cached) and the share link and the HTML download always follow what is on screen."""
-
-    @st.fragment
-    def view_and_share():
-        lecture.figures.clear()  # every figure of an attention page is drawn here
-        show_view(lecture, attn, config, self_attention)
-        lecture.share()
-
-    view_and_share()
-
-
-def show_view(lecture: Lecture, attn: AttentionSet, config, self_attention: bool) -> None:
+    """The chosen view of one kind of attention. No fragment: a fragment's closure keeps this run's
+    tensors alive for as long as Streamlit keeps the session, after the cache has let them go, and
+    a partial rerun leaves the share panel describing the view before it."""
     view = lecture.link.choice(
         "View",
         "view",

@@ -106,8 +106,8 @@ class Lecture:
         }
 
     def share(self) -> None:
-        """The share panel, filled once every control of the page exists. Called inside a fragment,
-        it is redrawn with the fragment, so it describes the view after a partial rerun too."""
+        """The share panel, filled once every control of the page exists (so pages use no fragments:
+        a partial rerun would leave it describing the view before)."""
         links = self.links()
         with self.panel.expander("Share this view", icon=":material/share:"):
             for name in ("view", "embed", "dark embed", "iframe"):

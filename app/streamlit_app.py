@@ -8,6 +8,8 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` from any folder finds masks/
 
+import app.memory  # noqa: E402, F401  (once per process: freed memory goes back to the system)
+
 # presentation mode (?present=true) starts with the sidebar of secondary controls tucked away
 presenting = st.query_params.get("present") == "true"
 st.set_page_config(

@@ -77,3 +77,4 @@ empty = masks.stats(attn.mask).empty_rows
 if empty:
     st.warning(f"{len(empty)} queries have no allowed key under this mask: their weights are all 0 (not NaN).")
 attention_views.show(lecture, attn, model.config)
+lecture.share()

@@ -74,3 +74,4 @@ st.caption(
     "(columns). Grey cells are blocked by the mask, padding included."
 )
 attention_views.show(lecture, attn, model.config, self_attention=kind != "cross")
+lecture.share()
