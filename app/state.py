@@ -15,6 +15,19 @@ from app.text import quoted
 BOOL_TEXT = ("true", "false")
 
 
+def this_session_is_open():
+    """A function that tells whether the browser tab of the session running now is still connected:
+    long work asks it between steps and stops for a tab that has gone (always True outside a server)."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx(suppress_warning=True)
+    if context is None or not runtime.exists():
+        return lambda: True
+    server, session = runtime.get_instance(), context.session_id
+    return lambda: server.is_active_session(session)
+
+
 def parse_int(raw: str) -> int | None:
     """An integer written in ASCII digits, else None: `int()` alone also takes "٣" and "1_000",
     and `str.isdigit()` takes "²", which `int()` then refuses."""

@@ -1,4 +1,5 @@
-"""Entry point: page config, navigation, and one server-wide setting (the frozen startup heap)."""
+"""Entry point: page config, navigation, and what the server process sets up once (app/process.py,
+the frozen startup heap)."""
 
 import gc
 import sys
@@ -8,7 +9,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` from any folder finds masks/
 
-import app.memory  # noqa: E402, F401  (once per process: freed memory goes back to the system)
+import app.process  # noqa: E402, F401  (once per process: imports, and freed memory goes back to the system)
 
 # presentation mode (?present=true) starts with the sidebar of secondary controls tucked away
 presenting = st.query_params.get("present") == "true"

@@ -90,6 +90,22 @@ async def open_page(base: str, page: str, query: str = "", timeout: float = 120.
     return visit
 
 
+async def open_and_leave(base: str, page: str, query: str = "") -> None:
+    """Open a page and close the tab as soon as the run has started drawing (a student who leaves)."""
+    cookie = await asyncio.to_thread(health_cookie, base)
+    url = base.replace("http", "ws", 1) + "/_stcore/stream"
+    async with websockets.connect(url, subprotocols=["streamlit"], additional_headers={"Cookie": cookie}) as socket:
+        back = BackMsg()
+        back.rerun_script.query_string = query
+        back.rerun_script.page_name = page
+        await socket.send(back.SerializeToString())
+        async for data in socket:
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            if msg.WhichOneof("type") == "delta":
+                return
+
+
 async def clear_caches(base: str) -> None:
     """What any visitor's client can send: Streamlit's `clear_cache` (its menu item in developer
     mode), which empties every `st.cache_data` and `st.cache_resource` for all sessions. A run

@@ -8,7 +8,7 @@ import torch
 from app import attention_views, model_runs
 from app.cache import MiB, bounded
 from app.lecture import Lecture
-from app.state import Link
+from app.state import Link, this_session_is_open
 from model.inspect import greedy_decode
 
 KINDS = ["cross", "encoder", "decoder"]
@@ -35,13 +35,15 @@ tgt = model_runs.read_ids(tokenizer, target_text, limit, "target") if target_tex
 
 
 @bounded(max_bytes=8 * MiB)
-def own_answer(model_key: str, src: tuple) -> list[int]:
-    """The model's greedy answer, decoded once per source (not on every rerun)."""
-    return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, min(limit, ANSWER_STEPS))
+def own_answer(model_key: str, src: tuple, _keep_going) -> list[int]:
+    """The model's greedy answer, decoded once per source (not on every rerun), stopped if the tab
+    that asked for it closes (another session asking for it then decodes it itself)."""
+    steps = min(limit, ANSWER_STEPS)
+    return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, steps, _keep_going)
 
 
 if not tgt:
-    tgt = own_answer(chosen.key, tuple(src))
+    tgt = own_answer(chosen.key, tuple(src), this_session_is_open())
     answer = "".join(tokenizer.decode(tgt)) or "(nothing)"
     cut = f" (cut at {ANSWER_STEPS} tokens: type a target for a longer one)" if len(tgt) == ANSWER_STEPS else ""
     st.caption(f"Target: the model's own greedy answer, {answer}{cut}.")

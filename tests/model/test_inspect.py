@@ -60,3 +60,18 @@ def test_greedy_decode_of_the_reverse_model_writes_the_source_backwards():
     src = loaded.tokenizer.encode("abcdefg")
     answer = greedy_decode(loaded.model, torch.tensor([src]), loaded.tokenizer.bos_id, loaded.tokenizer.eos_id, 12)
     assert "".join(loaded.tokenizer.decode(answer)) == "gfedcba"
+
+
+def test_greedy_decode_stops_when_its_reader_has_gone():
+    """The app decodes for a browser tab; once the tab is gone, the remaining steps are not run."""
+    loaded = pretrained.load("reverse")
+    src = torch.tensor([loaded.tokenizer.encode("abcdefgh")])
+    steps = []
+
+    def keep_going() -> bool:
+        steps.append(1)
+        return len(steps) < 3
+
+    with pytest.raises(InterruptedError, match="after 2 of at most 12 tokens"):
+        greedy_decode(loaded.model, src, loaded.tokenizer.bos_id, loaded.tokenizer.eos_id, 12, keep_going)
+    assert len(steps) == 3

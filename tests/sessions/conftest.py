@@ -4,10 +4,16 @@ Streamlit's own websocket protocol (tests/streamlit_client.py), no browser neede
 from __future__ import annotations
 
 import contextlib
+from typing import NamedTuple
 
 import pytest
 
 from tests.server import ROOT, free_port, start_app
+
+
+class Server(NamedTuple):
+    url: str
+    pid: int
 
 
 @contextlib.contextmanager
@@ -16,7 +22,7 @@ def served():
     port = free_port()
     process = start_app(ROOT / "app" / "streamlit_app.py", port)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield Server(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -26,10 +26,10 @@ def figure_data(visit_result) -> list[str]:
 
 
 def test_links_opened_at_once_draw_what_each_draws_alone(fresh_server):
-    with fresh_server() as base:
-        together = visit_at_once(base, LINKS)
-    with fresh_server() as base:  # empty caches: nothing computed under load can leak in
-        alone = [visit(base, page, query) for page, query in LINKS]
+    with fresh_server() as server:
+        together = visit_at_once(server.url, LINKS)
+    with fresh_server() as server:  # empty caches: nothing computed under load can leak in
+        alone = [visit(server.url, page, query) for page, query in LINKS]
     wrong = [
         f"/{page}?{query}"
         for (page, query), a, b in zip(LINKS, together, alone, strict=True)
