@@ -2,7 +2,7 @@
 
 A mask is a bool tensor (Q, K), or (B, 1, Q, K) for a batch: mask[i, j] is True when query i
 may attend to key j (the convention of SDPA's bool attn_mask, FlexAttention and Hugging Face's
-sdpa_mask). Rows are queries, columns are keys. See shared/guide/mask-semantics.md.
+sdpa_mask). Rows are queries, columns are keys. The whole contract: masks/CONTRACT.md.
 
     >>> import masks
     >>> masks.build("causal", 3).int()

@@ -107,10 +107,9 @@ def explain_empty_rows(pred: masks.Predicate, stats: masks.MaskStats) -> None:
     more = len(stats.empty_rows) - SHOWN_EMPTY_ROWS
     st.warning(
         f"**{len(stats.empty_rows)} {'query has' if len(stats.empty_rows) == 1 else 'queries have'} no allowed "
-        "key.** Plain softmax over such a row is NaN and spreads; SDPA with a bool or -inf mask returns a zero "
-        "row; Hugging Face's finfo.min mask silently averages the blocked keys.\n\n"
-        + "\n".join(lines)
-        + (f"\n- … and {more} more" if more > 0 else "")
+        "key.** Plain softmax over such a row is NaN and spreads; `nn.MultiheadAttention` returns NaN outputs "
+        "and weights; SDPA with a bool or -inf mask returns a zero row; Hugging Face's finfo.min mask silently "
+        "averages the blocked keys.\n\n" + "\n".join(lines) + (f"\n- … and {more} more" if more > 0 else "")
     )
 
 

@@ -1,5 +1,7 @@
 """What people read: scheme descriptions, names for figure titles, reasons for empty rows."""
 
+from pathlib import Path
+
 import pytest
 
 import masks
@@ -67,3 +69,15 @@ def test_empty_rows_come_with_their_reason():
     assert "the query itself is padding" in queries.why_empty(3)
     with pytest.raises(ValueError, match="may attend some keys"):
         left_padded.why_empty(4)
+
+
+def test_the_contract_document_states_every_scheme_as_the_code_builds_it():
+    """masks/CONTRACT.md is what users read: its table must be the schemes' own parameters and rules."""
+    text = (Path(masks.__file__).parent / "CONTRACT.md").read_text()
+    rows = {line.split("|")[1].strip(" `"): line for line in text.splitlines() if line.startswith("| `")}
+    for name, scheme in masks.SCHEMES.items():
+        row = rows.get(name)
+        assert row is not None, f"{name} is missing from CONTRACT.md"
+        assert f"`{scheme.predicate}`" in row
+        for p in scheme.params:
+            assert f"`{p.name}={p.default!r}`".replace("'", '"') in row

@@ -1,6 +1,6 @@
 """Oracle: every scheme equals FlexAttention's create_mask run on the predicate of the spec.
 
-The mask_mods below are written from shared/guide/mask-semantics.md, not from masks/, and
+The mask_mods below are written from the contract (masks/CONTRACT.md), not from masks/ code, and
 torch (not us) materialises them.
 """
 
