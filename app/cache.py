@@ -104,10 +104,6 @@ class Bounded:
                 _, (_, dropped) = self._values.popitem(last=False)
                 total -= dropped
 
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
 
 CACHES: dict[str, Bounded] = {}
 _registry_lock = threading.Lock()

@@ -1,0 +1,83 @@
+"""The byte-bounded cache every session shares: what it keeps, what it drops, who computes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import torch
+
+from app.cache import Bounded, MiB, bounded, nbytes
+
+
+def test_sizes_count_buffers_once_and_look_inside_containers():
+    big = torch.zeros(1024, 1024)  # 4 MiB
+    assert nbytes(big) == 4 * MiB
+    assert nbytes((big, big[0], [big.T])) == 4 * MiB  # views share one buffer
+    assert nbytes({"a": torch.zeros(256, dtype=torch.bool), "b": (torch.zeros(10),)}) >= 256 + 40
+
+
+def test_the_least_recently_used_values_go_first_once_the_bytes_are_spent():
+    cache = Bounded("test", max_bytes=10 * MiB, max_entries=100)
+    make = lambda: torch.zeros(MiB, dtype=torch.uint8)  # noqa: E731  (1 MiB each)
+    for k in range(10):
+        cache.get(k, make)
+    cache.get(0, make)  # 0 is used again: 1 is now the oldest
+    cache.get(10, make)
+    assert cache.bytes <= 10 * MiB and len(cache) == 10
+    calls = []
+    cache.get(0, lambda: calls.append(0))
+    cache.get(1, lambda: calls.append(1) or make())
+    assert calls == [1]  # 0 was kept, 1 was dropped and computed again
+
+
+def test_entries_are_bounded_too_and_a_value_larger_than_the_cache_is_never_kept():
+    cache = Bounded("test", max_bytes=MiB, max_entries=3)
+    for k in range(5):
+        cache.get(k, lambda: k)
+    assert len(cache) == 3
+    cache.get("huge", lambda: torch.zeros(2 * MiB, dtype=torch.uint8))
+    assert len(cache) == 3 and cache.bytes < MiB
+
+
+def test_sessions_asking_at_once_for_one_key_compute_it_once():
+    cache = Bounded("test", max_bytes=MiB, max_entries=10)
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)  # long enough for every thread to ask while it runs
+        return "value"
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get("key", slow))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == [1] and results == ["value"] * 8
+
+
+def test_a_failed_computation_is_not_kept_and_the_next_caller_tries_again():
+    cache = Bounded("test", max_bytes=MiB, max_entries=10)
+
+    def fail():
+        raise InterruptedError("the tab closed")
+
+    with pytest.raises(InterruptedError):
+        cache.get("key", fail)
+    assert cache.get("key", lambda: 42) == 42
+
+
+def test_the_decorator_keys_on_the_arguments_except_those_named_with_an_underscore():
+    calls = []
+
+    @bounded(max_bytes=MiB)
+    def run(model_key: str, _model: object) -> str:
+        calls.append(model_key)
+        return f"{model_key} by {_model}"
+
+    assert run("a", "first object") == "a by first object"
+    assert run("a", "another object") == "a by first object"  # the key names the model, not the object
+    assert run("b", "x") == "b by x" and calls == ["a", "b"]
