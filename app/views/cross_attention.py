@@ -14,7 +14,7 @@ from model.inspect import greedy_decode
 KINDS = ["cross", "encoder", "decoder"]
 # each decoded token runs the whole model again: a random model never stops by itself, and 500
 # steps took 80 s; the trained models read at most 20 tokens
-ANSWER_STEPS = 48
+ANSWER_STEPS = 32
 
 link = Link()
 lecture = Lecture(link, "Cross-attention")

@@ -86,6 +86,14 @@ def in_waves(base: str, links: list[tuple[str, str]]) -> list:
     return visits
 
 
+def describe(link: tuple[str, str]) -> str:
+    page, query = link
+    shown = "&".join(
+        part if len(part) < 40 else part.split("=")[0] + "=<" + str(len(part)) + " chars>" for part in query.split("&")
+    )
+    return f"`/{url_path(page)}?{shown}`"
+
+
 def serve(entry: Path):
     port = free_port()
     return start_app(entry, port), f"http://127.0.0.1:{port}"
@@ -93,12 +101,13 @@ def serve(entry: Path):
 
 def main() -> None:
     rng = random.Random(0)
-    rows, worst = [], []
+    rows, worst, links = [], [], []
 
-    def record(label: str, pid: int, visits: list) -> None:
+    def record(label: str, pid: int, visits: list, opened: list) -> None:
         errors = sum(1 for v in visits if v.error or v.exceptions)
         rows.append((label, len(visits), rss_mb(pid), errors))
         worst.extend(visits)
+        links.extend(opened)
         print(f"{label}: {len(visits)} sessions, RSS {rss_mb(pid):.0f} MB, {errors} errors", flush=True)
 
     floor, floor_url = serve(ROOT / "tests" / "bench" / "minimal_app.py")
@@ -111,28 +120,29 @@ def main() -> None:
 
     process, base = serve(ROOT / "app" / "streamlit_app.py")
     try:
-        record("every page once", process.pid, in_waves(base, [(page, "") for page in PAGES]))
+        once = [(page, "") for page in PAGES]
+        record("every page once", process.pid, in_waves(base, once), once)
         warm = [visit(base, url_path(page), keep=False).seconds for page in PAGES]
         asyncio.run(clear_caches(base))
         cleared = [visit(base, url_path(page), keep=False).seconds for page in PAGES]
         varied = [varied_link(rng) for _ in range(1000)]
-        record("200 varied interactions", process.pid, in_waves(base, varied[:200]))
-        record("1000 varied interactions", process.pid, in_waves(base, varied[200:]))
+        record("200 varied interactions", process.pid, in_waves(base, varied[:200]), varied[:200])
+        record("1000 varied interactions", process.pid, in_waves(base, varied[200:]), varied[200:])
         alone = [largest_link(page, k, rng) for k in (100, 101) for page in PAGES]  # 101: cross decodes
         alone_visits = [
             visit(base, url_path(page), quote(query, safe="=&"), keep=False, timeout=300) for page, query in alone
         ]
-        record("each page's largest request alone", process.pid, alone_visits)
+        record("each page's largest request alone", process.pid, alone_visits, alone)
         largest = [largest_link(page, k, rng) for k in range(50) for page in PAGES]
-        record("50 largest requests per page", process.pid, in_waves(base, largest))
+        record("50 largest requests per page", process.pid, in_waves(base, largest), largest)
         largest_visits = worst[-len(largest) :]
     finally:
         process.terminate()
         process.wait()
 
-    slowest = max(alone_visits, key=lambda v: v.seconds)
+    slowest, slowest_link = max(zip(alone_visits, alone, strict=True), key=lambda pair: pair[0].seconds)
     slowest_shared = max(largest_visits, key=lambda v: v.seconds)
-    heaviest = max(worst, key=lambda v: v.payload_bytes)
+    heaviest, heaviest_link = max(zip(worst, links, strict=True), key=lambda pair: pair[0].payload_bytes)
     lines = [
         "# Memory and the worst request (`python -m tests.bench.bench_hostile`)",
         "",
@@ -144,10 +154,11 @@ def main() -> None:
         f"{sum(1 for v in floor_visits if v.error)} |",
         *(f"| {label} | {n} | {rss:.0f} | {errors} |" for label, n, rss, errors in rows),
         "",
-        f"- Longest request alone: {slowest.seconds:.1f} s (the largest link of each page, one at a time).",
+        f"- Longest request alone: {slowest.seconds:.1f} s, {describe(slowest_link)} (the largest link of each",
+        "  page, one at a time).",
         f"- Longest request among the largest opened {WAVE} at once: {slowest_shared.seconds:.1f} s (each waits for",
         "  the others' share of the 2 cores).",
-        f"- Largest payload: {heaviest.payload_bytes / 1e6:.2f} MB sent for one page run.",
+        f"- Largest payload: {heaviest.payload_bytes / 1e6:.2f} MB sent for one page run, {describe(heaviest_link)}.",
         f"- RSS after the largest requests vs after the first page visits: {rows[-1][2] / rows[0][2]:.2f}x.",
         "- What an anonymous `clear_cache` message costs the next visitor of each page (seconds, warm ->",
         "  after it): " + ", ".join(f"{p} {a:.2f} -> {b:.2f}" for p, a, b in zip(PAGES, warm, cleared, strict=True)),
