@@ -32,7 +32,7 @@ def load(name: str) -> pretrained.Pretrained:
     return pretrained.load(name)
 
 
-@bounded(max_bytes=128 * MiB, max_entries=16)
+@bounded(max_bytes=96 * MiB, max_entries=16)
 def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tuple[Transformer, Tokenizer]:
     """A fresh, untrained model: what attention looks like before any learning."""
     tokenizer = Tokenizer(RANDOM_SYMBOLS)

@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 
@@ -130,9 +131,16 @@ async def open_at_once(base: str, links: list[tuple[str, str]], **options) -> li
     return await asyncio.gather(*(open_page(base, page, query, **options) for page, query in links))
 
 
+def run(coroutine):
+    """Run a coroutine to its end from plain code, in a thread of its own: the caller's thread may
+    already run an event loop (Playwright's, in the browser tests of the same pytest run)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def visit(base: str, page: str, query: str = "", **options) -> Visit:
-    return asyncio.run(open_page(base, page, query, **options))
+    return run(open_page(base, page, query, **options))
 
 
 def visit_at_once(base: str, links: list[tuple[str, str]], **options) -> list[Visit]:
-    return asyncio.run(open_at_once(base, links, **options))
+    return run(open_at_once(base, links, **options))

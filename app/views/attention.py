@@ -53,7 +53,7 @@ with st.sidebar:
     custom = combination_controls(link, scheme_control(link, "m_", T, T, st), st) if choice == "custom" else None
 
 
-@bounded(max_bytes=256 * MiB)
+@bounded(max_bytes=192 * MiB)
 def run(model_key: str, ids: tuple, mask_key: str, _mask: torch.Tensor | None):
     """All attention of one forward pass; the keys (not the objects) identify the run."""
     tokens_in = torch.tensor([ids])

@@ -52,7 +52,7 @@ tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
 src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
 
 
-@bounded(max_bytes=256 * MiB)
+@bounded(max_bytes=192 * MiB)
 def run(model_key: str, src_ids: tuple, tgt_ids: tuple):
     with torch.no_grad():
         out = model(torch.tensor([src_ids]), torch.tensor([tgt_ids]))

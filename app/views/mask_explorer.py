@@ -67,7 +67,7 @@ show_notice(source_notice)
 tokens_key = hashlib.blake2b(repr((q_tokens, k_tokens)).encode(), digest_size=16).hexdigest()
 
 
-@bounded(max_bytes=192 * MiB)
+@bounded(max_bytes=128 * MiB)
 def mask_view(description: str, tokens_key: str, _pred: masks.Predicate, _q_tokens, _k_tokens, title: str):
     """The figure and numbers of one mask; the full call and the tokens' key are the cache key."""
     mask = _pred.build()

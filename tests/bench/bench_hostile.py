@@ -8,7 +8,6 @@ Counts and sizes are fixed, so the run stops by itself. Writes tests/bench/resul
 
 from __future__ import annotations
 
-import asyncio
 import random
 import string
 from pathlib import Path
@@ -17,7 +16,7 @@ from urllib.parse import quote
 import masks
 from tests.bench.common import machine, write_result
 from tests.server import ROOT, free_port, start_app
-from tests.streamlit_client import clear_caches, open_at_once, visit
+from tests.streamlit_client import clear_caches, open_at_once, run, visit
 
 WAVE = 10  # sessions opened at the same moment
 LETTERS = string.ascii_lowercase
@@ -82,7 +81,7 @@ def in_waves(base: str, links: list[tuple[str, str]]) -> list:
     visits = []
     for start in range(0, len(links), WAVE):
         wave = [(url_path(page), quote(query, safe="=&")) for page, query in links[start : start + WAVE]]
-        visits += asyncio.run(open_at_once(base, wave, keep=False, timeout=300))
+        visits += run(open_at_once(base, wave, keep=False, timeout=300))
     return visits
 
 
@@ -123,7 +122,7 @@ def main() -> None:
         once = [(page, "") for page in PAGES]
         record("every page once", process.pid, in_waves(base, once), once)
         warm = [visit(base, url_path(page), keep=False).seconds for page in PAGES]
-        asyncio.run(clear_caches(base))
+        run(clear_caches(base))
         cleared = [visit(base, url_path(page), keep=False).seconds for page in PAGES]
         varied = [varied_link(rng) for _ in range(1000)]
         record("200 varied interactions", process.pid, in_waves(base, varied[:200]), varied[:200])

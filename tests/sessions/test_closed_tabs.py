@@ -3,14 +3,13 @@ loop of the app (each token runs the whole model), stops at the next token."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import string
 import time
 from pathlib import Path
 
-from tests.streamlit_client import open_and_leave, visit
+from tests.streamlit_client import open_and_leave, run, visit
 
 
 def server_cpu_seconds(pid: int) -> float:
@@ -44,6 +43,6 @@ def test_the_answer_of_a_closed_tab_is_not_decoded_to_the_end(fresh_server):
         assert whole.error is None and not whole.exceptions
         full = cpu_until_idle(pid, start)
         start = server_cpu_seconds(pid)
-        asyncio.run(open_and_leave(base, "cross", decode_link(rng)))
+        run(open_and_leave(base, "cross", decode_link(rng)))
         left = cpu_until_idle(pid, start)
     assert left < 0.5 * full, f"a closed tab cost {left:.1f} CPU s, a whole answer {full:.1f} s"
