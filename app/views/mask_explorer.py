@@ -19,6 +19,7 @@ from masks.windows import CONVENTIONS
 VIEWS = ["mask", "compare", "unilm"]
 SHOWN_EMPTY_ROWS = 8  # reasons listed under the figure; the figure flags every one
 CROP = 8  # the conventions tab prints this corner of each tensor
+WINDOW_CHECK = 1024  # longest sequence the windows tab compares masks on (eight masks of its square are built)
 
 link = Link()
 lecture = Lecture(link, "Masks")
@@ -183,7 +184,7 @@ def stats_tab(stats: masks.MaskStats) -> None:
 def windows_tab(pred: masks.Predicate) -> None:
     windows = [leaf.params["window"] for leaf in pred.leaves() if leaf.scheme.name == "sliding_window"]
     window = windows[0] if windows else link.integer("Window (ours)", "win", 1, 4096, 3)
-    length = max(len(q_tokens), 2 * window + 2)
+    length = min(max(len(q_tokens), 2 * window + 2), WINDOW_CHECK)
     st.markdown(
         f"The same local mask written in four libraries, for our `window={window}` "
         "(keys a query sees, itself included), checked on a sequence of {length} tokens:".format(length=length)
