@@ -9,6 +9,7 @@ with `ForwardMsg`s until `script_finished`. Loopback only: tests and benchmarks 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.request
@@ -57,34 +58,48 @@ def _read(msg: ForwardMsg, visit: Visit) -> None:
         visit.exceptions.append(f"{element.exception.type}: {element.exception.message}")
 
 
+@contextlib.asynccontextmanager
+async def session(base: str, timeout: float = 120.0):
+    """A browser's session: the health request (its cookie), then the websocket."""
+    cookie = await asyncio.to_thread(health_cookie, base)
+    url = base.replace("http", "ws", 1) + "/_stcore/stream"
+    headers = {"Cookie": cookie} if cookie else None
+    async with websockets.connect(
+        url, subprotocols=["streamlit"], additional_headers=headers, max_size=None, open_timeout=timeout
+    ) as socket:
+        yield socket
+
+
+def rerun(page: str, query: str = "") -> bytes:
+    """The message a browser sends to run `page` (its url path, "" for the default page)."""
+    back = BackMsg()
+    back.rerun_script.query_string = query
+    back.rerun_script.page_name = page
+    return back.SerializeToString()
+
+
+async def messages(socket):
+    """The server's messages, parsed, each with its size on the wire."""
+    async for data in socket:
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        yield msg, len(data)
+
+
 async def open_page(base: str, page: str, query: str = "", timeout: float = 120.0, keep: bool = True) -> Visit:
-    """Open `page` (its url path, "" for the default page) with `query` in a fresh session, and
-    wait for the run to finish. `keep=False` counts bytes only (no JSON decoding of figures)."""
+    """Open `page` with `query` in a fresh session and wait for the run to finish. `keep=False`
+    counts bytes only (no JSON decoding of figures)."""
     visit = Visit()
     start = time.perf_counter()
     try:
-        cookie = await asyncio.to_thread(health_cookie, base)
-        url = base.replace("http", "ws", 1) + "/_stcore/stream"
-        async with websockets.connect(
-            url,
-            subprotocols=["streamlit"],
-            additional_headers={"Cookie": cookie} if cookie else None,
-            max_size=None,
-            open_timeout=timeout,
-        ) as socket:
-            back = BackMsg()
-            back.rerun_script.query_string = query
-            back.rerun_script.page_name = page
-            await socket.send(back.SerializeToString())
-            async with asyncio.timeout(timeout):
-                async for data in socket:
-                    visit.payload_bytes += len(data)
-                    msg = ForwardMsg()
-                    msg.ParseFromString(data)
-                    if keep:
-                        _read(msg, visit)
-                    if msg.WhichOneof("type") == "script_finished":
-                        break
+        async with session(base, timeout) as socket, asyncio.timeout(timeout):
+            await socket.send(rerun(page, query))
+            async for msg, size in messages(socket):
+                visit.payload_bytes += size
+                if keep:
+                    _read(msg, visit)
+                if msg.WhichOneof("type") == "script_finished":
+                    break
     except (OSError, TimeoutError, websockets.WebSocketException) as error:
         visit.error = f"{type(error).__name__}: {error}"
     visit.seconds = time.perf_counter() - start
@@ -93,16 +108,9 @@ async def open_page(base: str, page: str, query: str = "", timeout: float = 120.
 
 async def open_and_leave(base: str, page: str, query: str = "") -> None:
     """Open a page and close the tab as soon as the run has started drawing (a student who leaves)."""
-    cookie = await asyncio.to_thread(health_cookie, base)
-    url = base.replace("http", "ws", 1) + "/_stcore/stream"
-    async with websockets.connect(url, subprotocols=["streamlit"], additional_headers={"Cookie": cookie}) as socket:
-        back = BackMsg()
-        back.rerun_script.query_string = query
-        back.rerun_script.page_name = page
-        await socket.send(back.SerializeToString())
-        async for data in socket:
-            msg = ForwardMsg()
-            msg.ParseFromString(data)
+    async with session(base) as socket:
+        await socket.send(rerun(page, query))
+        async for msg, _ in messages(socket):
             if msg.WhichOneof("type") == "delta":
                 return
 
@@ -111,17 +119,12 @@ async def clear_caches(base: str) -> None:
     """What any visitor's client can send: Streamlit's `clear_cache` (its menu item in developer
     mode), which empties every `st.cache_data` and `st.cache_resource` for all sessions. A run
     requested after it on the same socket finishes once the server has handled it."""
-    cookie = await asyncio.to_thread(health_cookie, base)
-    url = base.replace("http", "ws", 1) + "/_stcore/stream"
-    async with websockets.connect(url, subprotocols=["streamlit"], additional_headers={"Cookie": cookie}) as socket:
-        clear, rerun = BackMsg(), BackMsg()
+    async with session(base) as socket:
+        clear = BackMsg()
         clear.clear_cache = True
-        rerun.rerun_script.page_name = ""
         await socket.send(clear.SerializeToString())
-        await socket.send(rerun.SerializeToString())
-        async for data in socket:
-            msg = ForwardMsg()
-            msg.ParseFromString(data)
+        await socket.send(rerun(""))
+        async for msg, _ in messages(socket):
             if msg.WhichOneof("type") == "script_finished":
                 return
 
