@@ -69,7 +69,9 @@ def encode(tokenizer: Tokenizer, text: str, max_len: int, what: str) -> tuple[li
     if not ids:
         return [], f"The {what} is empty."
     if len(ids) > max_len:
-        return ids[:max_len], f"The {what} has {len(ids)} tokens; this model reads at most {max_len}: using the first."
+        return ids[
+            :max_len
+        ], f"The {what} has {len(ids)} tokens; this model reads at most {max_len}: using the first {max_len}."
     return ids, None
 
 

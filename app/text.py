@@ -14,6 +14,8 @@ def quoted(text: str, limit: int | None = 40) -> str:
     nothing inside a code span becomes a link, an image, an autolink, HTML or `:color[...]` (escaping
     punctuation is not enough: Streamlit autolinks `http\\://...` after resolving the escapes).
     Backticks become quotes and line breaks spaces, so the span cannot close early; `limit` cuts it."""
+    if not text.strip():  # an empty code span does not render: its backticks would show as typed
+        return "(empty)" if not text else f"({len(text)} blank characters)"
     text = text.replace("`", "'").replace("\r", " ").replace("\n", " ")
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"

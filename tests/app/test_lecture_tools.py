@@ -64,3 +64,9 @@ def test_presentation_mode_does_not_change_the_figure_the_next_visitor_gets():
     plain = ticks(run_page("views/mask_explorer.py", scheme="strided"))
     assert ticks(run_page("views/mask_explorer.py", scheme="strided", present="true").run()) > (plain or 0)  # see above
     assert ticks(run_page("views/mask_explorer.py", scheme="strided")) == plain
+
+
+@pytest.mark.parametrize(("value", "shown"), [("", "(empty)"), ("   ", "(3 blank characters)"), ("a`b", "`a'b`")])
+def test_a_link_value_is_quoted_so_a_reader_sees_what_it_was(value, shown):
+    at = run_page("views/mask_explorer.py", view=value)
+    assert f"Link parameter `view` = {shown} is not allowed" in "\n".join(w.value for w in at.warning)
