@@ -54,12 +54,12 @@ class Lecture:
             st.markdown(f"Slides: {starts}", unsafe_allow_html=True)
             return
         if name not in names:
-            st.warning(f"Link parameter `slides` = {quoted(name)} is not allowed (one of {', '.join(names)}).")
+            self.link.warn(f"Link parameter `slides` = {quoted(name)} is not allowed (one of {', '.join(names)}).")
             return
         deck = slides.shipped_deck(name)
         number = parse_int(step)
         if number is None or not 1 <= number <= len(deck.slides):
-            st.warning(f"Link parameter `step` = {quoted(step)} is not allowed (1 to {len(deck.slides)}); using 1.")
+            self.link.warn(f"Link parameter `step` = {quoted(step)} is not allowed (1 to {len(deck.slides)}); using 1.")
             number = 1
         k = number - 1
         self.link.values.update({"slides": (name, None), "step": (str(k + 1), None)})

@@ -50,6 +50,9 @@ class Link:
     def __init__(self) -> None:
         self.raw = st.query_params.to_dict()
         self.warned: set[str] = set()
+        # link warnings go at the top of the page, where a reader looks first (on a phone the
+        # sidebar with most controls is closed)
+        self.notices = st.container()
         self.values: dict[str, tuple[object, object]] = {}  # key -> (value, default), for share links
 
     def query(self) -> dict[str, str]:
@@ -60,14 +63,16 @@ class Link:
             if value != default
         }
 
-    def _check(self, key: str, ok: bool, allowed: str, used: object, where) -> None:
-        """Warn once, next to the control, when the link's value for `key` was not allowed."""
+    def warn(self, text: str) -> None:
+        self.notices.warning(text, icon="⚠️")
+
+    def _check(self, key: str, ok: bool, allowed: str, used: object) -> None:
+        """Warn once, at the top of the page, when the link's value for `key` was not allowed."""
         if key in self.raw and not ok and key not in self.warned:
             self.warned.add(key)
-            where.warning(
+            self.warn(
                 f"Link parameter `{key}` = {quoted(self.raw[key])} is not allowed ({allowed}); "
-                f"using {quoted(str(used))}.",
-                icon="⚠️",
+                f"using {quoted(str(used))}."
             )
 
     def integer(self, label: str, key: str, low: int, high: int, default: int, *, where=st, help=None) -> int:
@@ -84,7 +89,7 @@ class Link:
         )
         raw = self.raw.get(key, "")
         self.values[key] = (int(value), default)
-        self._check(key, _is_int_between(raw, low, high), f"an integer from {low} to {high}", value, where)
+        self._check(key, _is_int_between(raw, low, high), f"an integer from {low} to {high}", value)
         return int(value)
 
     def choice(self, label: str, key: str, options: list[str], default: str, *, where=st, help=None) -> str:
@@ -98,13 +103,13 @@ class Link:
             label, options, default=None if bad else default, required=True, key=key, bind="query-params", help=help
         )
         self.values[key] = (value, default)
-        self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value, where)
+        self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value)
         return value
 
     def flag(self, label: str, key: str, default: bool, *, where=st, help=None) -> bool:
         value = where.toggle(label, value=default, key=key, bind="query-params", help=help)
         self.values[key] = (bool(value), default)
-        self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower(), where)
+        self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower())
         return bool(value)
 
     def text(
@@ -113,5 +118,5 @@ class Link:
         widget = where.text_area if lines else where.text_input
         value = widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
         self.values[key] = (value, default)
-        self._check(key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", value, where)
+        self._check(key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", value)
         return value

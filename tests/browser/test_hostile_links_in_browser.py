@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import ARTIFACTS, wait_for_app
 
 EVIL = "evil.example"
 PAYLOAD = (
@@ -51,3 +51,20 @@ def test_markdown_and_html_in_a_link_stay_text(page, app_url, path, params):
     expect(page.locator(f"img[src*='{EVIL}']")).to_have_count(0)
     assert [url for url in elsewhere if EVIL in url] == []
     assert page.dialogs == []
+
+
+def test_on_a_phone_a_bad_link_value_is_named_at_the_top_of_the_page(chromium, app_url):
+    """Most controls live in the sidebar, closed on a phone: the warning must not live there."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/attention?model=&heads=")
+        wait_for_app(page)
+        warning = page.get_by_test_id("stMain").get_by_test_id("stAlert").filter(has_text="Link parameter model").first
+        expect(warning).to_be_visible()
+        assert warning.bounding_box()["y"] < 844
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "phone-bad-link-warning.png")
+        context.close()
