@@ -26,7 +26,7 @@ class Lecture:
 
     def __init__(self, link: Link, title: str):
         self.link, self.title = link, title
-        self.figures: dict[str, object] = {}  # key -> the figure drawn under it (a rerun replaces it)
+        self.figures: list = []
         with st.sidebar:
             st.header("Lecture")
             self.presenting = link.flag(
@@ -88,7 +88,7 @@ class Lecture:
             figures.for_projector(fig)
         if dark:
             figures.for_dark_theme(fig)
-        self.figures[key] = fig
+        self.figures.append(fig)
         # theme=None: drawn exactly as built, so the page shows what an export shows
         st.plotly_chart(fig, key=key, config=config or figures.chart_config(self.export), alt=alt, theme=None)
 
@@ -113,7 +113,7 @@ class Lecture:
             for name in ("view", "embed", "dark embed", "iframe"):
                 st.caption(name)
                 st.code(links[name], language=None, wrap_lines=True)
-            figs, title = list(self.figures.values()), self.title
+            figs, title = list(self.figures), self.title
             st.download_button(
                 "Figures as offline HTML",
                 data=lambda: figures.standalone_html(figs, title),
