@@ -2,21 +2,34 @@
 
 Two levels: characters (the synthetic tasks) and words with punctuation. Both know the special
 tokens, written in brackets in text: [PAD] [BOS] [EOS] [SEP] [MASK] (and [UNK] for words).
+A character is what a person sees as one (a grapheme cluster: an emoji with its skin tone or
+joiners, a letter with its accents), after NFC normalization, so é typed either way is one token.
 """
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
-WORD_OR_PUNCTUATION = re.compile(r"\w+|[^\w\s]")
+import regex  # the standard re has no \X (grapheme clusters)
+
 SPECIALS = ("[PAD]", "[BOS]", "[EOS]", "[SEP]", "[MASK]")  # [PAD] is id 0, the model's pad_id
 UNK = "[UNK]"
-_SPECIAL_OR_REST = re.compile(r"(\[(?:PAD|BOS|EOS|SEP|MASK|UNK)\])")
+_SPECIAL = "|".join(regex.escape(s) for s in SPECIALS)
+CHARACTER = regex.compile(rf"{_SPECIAL}|\X")
+# a word: graphemes that start with a word character (\w of `regex` takes combining marks and
+# joiners, so नमस्ते stays whole); any other grapheme but a space is a token of its own
+WORD_OR_SIGN = regex.compile(rf"{_SPECIAL}|{regex.escape(UNK)}|(?:(?=\w)\X)+|(?!\s)\X")
 
 
 def split_words(text: str) -> list[str]:
-    """'The cat, sat.' -> ['The', 'cat', ',', 'sat', '.'] (any script; no token is dropped)."""
-    return WORD_OR_PUNCTUATION.findall(text)
+    """'The cat, sat.' -> ['The', 'cat', ',', 'sat', '.'] (any script; an emoji, a sign or an invisible
+    character is one token; specials stay whole; spaces only separate)."""
+    return WORD_OR_SIGN.findall(unicodedata.normalize("NFC", text))
+
+
+def split_characters(text: str) -> list[str]:
+    """'ab[SEP]é' -> ['a', 'b', '[SEP]', 'é']: one token per grapheme, spaces included."""
+    return CHARACTER.findall(unicodedata.normalize("NFC", text))
 
 
 class Tokenizer:
@@ -39,16 +52,11 @@ class Tokenizer:
         raise AttributeError(name)
 
     def split(self, text: str) -> list[str]:
-        """Text to token strings; bracketed specials stay whole, spaces between chars are dropped."""
-        tokens = []
-        for piece in _SPECIAL_OR_REST.split(text):
-            if _SPECIAL_OR_REST.fullmatch(piece):
-                tokens.append(piece)
-            elif self.level == "char":
-                tokens += [c for c in piece if not c.isspace()]
-            else:
-                tokens += split_words(piece)
-        return tokens
+        """Text to token strings; bracketed specials stay whole. A character model skips spaces
+        unless its vocabulary has them (then a space is a token like any other character)."""
+        if self.level == "word":
+            return split_words(text)
+        return [t for t in split_characters(text) if t in self.ids or not t.isspace()]
 
     def encode(self, text: str) -> list[int]:
         """Ids of the tokens of `text`. A character model refuses characters it never saw,
