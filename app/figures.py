@@ -15,6 +15,8 @@ import plotly.graph_objects as go
 import torch
 from PIL import Image
 
+from app.text import visible
+
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 15, "color": "#1a1a1a"}
 ALLOWED, BLOCKED, EMPTY_ROW = "#0072B2", "#E6E6E6", "#D55E00"  # Okabe-Ito blue, light grey, vermillion
 ONLY_A, ONLY_B = "#E69F00", "#56B4E9"  # orange, sky blue
@@ -47,9 +49,15 @@ def chart_config(export_format: str = "png") -> dict:
 
 
 def axis_label(token: str, position: int, padding: bool = False) -> str:
-    """Tick text: the token as text (HTML escaped, so '<img ...>' shows as typed), dimmed if padding."""
-    text = html.escape(token if len(token) <= 16 else token[:15] + "…", quote=False)
+    """Tick text: the token as text (HTML escaped, so '<img ...>' shows as typed; invisible characters
+    named: app.text.visible), dimmed if padding."""
+    text = html.escape(visible(token, limit=16), quote=False)
     return f"<span style='color:{PAD_LABEL}'>{text}·pad</span>" if padding else text
+
+
+def shown(token: str) -> str:
+    """A token in hover text: readable (see app.text.visible) and HTML escaped."""
+    return html.escape(visible(token), quote=False)
 
 
 def _ticks(labels: list[str], values: list | None = None) -> dict:
@@ -271,13 +279,13 @@ def mask_figure(
 
 def _mask_hover(mask, q_tokens, k_tokens, blockers) -> list[list[str]]:
     def q_text(i):
-        return f"query '{html.escape(q_tokens[i], quote=False)}' ({i})"
+        return f"query '{shown(q_tokens[i])}' ({i})"
 
     rows = []
     for i in range(mask.shape[0]):
         row = []
         for j in range(mask.shape[1]):
-            key = f"key '{html.escape(k_tokens[j], quote=False)}' ({j})"
+            key = f"key '{shown(k_tokens[j])}' ({j})"
             if mask[i, j]:
                 state = "allowed"
             else:
@@ -319,8 +327,7 @@ def difference_figure(a, b, q_tokens, k_tokens, *, name_a: str, name_b: str) -> 
         words = ["neither", "only in A", "only in B", "both"]
         hover = [
             [
-                f"query '{html.escape(q_tokens[i], quote=False)}' ({i}) → key "
-                f"'{html.escape(k_tokens[j], quote=False)}' ({j}): {words[int(z[i, j])]}"
+                f"query '{shown(q_tokens[i])}' ({i}) → key '{shown(k_tokens[j])}' ({j}): {words[int(z[i, j])]}"
                 for j in range(a.shape[1])
             ]
             for i in range(a.shape[0])
@@ -520,7 +527,7 @@ def _blocked_legend() -> go.Scatter:
 
 def _named(tokens: list[str]) -> list[str]:
     """Unique category names 'token (position)': hover reads them, no text per cell is sent."""
-    return [f"{html.escape(t, quote=False)} ({k})" for k, t in enumerate(tokens)]
+    return [f"{shown(t)} ({k})" for k, t in enumerate(tokens)]
 
 
 def attention_figure(

@@ -2,8 +2,36 @@
 
 from __future__ import annotations
 
+import regex
+
 from model.tokenizer import split_words
 
+# what a person cannot see on an axis: spaces, controls, format characters (joiners, zero width
+# space, soft hyphen, BOM) and the other characters Unicode says to draw as nothing
+INVISIBLE = regex.compile(r"[\p{Z}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]+")
+# their usual short names (Unicode's abbreviations); any other one is written ⟨U+XXXX⟩
+INVISIBLE_NAMES = {
+    " ": "␣",
+    "\t": "⟨TAB⟩",
+    "\n": "⟨LF⟩",
+    "\r": "⟨CR⟩",
+    "\u00a0": "⟨NBSP⟩",
+    "\u00ad": "⟨SHY⟩",
+    "\u200b": "⟨ZWSP⟩",
+    "\u200c": "⟨ZWNJ⟩",
+    "\u200d": "⟨ZWJ⟩",
+    "\u200e": "⟨LRM⟩",
+    "\u200f": "⟨RLM⟩",
+    "\u2060": "⟨WJ⟩",
+    "\ufeff": "⟨BOM⟩",
+}
+WORDS_HELP = (
+    "Split as a reader sees it: a word (letters, digits and their accents) is one token, and so is each "
+    "other sign: a punctuation mark, an emoji with its skin tone or joiners. [PAD] [BOS] [EOS] [SEP] [MASK] "
+    "[UNK] typed as themselves are one token each. Spaces only separate; an invisible character (a zero "
+    "width space, a soft hyphen) is a token, shown by name, e.g. ⟨ZWSP⟩. Text is NFC-normalized: é is one "
+    "character however it was typed."
+)
 MAX_TOKENS = 4096  # the longest sequence a page draws (an image above 256, downsampled above 1024)
 DEFAULT_TEXT = "the cat sat on the mat because it was tired ."
 DEFAULT_SOURCE = "le chat était assis sur le tapis ."
@@ -20,6 +48,19 @@ def quoted(text: str, limit: int | None = 40) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return f"`{text}`"
+
+
+def visible(token: str, limit: int | None = None) -> str:
+    """A token as a label a person can read: a token of invisible characters names each one (␣ for
+    a space, ⟨ZWSP⟩, ⟨U+2063⟩), so no position has a blank label; others show as typed, cut after
+    `limit` graphemes (never inside an emoji or an accented letter)."""
+    if INVISIBLE.fullmatch(token):
+        return "".join(INVISIBLE_NAMES.get(c, f"⟨U+{ord(c):04X}⟩") for c in token)
+    if limit is not None and len(token) > limit:  # fewer characters cannot make more graphemes
+        graphemes = regex.findall(r"\X", token)
+        if len(graphemes) > limit:
+            return "".join(graphemes[: limit - 1]) + "…"
+    return token
 
 
 def positions(n: int) -> list[str]:

@@ -13,7 +13,7 @@ from app.cache import MiB, bounded
 from app.controls import combination_controls, scheme_control, show_notice
 from app.lecture import Lecture
 from app.state import Link
-from app.text import DEFAULT_TEXT, MAX_TOKENS, positions, quoted, tokens_from_text
+from app.text import DEFAULT_TEXT, MAX_TOKENS, WORDS_HELP, positions, quoted, tokens_from_text, visible
 from masks.windows import CONVENTIONS
 
 VIEWS = ["mask", "compare", "unilm"]
@@ -35,6 +35,7 @@ with st.sidebar:
             "text",
             DEFAULT_TEXT,
             max_chars=100_000,
+            help=WORDS_HELP,
         )
         q_tokens, notice = tokens_from_text(text, "sentence")
         source = link.text(
@@ -42,6 +43,7 @@ with st.sidebar:
             "source",
             "",
             max_chars=100_000,
+            help=WORDS_HELP,
         )
         k_tokens, source_notice = tokens_from_text(source, "source") if source.strip() else (q_tokens, None)
     else:
@@ -102,7 +104,7 @@ def explain_empty_rows(pred: masks.Predicate, stats: masks.MaskStats) -> None:
     if not stats.empty_rows:
         return
     lines = [
-        f"- query {quoted(q_tokens[i])} ({i}): {quoted(pred.why_empty(i), limit=None)}"
+        f"- query {quoted(visible(q_tokens[i]))} ({i}): {quoted(pred.why_empty(i), limit=None)}"
         for (i,) in stats.empty_rows[:SHOWN_EMPTY_ROWS]
     ]
     more = len(stats.empty_rows) - SHOWN_EMPTY_ROWS

@@ -8,6 +8,7 @@ import torch
 from app import figures
 from app.lecture import Lecture
 from app.state import Link
+from app.text import WORDS_HELP, visible
 from model.normalization import NORMS, averaged_cells, last_layer_by_depth, padding_dependence, placement_study
 from model.tokenizer import split_words
 
@@ -41,7 +42,9 @@ st.markdown(
 st.header("LayerNorm vs BatchNorm on a padded batch")
 left, right = st.columns([2, 1])
 with left:
-    text = link.text("Sentences, one per line", "sentences", DEFAULT_SENTENCES, max_chars=5_000, lines=True)
+    text = link.text(
+        "Sentences, one per line", "sentences", DEFAULT_SENTENCES, max_chars=5_000, lines=True, help=WORDS_HELP
+    )
 sentences = [split_words(line)[:MAX_WORDS] for line in text.splitlines() if split_words(line)][:MAX_SENTENCES]
 if not sentences:
     st.info("No sentence given; showing the example batch.")
@@ -64,7 +67,7 @@ def dependence(sentences: tuple, pick: int, extra_pad: int) -> dict:
 result = dependence(tuple(tuple(s) for s in sentences), pick, extra_pad)
 length = max(len(s) for s in sentences)
 real = torch.tensor([[t < len(s) for t in range(length)] for s in sentences])
-rows = [f"{b + 1}·{s[t] if t < len(s) else '[PAD]'}" for b, s in enumerate(sentences) for t in range(length)]
+rows = [f"{b + 1}·{visible(s[t]) if t < len(s) else '[PAD]'}" for b, s in enumerate(sentences) for t in range(length)]
 
 st.subheader("Which cells each normalization averages")
 st.caption(
@@ -95,7 +98,7 @@ table = [
     for kind in NORMS
 ]
 st.dataframe(table, hide_index=True, width="stretch")
-words = [f"{t}·{w}" for t, w in enumerate(sentences[pick])]
+words = [f"{t}·{visible(w)}" for t, w in enumerate(sentences[pick])]
 feature_names = [f"f{c}" for c in range(FEATURES)]
 columns = st.columns(2)
 for column, kind in zip(columns, ["layer", "batch"], strict=True):
