@@ -15,11 +15,13 @@ from app.state import Link
 from app.text import quoted
 from model import pretrained
 from model.tasks import TASKS
-from model.tokenizer import Tokenizer
+from model.tokenizer import SPECIALS, Tokenizer
 from model.transformer import Transformer, TransformerConfig
 
 RANDOM = "random"
-RANDOM_SYMBOLS = [c for c in string.printable if not c.isspace()]  # a random model reads any ASCII character
+# a random model reads any printable ASCII character; the space is a token too, as a person typing
+# a sentence expects (other whitespace is skipped)
+RANDOM_SYMBOLS = [c for c in string.printable if c == " " or not c.isspace()]
 RANDOM_MAX_LEN = 512
 
 
@@ -47,6 +49,22 @@ def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tu
         norm=norm,
     )
     return Transformer(config, generator=torch.Generator().manual_seed(seed)).eval(), tokenizer
+
+
+def input_help(tokenizer: Tokenizer) -> str:
+    """What this model reads, said from its own vocabulary (so it is exact for every model)."""
+    symbols = [t for t in tokenizer.vocab if t not in SPECIALS and t != " "]
+    known = (
+        "any printable ASCII character (letters, digits, punctuation)"
+        if set(symbols) >= set(RANDOM_SYMBOLS) - {" "}
+        else f"the characters {''.join(symbols)}"
+    )
+    spaces = "a space is a token too (shown ␣)" if " " in tokenizer.ids else "spaces are skipped"
+    return (
+        "One token per character as a reader counts them (é, or an emoji with its skin tone, is one). "
+        f"This model reads {known}; {spaces}; {' '.join(SPECIALS)} typed as themselves are one token each; "
+        "any other character is refused, by name."
+    )
 
 
 def read_ids(tokenizer: Tokenizer, text: str, max_len: int, what: str, example: str | None = None) -> list[int]:

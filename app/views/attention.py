@@ -31,7 +31,7 @@ with st.sidebar:
         "text",
         example,
         max_chars=5_000,
-        help="letters and [BOS] [SEP] [EOS] [MASK] [PAD] for the trained models; any ASCII for random",
+        help=model_runs.input_help(tokenizer),
     )
 
 ids = model_runs.read_ids(tokenizer, text, model.config.max_len, "input", example)

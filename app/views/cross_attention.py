@@ -24,8 +24,11 @@ with st.sidebar:
     st.header("Model")
     chosen = model_runs.choose_model(link, "encoder_decoder")
     name, model, tokenizer, example = chosen.name, chosen.model, chosen.tokenizer, chosen.example
-    source_text = link.text("Source (encoder input)", "source", example, max_chars=2_000)
-    target_text = link.text("Target (decoder input; empty = the model's own answer)", "target", "", max_chars=2_000)
+    reads = model_runs.input_help(tokenizer)
+    source_text = link.text("Source (encoder input)", "source", example, max_chars=2_000, help=reads)
+    target_text = link.text(
+        "Target (decoder input; empty = the model's own answer)", "target", "", max_chars=2_000, help=reads
+    )
     src_pad = link.integer("Source padding", "src_pad", 0, 8, 0, help="[PAD] tokens after the source")
     tgt_pad = link.integer("Target padding", "tgt_pad", 0, 8, 0, help="[PAD] tokens after the target")
 

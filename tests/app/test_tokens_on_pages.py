@@ -9,6 +9,7 @@ import pytest
 from app.text import visible
 from tests.app.conftest import charts, run_page
 
+ATTENTION = "views/attention.py"
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦
 THUMB_MEDIUM = "\U0001f44d\U0001f3fd"  # 👍🏽
 ZWSP = "\u200b"
@@ -50,6 +51,20 @@ def test_the_masks_page_shows_one_tick_per_perceived_character():
         assert "ZWSP" in labels[5] and labels[6] == "b"
         assert all(readable(label) for label in labels)
     assert "query '" + visible(ZWSP) + "' (5)" in html.unescape(figure["data"][0]["text"][5][0])
+
+
+@pytest.mark.parametrize(("model", "text", "tokens"), [("copy", "ab ab", 4), ("random", "ab ab", 5)])
+def test_the_attention_help_says_whether_spaces_are_tokens_and_the_axes_agree(model, text, tokens):
+    at = run_page(ATTENTION, model=model, text=text)
+    assert not at.exception and not at.error
+    help_text = at.text_input(key="text").help
+    head = next(f for f in charts(at) if ", head " in f["layout"]["title"]["text"])
+    labels = ticks(head, "xaxis")
+    assert len(labels) == tokens and all(readable(label) for label in labels)
+    if tokens == 5:
+        assert "a space is a token" in help_text and labels[2] == "␣"
+    else:
+        assert "spaces are skipped" in help_text and labels == ["a", "b", "a", "b"]
 
 
 def test_the_normalization_page_names_an_invisible_word():
