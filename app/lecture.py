@@ -15,9 +15,9 @@ from app.text import quoted
 
 LOCAL = "http://localhost:8501"
 PRESENTATION_CSS = """<style>
-.stApp { font-size: 1.25rem; }
-.stApp h1 { font-size: 3rem; }
-.stApp [data-testid="stSidebar"] { font-size: 1.1rem; }
+html { font-size: 22px; }
+.stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stWidgetLabel"] p,
+.stApp [data-testid="stAlert"] p, .stApp [data-testid="stMarkdownContainer"] p { font-size: 22px; }
 </style>"""
 
 
@@ -108,6 +108,7 @@ class Lecture:
     def share(self) -> None:
         """The share panel, filled once every control of the page exists (so pages use no fragments:
         a partial rerun would leave it describing the view before)."""
+        self.link.remember()
         links = self.links()
         with self.panel.expander("Share this view", icon=":material/share:"):
             for name in ("view", "embed", "dark embed", "iframe"):

@@ -13,6 +13,72 @@ import streamlit as st
 from app.text import quoted
 
 BOOL_TEXT = ("true", "false")
+SESSION_WIDE = ("present",)  # settings of the lecture, not of one page: they follow it from page to page
+VIEWS = "_views"  # session state: page -> its link parameters when the session last left it
+LECTURE = "_lecture"  # session state: the SESSION_WIDE link parameters of the last run
+
+
+def open_page(page) -> None:
+    """Before `page` (an st.Page) runs. Pages share control keys (`text`, `view`, `head`...) and
+    Streamlit keeps a key's value across pages, so arriving from another page would start this one
+    from that page's values. Drop them: the page starts from its link, else from its own settings
+    when the session last left it (a click in the sidebar brings no link), else its defaults; the
+    lecture's settings (presentation mode) come along."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    name, last = page.url_path, st.session_state.get("_page")
+    st.session_state["_page"] = name
+    if last is None or last == name:
+        return
+    for key in [key for key in st.session_state if not key.startswith("_") and key not in SESSION_WIDE]:
+        del st.session_state[key]
+    context = get_script_run_ctx()
+    if context is not None and context.is_history_navigation:  # Back / Forward: the URL is the view asked for
+        return
+    link = st.query_params.to_dict()
+    saved = {} if set(link) - set(SESSION_WIDE) else st.session_state.get(VIEWS, {}).get(name, {})
+    wanted = {**saved, **st.session_state.get(LECTURE, {}), **link}
+    if wanted != link:
+        st.switch_page(page, query_params=wanted)
+
+
+# Back and Forward as a person expects them: one history entry per view they chose. Streamlit
+# writes a control's new value with history.replaceState (Back would skip every view of a page),
+# and when a person clicks another page it first drops the old page's parameters from the URL
+# (Back would land on that page at its defaults). So: a URL change on the same page during a
+# person's click, key or change event is a new entry; one from the server replaces the entry, and
+# is undone in the history when the page changes right after it (the entry keeps its view).
+VIEW_HISTORY = """<script>
+if (!window.maskLabViewHistory) {
+  window.maskLabViewHistory = true;
+  const push = history.pushState.bind(history), replace = history.replaceState.bind(history);
+  const personEvents = ["click", "change", "input", "keydown", "keyup", "pointerup", "mouseup", "focusout", "blur"];
+  const byPerson = () => window.event && window.event.isTrusted && personEvents.includes(window.event.type);
+  const samePage = (url) => url != null && new URL(url, location.href).pathname === location.pathname;
+  let before = null;  // the entry's URL before the server's last change of it, since the person's last action
+  for (const type of personEvents) addEventListener(type, (e) => { if (e.isTrusted) before = null; }, true);
+  history.replaceState = (state, unused, url) => {
+    if (byPerson() && samePage(url) && new URL(url, location.href).search !== location.search) {
+      return push(state, unused, url);
+    }
+    return replace(state, unused, url);
+  };
+  history.pushState = (state, unused, url) => {
+    if (!byPerson() && samePage(url)) {
+      before = before || location.href;
+      return replace(state, unused, url);
+    }
+    if (before) replace(history.state, "", before);
+    before = null;
+    return push(state, unused, url);
+  };
+}
+</script>"""
+
+
+def keep_view_history() -> None:
+    """Back and Forward step through the views of a page, not only through pages."""
+    st.html(VIEW_HISTORY, unsafe_allow_javascript=True)
 
 
 def this_session_is_open():
@@ -62,6 +128,14 @@ class Link:
             for key, (value, default) in self.values.items()
             if value != default
         }
+
+    def remember(self) -> None:
+        """Keep this page's view for the next time the session opens the page from the sidebar."""
+        query = self.query()
+        st.session_state.setdefault(VIEWS, {})[st.session_state.get("_page")] = {
+            key: value for key, value in query.items() if key not in SESSION_WIDE
+        }
+        st.session_state[LECTURE] = {key: value for key, value in query.items() if key in SESSION_WIDE}
 
     def warn(self, text: str) -> None:
         self.notices.warning(text, icon="⚠️")

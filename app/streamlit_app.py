@@ -10,6 +10,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` from any folder finds masks/
 
 import app.process  # noqa: E402, F401  (once per process: imports, and freed memory goes back to the system)
+from app.state import keep_view_history, open_page  # noqa: E402
 
 # presentation mode (?present=true) starts with the sidebar of secondary controls tucked away
 presenting = st.query_params.get("present") == "true"
@@ -26,7 +27,10 @@ pages = [
     st.Page("views/cross_attention.py", title="Cross-attention", icon=":material/swap_horiz:", url_path="cross"),
     st.Page("views/normalization.py", title="Normalization", icon=":material/equalizer:", url_path="normalization"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+open_page(page)
+keep_view_history()
+page.run()
 
 
 @st.cache_resource(show_spinner=False)
