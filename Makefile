@@ -30,3 +30,4 @@ bench: install  ## benchmarks: ratios against baselines measured in the same run
 	$(PY) -m tests.bench.bench_app
 	$(PY) -m tests.bench.bench_attention
 	$(PY) -m tests.bench.bench_hostile
+	$(PY) -m tests.bench.bench_slides

@@ -29,6 +29,9 @@ class AttentionSet:
     mask: torch.Tensor
     q_tokens: list[str]
     k_tokens: list[str]
+    mask_name: str  # what blocked cells were blocked by, for hover text
+    start: tuple[int, int] = (0, 0)  # the (layer, head) the page opens on
+    why_start: str | None = None  # a sentence saying why, computed from the weights
 
     @property
     def layers(self) -> int:
@@ -49,9 +52,16 @@ def stacked(attentions, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
 
 def head_picker(link: Link, attn: AttentionSet) -> tuple[int, int]:
     left, right = st.columns(2)
-    layer = int(link.choice("Layer", "layer", [str(k) for k in range(attn.layers)], "0", where=left))
-    head = int(link.choice("Head", "head", [str(k) for k in range(attn.heads)], "0", where=right))
+    first = [str(k) for k in attn.start]
+    layer = int(link.choice("Layer", "layer", [str(k) for k in range(attn.layers)], first[0], where=left))
+    head = int(link.choice("Head", "head", [str(k) for k in range(attn.heads)], first[1], where=right))
     return layer, head
+
+
+def why_start(attn: AttentionSet) -> None:
+    """Under the head's figure (above it, it would push the figure below a projector's fold)."""
+    if attn.why_start:
+        st.caption(attn.why_start)
 
 
 def show_head(lecture: Lecture, attn: AttentionSet) -> None:
@@ -64,10 +74,12 @@ def show_head(lecture: Lecture, attn: AttentionSet) -> None:
             attn.q_tokens,
             attn.k_tokens,
             title=f"{attn.name} attention, layer {layer}, head {head}",
+            mask_name=attn.mask_name,
         ),
         key="head_figure",
         alt=f"{attn.name} attention weights of layer {layer} head {head}",
     )
+    why_start(attn)
 
 
 def show_pipeline(lecture: Lecture, attn: AttentionSet) -> None:
@@ -85,10 +97,12 @@ def show_pipeline(lecture: Lecture, attn: AttentionSet) -> None:
             attn.q_tokens,
             attn.k_tokens,
             title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
+            training=training,
         ),
         key="pipeline_figure",
         alt="scores, masked scores, softmax, dropout",
     )
+    why_start(attn)
     st.caption(
         "Grey cells are blocked by the mask: -inf before softmax, exactly 0 after it. In training mode "
         f"dropout zeroes about {percent}% of the allowed weights and scales the rest by 1 / (1 - p), "
@@ -99,7 +113,9 @@ def show_pipeline(lecture: Lecture, attn: AttentionSet) -> None:
 def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -> None:
     summary = torch.stack([attn.weights.mean(dim=1), attn.weights.amax(dim=1)], dim=1)  # (L, 2, Q, K)
     lecture.show(
-        figures.grid_figure(summary, attn.mask, title=f"{attn.name}: mean and max over heads, per layer"),
+        figures.grid_figure(
+            summary, attn.mask, title=f"{attn.name}: mean and max over heads, per layer", col_titles=["mean", "max"]
+        ),
         key="aggregate_figure",
         alt="mean and max over heads",
     )
@@ -146,6 +162,7 @@ def show_lines(lecture: Lecture, attn: AttentionSet) -> None:
         key="lines_figure",
         alt="attention as lines",
     )
+    why_start(attn)
 
 
 def show_shapes(config, length: int) -> None:
@@ -174,12 +191,16 @@ def show(lecture: Lecture, attn: AttentionSet, config, self_attention: bool = Tr
     )
     if view == "grid":
         tokens = f"{len(attn.q_tokens)} x {len(attn.k_tokens)} tokens"
-        lecture.show(
-            figures.grid_figure(attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads, {tokens}"),
-            key="grid_figure",
-            alt="all layers and heads",
-        )
-        show_head(lecture, attn)
+        # on a projector side by side, so the head a slide is about is above the fold too
+        every, one = st.columns(2) if lecture.presenting else (st.container(), st.container())
+        with every:
+            lecture.show(
+                figures.grid_figure(attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads, {tokens}"),
+                key="grid_figure",
+                alt="all layers and heads",
+            )
+        with one:
+            show_head(lecture, attn)
     elif view == "pipeline":
         show_pipeline(lecture, attn)
     elif view == "aggregate":

@@ -1,7 +1,8 @@
 """Write a lecture pack: every slide of a slides file as offline HTML, SVG and PNG, plus an index.html
 that links them in order. A folder any static host, or a laptop without internet, can serve.
 
-    python -m app.export app/slides/mask-schemes.toml pack/
+    python -m app.export app/slides/mask-schemes.toml            # into build/pack/ (git ignores build/)
+    python -m app.export app/slides/mask-schemes.toml some/folder/
 
 Each slide's figures come from running its page headlessly (Streamlit's AppTest) with the slide's
 parameters, so the pack shows exactly what the app shows. SVG and PNG are rendered by Plotly itself
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import html
+import logging
 import re
 import sys
 import tempfile
@@ -27,6 +29,7 @@ from app.chromium import CHROMIUM_ARGS, chromium_path
 from app.slides import Deck, Slide, load
 
 ENTRY = Path(__file__).parent / "streamlit_app.py"
+DEFAULT_OUT = Path("build/pack")
 
 
 class BadSlide(ValueError):
@@ -38,6 +41,8 @@ def slide_figures(slide: Slide) -> list:
     when the page fails or refuses one of the slide's parameters (the pack would show a fallback)."""
     from streamlit.testing.v1 import AppTest
 
+    # the page runs outside a server: Streamlit would warn, once per slide, that there is none
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     at = AppTest.from_file(str(ENTRY), default_timeout=120)
     for key, value in slide.params.items():
         at.query_params[key] = value
@@ -57,6 +62,21 @@ def slide_figures(slide: Slide) -> list:
 
 def slug(k: int, title: str) -> str:
     return f"{k + 1:02d}-" + (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "slide")
+
+
+def slide_nav(pages: list[Path], k: int) -> str:
+    """Previous / Index / Next links of slide k (relative: the pack works from any folder, offline),
+    and the arrow keys that follow them."""
+    links = [
+        f"<a href='{pages[k - 1].name}' rel='prev'>◀ Previous</a>" if k > 0 else "",
+        "<a href='index.html'>Index</a>",
+        f"<a href='{pages[k + 1].name}' rel='next'>Next ▶</a>" if k + 1 < len(pages) else "",
+    ]
+    keys = (
+        "<script>addEventListener('keydown', (e) => { const rel = {ArrowLeft: 'prev', ArrowRight: 'next'}[e.key];"
+        " const a = rel && document.querySelector(`a[rel=${rel}]`); if (a) location.href = a.href; });</script>"
+    )
+    return f"<nav style='font-size: 1.2em'>{' · '.join(link for link in links if link)}</nav>{keys}"
 
 
 def render_images(pages: list[Path], browser=None) -> list[list[Path]]:
@@ -108,16 +128,17 @@ def write_pack(deck: Deck, out: Path, images: bool = True, browser=None) -> list
 
 def _write_pack(deck: Deck, out: Path, images: bool, browser) -> list[Path]:
     (out / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
-    pages = []
-    for k, slide in enumerate(deck.slides):
+    pages = [out / f"{slug(k, slide.title)}.html" for k, slide in enumerate(deck.slides)]
+    for k, (slide, page) in enumerate(zip(deck.slides, pages, strict=True)):
         print(f"slide {k + 1}/{len(deck.slides)}: {slide.title}", flush=True)
-        page = out / f"{slug(k, slide.title)}.html"
         try:
             shown = slide_figures(slide)
         except BadSlide as error:
             raise BadSlide(f"slide {k + 1} ({slide.title}): {error}") from None
-        page.write_text(figures.standalone_html(shown, slide.title, plotlyjs="directory"), encoding="utf-8")
-        pages.append(page)
+        html_text = figures.standalone_html(
+            shown, slide.title, plotlyjs="directory", nav=slide_nav(pages, k), caption=slide.caption
+        )
+        page.write_text(html_text, encoding="utf-8")
     try:
         pictures = render_images(pages, browser) if images else [[] for _ in pages]
     except FileNotFoundError as missing:
@@ -142,7 +163,13 @@ def _write_pack(deck: Deck, out: Path, images: bool, browser) -> list[Path]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("slides", type=Path, help="a slides file (TOML), e.g. app/slides/mask-schemes.toml")
-    parser.add_argument("out", type=Path, help="the folder to write the pack into")
+    parser.add_argument(
+        "out",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_OUT,
+        help=f"the folder to write the pack into (default: {DEFAULT_OUT})",
+    )
     parser.add_argument("--no-images", action="store_true", help="HTML only (no Chromium needed)")
     args = parser.parse_args(argv)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 
 import plotly.graph_objects as go
 import torch
@@ -30,11 +31,15 @@ TEMPLATE = go.layout.Template(
         "colorway": [ALLOWED, ONLY_A, "#009E73", EMPTY_ROW, "#CC79A7", ONLY_B, "#F0E442", "#000000"],  # Okabe-Ito
         "hovermode": "closest",
         "hoverlabel": {"align": "left"},
+        "modebar": {"orientation": "v"},  # down the right edge, never over the title
         "xaxis": _AXIS,
         "yaxis": _AXIS,
     }
 )
 PAD_LABEL = "#8C8C8C"
+# colour bars lie under the plot: on a phone a bar beside it takes a quarter of the width
+BAR_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top", "thickness": 12}
+LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top"}
 
 CELL_TEXT_LIMIT = 64  # hover text names both tokens up to this many tokens per axis
 HEATMAP_LIMIT = 256  # above this, the mask is sent as one PNG image (payload stays small)
@@ -86,20 +91,29 @@ def _layout(
     y: dict | None = None,
     **layout,
 ) -> None:
-    """The frame of a query x key figure: keys on top, queries down the side, square cells.
-    x, y and layout add to the axes and the layout (one update: each one re-validates)."""
+    """The frame of a query x key figure: keys on top, queries down the side, square cells that
+    hug the query labels (top left: the room a wide screen has left over goes to the right and the
+    bottom, not between the labels and the cells). x, y and layout add to the axes and the layout."""
     xaxis = {"title": "keys (attended to)", "side": "top", "tickangle": -60, "showgrid": False, "zeroline": False}
     yaxis = {"title": "queries (attending)", "autorange": "reversed", "showgrid": False, "zeroline": False}
+    hug = {"constrain": "domain"}
     _frame(
         fig,
         title,
         height,
-        top=150,
+        top=_title_band(k_labels),
         title_extra={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 18}},
-        x={**xaxis, **_ticks(k_labels, k_values), **(x or {})},
-        y={**yaxis, "scaleanchor": "x", **_ticks(q_labels, q_values), **(y or {})},
+        x={**xaxis, **hug, "constraintoward": "left", **_ticks(k_labels, k_values), **(x or {})},
+        y={**yaxis, **hug, "constraintoward": "top", "scaleanchor": "x", **_ticks(q_labels, q_values), **(y or {})},
         **{"plot_bgcolor": "white", **layout},
     )
+
+
+def _title_band(k_labels: list[str], font: float = FONT["size"]) -> int:
+    """The top margin of a query x key figure: the title, the keys' axis title, and the key labels
+    slanted at 60 degrees (Plotly makes room for an axis by itself, not for the title above it)."""
+    longest = max((len(re.sub(r"<[^>]+>", "", html.unescape(label))) for label in k_labels), default=1)
+    return int(50 + 1.9 * font + 0.87 * 0.62 * font * longest)
 
 
 def _frame(
@@ -132,7 +146,8 @@ def _frame(
 
 
 def _categorical(z: torch.Tensor, colors: list[str], names: list[str], hover) -> go.Heatmap:
-    """A heatmap of small integer categories with one flat colour each and a legend bar."""
+    """A heatmap of small integer categories with one flat colour each (named in a legend:
+    a legend wraps its entries on a narrow screen, a colour bar's labels pile up)."""
     n = len(colors)
     scale = []
     for k, color in enumerate(colors):
@@ -144,7 +159,7 @@ def _categorical(z: torch.Tensor, colors: list[str], names: list[str], hover) ->
         colorscale=scale,
         xgap=1 if z.shape[1] <= CELL_TEXT_LIMIT else 0,
         ygap=1 if z.shape[0] <= CELL_TEXT_LIMIT else 0,
-        colorbar={"tickvals": list(range(n)), "ticktext": names, "thickness": 14, "len": 0.6},
+        showscale=False,
         text=hover,
         hoverinfo="text" if hover is not None else "x+y+z",
         hovertemplate=None if hover is not None else "query %{y}, key %{x}<extra></extra>",
@@ -192,15 +207,16 @@ def _block_sums(cells: torch.Tensor, factor: int) -> torch.Tensor:
 
 
 def _legend_traces(colors: list[str], names: list[str]) -> list[go.Scatter]:
-    """Legend entries for an image, which has no colour bar of its own."""
+    """Legend entries, one per category (a box with a thin edge: the light grey shows on white)."""
     return [
         go.Scatter(
             x=[None],
             y=[None],
             mode="markers",
-            marker={"size": 14, "color": c, "symbol": "square"},
+            marker={"size": 14, "color": c, "symbol": "square", "line": {"color": "#999999", "width": 1}},
             name=n,
             showlegend=True,
+            hoverinfo="skip",
         )
         for c, n in zip(colors, names, strict=True)
     ]
@@ -219,10 +235,10 @@ def category_figure(
 ) -> go.Figure:
     """Cells coloured by category z (0 .. len(colors) - 1); heatmap, or image when large."""
     q_len, kv_len = z.shape
-    height = height or min(950, max(420, 190 + 24 * q_len))
+    height = height or heatmap_height(q_len)
     if max(q_len, kv_len) <= HEATMAP_LIMIT:
-        fig = go.Figure(_categorical(z, colors, names, hover))
-        _layout(fig, title, q_labels, k_labels, height)
+        fig = go.Figure([_categorical(z, colors, names, hover), *_legend_traces(colors, names)])
+        _layout(fig, title, q_labels, k_labels, height, legend=LEGEND_BELOW)
         return fig
     image, note = _image(z, colors)
     fig = go.Figure([image, *_legend_traces(colors, names)])
@@ -234,9 +250,15 @@ def category_figure(
         height,
         x={"range": [-0.5, kv_len - 0.5]},
         y={"range": [q_len - 0.5, -0.5]},
-        legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
+        legend=LEGEND_BELOW,
     )
     return fig
+
+
+def heatmap_height(rows: int) -> int:
+    """One height rule for query x key figures: the title and key labels above, the colour bar below,
+    and cells of about 36 px between them, within 480 .. 950 px."""
+    return min(950, max(480, 200 + 36 * rows))
 
 
 def mask_figure(
@@ -266,14 +288,14 @@ def mask_figure(
     fig = category_figure(
         z,
         [BLOCKED, ALLOWED, EMPTY_ROW],
-        ["blocked", "allowed", "no key at all"],
+        ["blocked", "allowed", "no key"],
         q_labels,
         k_labels,
         title=title,
         hover=hover,
         height=height,
     )
-    _flag_empty_rows(fig, mask, "∅ no key: NaN in softmax")
+    _flag_empty_rows(fig, mask, "∅ no key")
     return fig
 
 
@@ -315,7 +337,10 @@ def _flag_empty_rows(fig: go.Figure, mask: torch.Tensor, text: str) -> None:
         for row in rows
     ]
     fig.layout.annotations = [*fig.layout.annotations, *flags]
-    fig.layout.margin.r = 190
+    fig.layout.margin.r = 64  # short: on a phone every pixel of width is the grid's
+    # Plotly widens an autoranged axis to hold its annotations: the grid would shrink to make room
+    fig.layout.xaxis.range = [-0.5, mask.shape[1] - 0.5]
+    fig.layout.yaxis.update(range=[mask.shape[0] - 0.5, -0.5], autorange=False)
 
 
 def difference_figure(a, b, q_tokens, k_tokens, *, name_a: str, name_b: str) -> go.Figure:
@@ -416,7 +441,7 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
     for b in range(1, B):  # a line between sentences
         fig.add_hline(y=b * T - 0.5, line_color="#333333", line_width=2)
     fig.update_xaxes(title="features")
-    fig.update_yaxes(title="sentence · position", scaleanchor=None)
+    fig.update_yaxes(title="sentence s, position t", scaleanchor=None)
     return fig
 
 
@@ -487,6 +512,8 @@ def weights_trace(
     x=None,
     y=None,
     hovertemplate=None,
+    text=None,
+    colorbar: dict | None = None,
 ) -> go.Heatmap:
     """Allowed cells on the colour scale; blocked cells left empty, so the grey background shows:
     a blocked cell never looks like a small weight. `factor` > 1 sends block means instead of cells
@@ -506,9 +533,11 @@ def weights_trace(
         zmid=zmid,
         colorscale=colorscale,
         showscale=showscale,
-        hoverongaps=False,
+        hoverongaps=text is not None,  # with text, a blocked cell says what blocked it
         hovertemplate=hovertemplate,
-        colorbar={"thickness": 14, "len": 0.7, "title": {"text": "weight" if zmid is None else "score"}},
+        text=text,
+        colorbar={**BAR_BELOW, "len": 0.5, "title": {"text": "weight" if zmid is None else "score", "side": "top"}}
+        | (colorbar or {}),
         xgap=1 if small else 0,
         ygap=1 if small else 0,
     )
@@ -537,13 +566,26 @@ def attention_figure(
     k_tokens: list[str],
     *,
     title: str,
+    mask_name: str = "the mask",
     height: int | None = None,
 ) -> go.Figure:
     """One head (Q, K): weights on Viridis, blocked cells grey, rows with no allowed key flagged.
-    Hover names the query token, the key token and the weight."""
+    Hover names the query token, the key token and the weight, or what blocked the cell."""
     q_names, k_names = _named(q_tokens), _named(k_tokens)
+    text = None
+    if max(mask.shape) <= CELL_TEXT_LIMIT:
+        blocked = f"blocked by {html.escape(mask_name, quote=False)}"
+        text = [
+            [f"weight {w:.3f}" if ok else blocked for w, ok in zip(row, allowed, strict=True)]
+            for row, allowed in zip(weights.tolist(), mask.tolist(), strict=True)
+        ]
     trace = weights_trace(
-        weights, mask, x=k_names, y=q_names, hovertemplate="query %{y} → key %{x}: weight %{z:.3f}<extra></extra>"
+        weights,
+        mask,
+        x=k_names,
+        y=q_names,
+        text=text,
+        hovertemplate="query %{y} → key %{x}: " + ("%{text}" if text else "weight %{z:.3f}") + "<extra></extra>",
     )
     fig = go.Figure([trace, _blocked_legend()])
     _layout(
@@ -551,24 +593,23 @@ def attention_figure(
         title,
         [axis_label(t, k) for k, t in enumerate(q_tokens)],
         [axis_label(t, k) for k, t in enumerate(k_tokens)],
-        height or min(900, max(420, 190 + 24 * len(q_tokens))),
+        height or heatmap_height(len(q_tokens)),
         q_values=q_names,
         k_values=k_names,
         # the plot area hugs the cells: grey outside them would read as blocked cells
         x={"type": "category", "constrain": "domain"},
         y={"type": "category", "constrain": "domain"},
         plot_bgcolor=BLOCKED,
-        legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
+        legend=LEGEND_BELOW,
     )
-    _flag_empty_rows(fig, mask, "∅ no key: weights 0")
+    _flag_empty_rows(fig, mask, "∅ no key")
     return fig
 
 
 def _grid(rows: int, cols: int, *, gap_x: float, gap_y: float = 0.0, col_titles=(), row_titles=()) -> dict:
     """The layout make_subplots builds for a rows x cols grid (cell k = row * cols + col, row 0 on
     top, titles as annotations) at a fraction of its cost: it was 30% of an attention page run."""
-    right = 0.98 if row_titles else 1.0  # room for the row titles
-    width, height = (right - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
+    width, height = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
     xs = [(c * (width + gap_x), c * (width + gap_x) + width) for c in range(cols)]
     ys = [(max(0.0, 1 - r * (height + gap_y) - height), 1 - r * (height + gap_y)) for r in range(rows)]  # no -1e-17
     layout = {}
@@ -578,9 +619,10 @@ def _grid(rows: int, cols: int, *, gap_x: float, gap_y: float = 0.0, col_titles=
         layout[f"yaxis{n}"] = {"anchor": f"x{n}", "domain": ys[k // cols]}
     title = {"font": {"size": 16}, "showarrow": False, "xref": "paper", "yref": "paper"}
     on_top = {"xanchor": "center", "y": 1.0, "yanchor": "bottom"}
-    on_right = {"textangle": 90, "x": right, "xanchor": "left", "yanchor": "middle"}
+    # row titles down the left edge: the right edge is the modebar's
+    on_left = {"textangle": -90, "x": 0, "xanchor": "right", "xshift": -4, "yanchor": "middle"}
     layout["annotations"] = [{**title, **on_top, "text": t, "x": sum(xs[c]) / 2} for c, t in enumerate(col_titles)] + [
-        {**title, **on_right, "text": t, "y": sum(ys[r]) / 2} for r, t in enumerate(row_titles)
+        {**title, **on_left, "text": t, "y": sum(ys[r]) / 2} for r, t in enumerate(row_titles)
     ]
     return layout
 
@@ -602,6 +644,7 @@ def grid_figure(
     title: str,
     selected: tuple[int, int] | None = None,
     row_name: str = "layer",
+    col_titles: list[str] | None = None,
 ) -> go.Figure:
     """Layers x heads small heatmaps (BertViz's model view), one colour scale, blocked cells grey."""
     layers, heads = weights.shape[:2]
@@ -619,7 +662,7 @@ def grid_figure(
         heads,
         gap_x=0.01,
         gap_y=0.02,
-        col_titles=[f"head {h}" for h in range(heads)],
+        col_titles=col_titles or [f"head {h}" for h in range(heads)],
         row_titles=[f"{row_name} {r}" for r in range(layers)],
     )
     fig = go.Figure(traces, layout=grid)
@@ -639,7 +682,7 @@ def grid_figure(
                 "line": {"color": EMPTY_ROW, "width": 4},
             }
         )
-    return _frame(
+    fig = _frame(
         fig,
         _downsampled(title, factor),
         max(300, 130 * layers + 80),
@@ -649,22 +692,27 @@ def grid_figure(
         plot_bgcolor=BLOCKED,
         shapes=frame,
     )
+    fig.layout.margin.l = 30  # the row titles
+    return fig
 
 
 def pipeline_figure(
-    stages: dict, mask: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str
+    stages: dict, mask: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str, training: bool
 ) -> go.Figure:
-    """One head step by step: scores -> masked scores -> softmax -> after dropout."""
-    names = ["scores = q·k / √d", "masked scores", "softmax", "after dropout (training)"]
+    """One head step by step: scores -> masked scores -> softmax -> dropout. Scores and weights
+    each have their own colour scale and bar."""
+    last = "after dropout (training)" if training else "dropout off (evaluation): = softmax"
+    names = ["scores = q·k / √d", "masked scores", "softmax weights", last]
     bound = max(stages["scores"].abs().max().item(), 1e-6)
     everywhere = torch.ones_like(mask)
     top = max(stages["dropout"].max().item(), 1.0)
     factor = shrink_factor(4 * mask.numel(), FIGURE_CELLS)
     signed = {"zmid": 0, "colorscale": "RdBu", "factor": factor}
+    bar = {"len": 0.45, "x": 0.0}  # under the score panels, and under the weight panels
     traces = [
-        weights_trace(stages["scores"], everywhere, zmax=bound, showscale=False, **signed),
-        weights_trace(stages["scores"], mask, zmax=bound, showscale=True, **signed),
-        weights_trace(stages["weights"], mask, zmax=1.0, showscale=False, factor=factor),
+        weights_trace(stages["scores"], everywhere, zmax=bound, showscale=True, colorbar=bar, **signed),
+        weights_trace(stages["scores"], mask, zmax=bound, showscale=False, **signed),
+        weights_trace(stages["weights"], mask, zmax=top, showscale=True, colorbar={**bar, "x": 0.52}, factor=factor),
         weights_trace(stages["dropout"], mask, zmax=top, showscale=False, factor=factor),
     ]
     fig = go.Figure([_in_cell(t, k) for k, t in enumerate(traces)], layout=_grid(1, 4, gap_x=0.03, col_titles=names))
@@ -672,13 +720,13 @@ def pipeline_figure(
     _frame(
         fig,
         _downsampled(title, factor),
-        min(700, 260 + 18 * len(q_tokens)),
+        min(760, 300 + 18 * len(q_tokens)),
         top=90,
-        x={"showgrid": False, "zeroline": False, "tickangle": -60, **ticks_k},
+        x={"showgrid": False, "zeroline": False, "tickangle": -60, "title": "keys", **ticks_k},
         y={"showgrid": False, "zeroline": False, "autorange": "reversed", "showticklabels": False},
         plot_bgcolor=BLOCKED,
     )
-    fig.layout.yaxis.update(showticklabels=True, **ticks_q)  # the query tokens once, left of the first stage
+    fig.layout.yaxis.update(showticklabels=True, title="queries", **ticks_q)  # the query tokens once, left
     return fig
 
 
@@ -743,8 +791,11 @@ def matrix_figure(
     fmt: str | None = None,
 ) -> go.Figure:
     """A labelled matrix: signed values on RdBu centred on 0, others on Viridis (both colour-blind
-    safe); with `fmt`, the values are written in the cells."""
-    bound = max(values.abs().max().item(), 1e-12)
+    safe); with `fmt`, the values are written in the cells. The bar shows plain numbers (Plotly's
+    own would write 1e-12 as "1p"), and a matrix of zeros says so."""
+    largest = values.abs().max().item()
+    zero = largest < 1e-9
+    bound = 1.0 if zero else largest
     scale = (
         {"zmin": -bound, "zmax": bound, "colorscale": "RdBu", "reversescale": True}
         if signed
@@ -756,25 +807,31 @@ def matrix_figure(
             x=col_labels,
             y=row_labels,
             **scale,
+            colorbar={**BAR_BELOW, "len": 0.5, "tickformat": ".2~g", "exponentformat": "none"},
             texttemplate=f"%{{z:{fmt}}}" if fmt else None,
             hovertemplate="%{y}, %{x}: %{z:.4f}<extra></extra>",
         )
     )
     return _frame(
         fig,
-        title,
+        f"{title}: 0 everywhere" if zero else title,
         min(700, max(260, 120 + 30 * len(row_labels))),
         x={"type": "category"},
         y={"autorange": "reversed", "type": "category"},
     )
 
 
-PROJECTOR = {"font": 22, "ticks": 19, "title": 26}  # readable from the back of a hall
+# readable from the back of a hall; a figure at most 540 px tall, so that under the page's title and
+# controls it is whole above the fold of a 1080 px projector
+PROJECTOR = {"font": 22, "ticks": 19, "title": 26, "height": 540}
 
 
 def for_projector(fig: go.Figure) -> go.Figure:
-    """Presentation sizes: tick labels >= 18 px, larger text and titles, thicker gaps stay."""
-    fig.update_layout(font_size=PROJECTOR["font"], title_font_size=PROJECTOR["title"])
+    """Presentation sizes: tick labels >= 19 px, larger text, titles and panel titles."""
+    height = min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
+    top = round((fig.layout.margin.t or 60) * PROJECTOR["ticks"] / FONT["size"])  # labels and titles grew
+    fig.update_layout(font_size=PROJECTOR["font"], title_font_size=PROJECTOR["title"], height=height, margin_t=top)
+    fig.update_annotations(font_size=PROJECTOR["ticks"])
     fig.update_xaxes(tickfont_size=PROJECTOR["ticks"])
     fig.update_yaxes(tickfont_size=PROJECTOR["ticks"])
     return fig
@@ -792,11 +849,15 @@ def for_dark_theme(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def standalone_html(figs: list[go.Figure], title: str, plotlyjs: bool | str = True) -> str:
+def standalone_html(
+    figs: list[go.Figure], title: str, plotlyjs: bool | str = True, nav: str = "", caption: str = ""
+) -> str:
     """One HTML file with every figure, in order, and plotly.js inside (works offline), or with
-    plotlyjs="directory" a plotly.min.js beside it (a lecture pack shares one copy)."""
+    plotlyjs="directory" a plotly.min.js beside it (a lecture pack shares one copy). `nav`: HTML
+    of links above the title (a pack's Previous / Index / Next); `caption` under the title."""
     parts = [fig.to_html(full_html=False, include_plotlyjs=plotlyjs if k == 0 else False) for k, fig in enumerate(figs)]
+    under = f"<p>{html.escape(caption)}</p>" if caption else ""
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-        f"<body style='font-family: sans-serif'><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>"
+        f"<body style='font-family: sans-serif'>{nav}<h1>{html.escape(title)}</h1>{under}{''.join(parts)}</body></html>"
     )

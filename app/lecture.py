@@ -16,13 +16,16 @@ from app.text import quoted
 LOCAL = "http://localhost:8501"
 PRESENTATION_CSS = """<style>
 html { font-size: 22px; }
+.stApp [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stWidgetLabel"] p,
-.stApp [data-testid="stAlert"] p, .stApp [data-testid="stMarkdownContainer"] p { font-size: 22px; }
+.stApp [data-testid="stAlert"] p, .stApp [data-testid="stMarkdownContainer"] p,
+.stApp input, .stApp textarea, .stApp button p, .stApp [data-testid="stExpander"] summary p { font-size: 22px; }
 </style>"""
 
 
 class Lecture:
-    """Make one after the page's Link; call `show` for every figure and `share` at the end."""
+    """Make one at the top of a page, after its Link: it draws the page's title (or the slide's, in
+    a deck); call `show` for every figure and `share` at the end."""
 
     def __init__(self, link: Link, title: str):
         self.link, self.title = link, title
@@ -30,7 +33,7 @@ class Lecture:
         with st.sidebar:
             st.header("Lecture")
             self.presenting = link.flag(
-                "Presentation mode", "present", False, help="large fonts and tick labels for a projector"
+                "Presentation mode", "present", False, help="large text, titles and tick labels for a projector"
             )
             self.export = st.radio(
                 "Figure download format",
@@ -38,47 +41,64 @@ class Lecture:
                 horizontal=True,
                 help="What the camera button of each figure saves (scale 2)",
             )
-            self.stepper()
+            slide = self.current_slide()
             self.panel = st.container()
         if self.presenting:
             st.html(PRESENTATION_CSS)
+        if slide is None:
+            st.title(title)
+        else:
+            self.slide_bar(*slide)
 
-    def stepper(self) -> None:
-        """Slides from a shipped file, stepped with Previous / Next; the deck and the step are in the
-        URL (?slides=NAME&step=K). Each step is a plain link that loads its page with its own
-        parameters, so every control starts from the slide, as when a student opens the link."""
+    def current_slide(self) -> tuple[str, slides.Deck, int] | None:
+        """The deck and step of a slides link (?slides=NAME&step=K), checked; the sidebar offers
+        the shipped decks when the link names none."""
         name, step = st.query_params.get("slides"), st.query_params.get("step", "1")
         names = slides.shipped()
         if name is None:
-            starts = " · ".join(self.anchor(slides.shipped_deck(n), n, 0, n) for n in names)
+            starts = " · ".join(
+                f'<a href="{html.escape(self.step_link(slides.shipped_deck(n), n, 0))}" target="_self">{n}</a>'
+                for n in names
+            )
             st.markdown(f"Slides: {starts}", unsafe_allow_html=True)
-            return
+            return None
         if name not in names:
             self.link.warn(f"Link parameter `slides` = {quoted(name)} is not allowed (one of {', '.join(names)}).")
-            return
+            return None
         deck = slides.shipped_deck(name)
         number = parse_int(step)
         if number is None or not 1 <= number <= len(deck.slides):
             self.link.warn(f"Link parameter `step` = {quoted(step)} is not allowed (1 to {len(deck.slides)}); using 1.")
             number = 1
-        k = number - 1
-        self.link.values.update({"slides": (name, None), "step": (str(k + 1), None)})
-        moves = [
-            self.anchor(deck, name, k - 1, "◀ Previous") if k > 0 else "",
-            self.anchor(deck, name, k + 1, "Next ▶") if k + 1 < len(deck.slides) else "",
-        ]
-        st.markdown(
-            f"**{html.escape(deck.title)}**  \nSlide {k + 1} of {len(deck.slides)}: "
-            f"{html.escape(deck.slides[k].title)}  \n{' · '.join(m for m in moves if m)}",
-            unsafe_allow_html=True,
-        )
+        self.link.values.update({"slides": (name, None), "step": (str(number), None)})
+        return name, deck, number - 1
 
-    def anchor(self, deck: slides.Deck, name: str, k: int, text: str) -> str:
-        """A link to slide k (same tab): its page, its parameters, the deck and the step."""
+    def slide_bar(self, name: str, deck: slides.Deck, k: int) -> None:
+        """The slide's title and caption over the page, Previous / Next beside them. Each is a link
+        to the step (its page, its parameters), followed inside the running app: the view changes
+        without a page load. The arrow keys click them."""
         slide = deck.slides[k]
-        extra = {"present": "true"} if self.presenting else {}
-        query = urlencode({**slide.params, **extra, "slides": name, "step": k + 1})
-        return f'<a href="{html.escape(slide.url_path)}?{html.escape(query)}" target="_self">{html.escape(text)}</a>'
+        back, middle, forward = st.columns([1, 6, 1], vertical_alignment="center")
+        for column, j, label, icon in ((back, k - 1, "Previous", "◀"), (forward, k + 1, "Next", "▶")):
+            if 0 <= j < len(deck.slides):
+                target = deck.slides[j]
+                column.page_link(
+                    target.script,
+                    label=f"{icon} {label}" if label == "Previous" else f"{label} {icon}",
+                    query_params=self.step_query(deck, name, j),
+                    help=f"slide {j + 1}: {target.title} (arrow key {'←' if label == 'Previous' else '→'})",
+                )
+        with middle:
+            st.subheader(slide.title, anchor=False)
+            where = f"Slide {k + 1} of {len(deck.slides)} · {deck.title}"
+            st.caption(f"{slide.caption}  \n{where}" if slide.caption else where)
+
+    def step_query(self, deck: slides.Deck, name: str, k: int) -> dict[str, str]:
+        return {**deck.query(name, k), **({"present": "true"} if self.presenting else {})}
+
+    def step_link(self, deck: slides.Deck, name: str, k: int) -> str:
+        """A plain link to slide k, relative to the app."""
+        return f"{deck.slides[k].url_path}?{urlencode(self.step_query(deck, name, k))}"
 
     def show(self, fig, *, key: str, alt: str, config: dict | None = None) -> None:
         dark = st.context.theme.type == "dark"
@@ -121,4 +141,5 @@ class Lecture:
                 file_name=f"{title.lower().replace(' ', '-')}.html",
                 mime="text/html",
                 icon=":material/download:",
+                on_click="ignore",  # no rerun: one would race the browser for the file it just made
             )

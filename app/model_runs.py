@@ -34,6 +34,29 @@ def load(name: str) -> pretrained.Pretrained:
     return pretrained.load(name)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def pattern_head(name: str) -> pretrained.PatternHead:
+    """Where checkpoint `name`'s promised pattern is strongest (a forward pass on 200 examples)."""
+    return load(name).strongest_head()
+
+
+def opening_head(chosen, kind: str) -> tuple[tuple[int, int], str | None]:
+    """The (layer, head) a page opens on for attention `kind` ("self", "cross", "encoder"...), and a
+    sentence saying why: a trained model's strongest pattern head, computed (said only for the kind
+    of attention the pattern is in); a random model's (0, 0)."""
+    if chosen.pretrained is None:
+        return (0, 0), None
+    found = pattern_head(chosen.name)
+    if found.kind != kind:  # the same head, without a claim: the page's defaults stay put when the kind changes
+        return (found.layer, found.head), None
+    pattern = chosen.pretrained.task.pattern
+    return (found.layer, found.head), (
+        f"Opens on layer {found.layer}, head {found.head}: the head where the pattern ({pattern}) is "
+        f"strongest, with {found.share:.1%} of the queries it names putting their largest weight on the key "
+        f"it names, over {found.examples} fresh examples of the task."
+    )
+
+
 @bounded(max_bytes=96 * MiB, max_entries=16)
 def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tuple[Transformer, Tokenizer]:
     """A fresh, untrained model: what attention looks like before any learning."""

@@ -3,6 +3,7 @@
     title = "Attention masks, step by step"
     [[slide]]
     title = "Causal: no peeking at the future"
+    caption = "Each query sees itself and the tokens before it."  # optional: shown under the title
     page = "masks"
     params = { scheme = "causal" }
 
@@ -33,6 +34,7 @@ class Slide:
     title: str
     page: str  # a key of PAGES
     params: dict[str, str]  # link parameters, as they appear in the URL
+    caption: str = ""
 
     @property
     def script(self) -> str:
@@ -49,6 +51,10 @@ class Slide:
 class Deck:
     title: str
     slides: list[Slide]
+
+    def query(self, name: str, k: int) -> dict[str, str]:
+        """The link parameters of slide k of this deck (shipped as `name`): its view and its place."""
+        return {**self.slides[k].params, "slides": name, "step": str(k + 1)}
 
 
 def shipped() -> list[str]:
@@ -78,14 +84,22 @@ def load(path: Path | str) -> Deck:
     for k, entry in enumerate(raw):
         where = f"{path}, line {headers[k] if k < len(headers) else '?'} (slide {k + 1})"
         title, page, params = entry.get("title"), entry.get("page"), entry.get("params", {})
+        caption = entry.get("caption", "")
         if not isinstance(title, str) or not title.strip():
             raise ValueError(f"{where}: title must be a non-empty string")
+        if not isinstance(caption, str):
+            raise ValueError(f"{where}: caption must be a string")
         if page not in PAGES:
             raise ValueError(f"{where}: page must be one of {', '.join(PAGES)} (got {page!r})")
         if not isinstance(params, dict) or not all(isinstance(v, (str, int, bool)) for v in params.values()):
             raise ValueError(f"{where}: params must be a table of strings, integers or booleans")
         slides.append(
-            Slide(title, page, {key: str(v).lower() if isinstance(v, bool) else str(v) for key, v in params.items()})
+            Slide(
+                title,
+                page,
+                {key: str(v).lower() if isinstance(v, bool) else str(v) for key, v in params.items()},
+                caption.strip(),
+            )
         )
     title = data.get("title", path.stem)
     if not isinstance(title, str):
@@ -97,3 +111,28 @@ def shipped_deck(name: str) -> Deck:
     if name not in shipped():
         raise ValueError(f"unknown slides {name!r}; shipped: {', '.join(shipped())}")
     return load(SHIPPED / f"{name}.toml")
+
+
+@dataclass(frozen=True)
+class Step:
+    """Slide k of a shipped deck, as a link names it."""
+
+    name: str  # the deck's name in app/slides/
+    deck: Deck
+    k: int
+
+    @property
+    def slide(self) -> Slide:
+        return self.deck.slides[self.k]
+
+    def query(self) -> dict[str, str]:
+        return self.deck.query(self.name, self.k)
+
+
+def linked_step(query: dict[str, str]) -> Step | None:
+    """The shipped deck and slide a link names (?slides=NAME&step=K), or None if it names none."""
+    name, step = query.get("slides"), query.get("step", "1")
+    if name not in shipped() or not (step.isascii() and step.isdigit()):
+        return None
+    deck = shipped_deck(name)
+    return Step(name, deck, int(step) - 1) if 1 <= int(step) <= len(deck.slides) else None

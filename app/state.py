@@ -8,8 +8,11 @@ warning at the top of the page naming the parameter, the allowed values and the 
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import streamlit as st
 
+from app import slides
 from app.text import quoted
 
 BOOL_TEXT = ("true", "false")
@@ -20,65 +23,41 @@ LECTURE = "_lecture"  # session state: the SESSION_WIDE link parameters of the l
 
 def open_page(page) -> None:
     """Before `page` (an st.Page) runs. Pages share control keys (`text`, `view`, `head`...) and
-    Streamlit keeps a key's value across pages, so arriving from another page would start this one
-    from that page's values. Drop them: the page starts from its link, else from its own settings
-    when the session last left it (a click in the sidebar brings no link), else its defaults; the
-    lecture's settings (presentation mode) come along."""
+    Streamlit keeps a key's value across pages, and over a link's value on the same page; so
+    arriving from another page, or at another slide of a deck, would start from the view before.
+    Drop those values, and start the page from: the slide's own view (a deck's step), the URL
+    (Back / Forward), or its own settings when the session last left it (a click in the sidebar
+    brings no link), else its defaults. The lecture's settings (presentation mode) come along.
+    (Whether this run is Back / Forward, and the query as the browser sent it, Streamlit keeps in
+    its script run context only.)"""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    name, last = page.url_path, st.session_state.get("_page")
-    st.session_state["_page"] = name
-    if last is None or last == name:
+    name, last = page.url_path or "home", st.session_state.get("_page")
+    query = st.query_params.to_dict()
+    step, last_step = (query.get("slides"), query.get("step")), st.session_state.get("_step")
+    st.session_state["_page"], st.session_state["_step"] = name, step
+    if last is None or (last == name and (step == last_step or step[0] is None)):
         return
     for key in [key for key in st.session_state if not key.startswith("_") and key not in SESSION_WIDE]:
         del st.session_state[key]
-    context = get_script_run_ctx()
-    if context is not None and context.is_history_navigation:  # Back / Forward: the URL is the view asked for
-        return
-    link = st.query_params.to_dict()
-    saved = {} if set(link) - set(SESSION_WIDE) else st.session_state.get(VIEWS, {}).get(name, {})
-    wanted = {**saved, **st.session_state.get(LECTURE, {}), **link}
-    if wanted != link:
+    lecture = st.session_state.get(LECTURE, {})
+    context = get_script_run_ctx(suppress_warning=True)
+    linked = slides.linked_step(query)
+    if linked and linked.slide.page == name:
+        wanted = {**linked.query(), **lecture}
+    elif context is not None and context.is_history_navigation:
+        # Back / Forward: the entry's URL as sent (on a page change Streamlit drops the parameters
+        # that a control of another page has bound, and our pages share names: `layer`, `model`)
+        wanted = dict(parse_qsl(context.query_string, keep_blank_values=True))
+    else:
+        left_the_deck = ("slides", "step") if linked else ()  # a bad deck or step stays: the page warns
+        own = {key: value for key, value in query.items() if key not in left_the_deck}
+        saved = {} if set(own) - set(SESSION_WIDE) else st.session_state.get(VIEWS, {}).get(name, {})
+        wanted = {**saved, **lecture, **own}
+    if wanted != query:
         st.switch_page(page, query_params=wanted)
-
-
-# Back and Forward as a person expects them: one history entry per view they chose. Streamlit
-# writes a control's new value with history.replaceState (Back would skip every view of a page),
-# and when a person clicks another page it first drops the old page's parameters from the URL
-# (Back would land on that page at its defaults). So: a URL change on the same page during a
-# person's click, key or change event is a new entry; one from the server replaces the entry, and
-# is undone in the history when the page changes right after it (the entry keeps its view).
-VIEW_HISTORY = """<script>
-if (!window.maskLabViewHistory) {
-  window.maskLabViewHistory = true;
-  const push = history.pushState.bind(history), replace = history.replaceState.bind(history);
-  const personEvents = ["click", "change", "input", "keydown", "keyup", "pointerup", "mouseup", "focusout", "blur"];
-  const byPerson = () => window.event && window.event.isTrusted && personEvents.includes(window.event.type);
-  const samePage = (url) => url != null && new URL(url, location.href).pathname === location.pathname;
-  let before = null;  // the entry's URL before the server's last change of it, since the person's last action
-  for (const type of personEvents) addEventListener(type, (e) => { if (e.isTrusted) before = null; }, true);
-  history.replaceState = (state, unused, url) => {
-    if (byPerson() && samePage(url) && new URL(url, location.href).search !== location.search) {
-      return push(state, unused, url);
-    }
-    return replace(state, unused, url);
-  };
-  history.pushState = (state, unused, url) => {
-    if (!byPerson() && samePage(url)) {
-      before = before || location.href;
-      return replace(state, unused, url);
-    }
-    if (before) replace(history.state, "", before);
-    before = null;
-    return push(state, unused, url);
-  };
-}
-</script>"""
-
-
-def keep_view_history() -> None:
-    """Back and Forward step through the views of a page, not only through pages."""
-    st.html(VIEW_HISTORY, unsafe_allow_javascript=True)
+    if last == name:  # Streamlit moves the address bar along for a link to another page only
+        st.query_params["step"] = step[1]
 
 
 def this_session_is_open():

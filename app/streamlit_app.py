@@ -9,14 +9,16 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` from any folder finds masks/
 
+BROWSER_JS = (Path(__file__).parent / "browser.js").read_text(encoding="utf-8")
+
 import app.process  # noqa: E402, F401  (once per process: imports, and freed memory goes back to the system)
-from app.state import keep_view_history, open_page  # noqa: E402
+from app.state import open_page  # noqa: E402
 
 # presentation mode (?present=true) starts with the sidebar of secondary controls tucked away
 presenting = st.query_params.get("present") == "true"
 st.set_page_config(
     page_title="Attention mask lab",
-    page_icon=":material/grid_on:",
+    page_icon=str(Path(__file__).parent / "favicon.png"),  # served by the app: a material icon comes from a font host
     layout="wide",
     initial_sidebar_state="collapsed" if presenting else "auto",
 )
@@ -29,7 +31,8 @@ pages = [
 ]
 page = st.navigation(pages)
 open_page(page)
-keep_view_history()
+# Back / Forward through views, arrow keys for slides, figures that fit a phone (app/browser.js)
+st.html(f"<script>{BROWSER_JS}</script>", unsafe_allow_javascript=True)
 page.run()
 
 

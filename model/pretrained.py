@@ -37,6 +37,33 @@ class Pretrained:
         """Mask keyword arguments this model was trained with, for these inputs."""
         return self.task.masks_for(*inputs)
 
+    def strongest_head(self, n: int = 200, seed: int = 5) -> PatternHead:
+        """Where the task's promised pattern is strongest: over n fresh examples, the head whose
+        argmax lands on the key the pattern names for the largest share of the queries it scores."""
+        batch = self.task.sample(torch.Generator().manual_seed(seed), n)
+        with torch.no_grad():
+            out = self.model(*batch.inputs, **batch.masks)
+        kind, expected = self.task.expected_focus(batch)
+        scored = expected >= 0
+        shares = torch.stack(
+            [
+                (layer.weights.argmax(dim=-1) == expected[:, None]).transpose(0, 1)[:, scored].float().mean(dim=-1)
+                for layer in (out.cross_attentions if kind == "cross" else out.attentions)
+            ]
+        )  # (L, H)
+        best = int(shares.argmax())
+        layer, head = divmod(best, shares.shape[1])
+        return PatternHead(kind, layer, head, shares[layer, head].item(), n)
+
+
+@dataclass(frozen=True)
+class PatternHead:
+    kind: str  # "self" or "cross": which attention the pattern is in
+    layer: int
+    head: int
+    share: float  # of the scored queries, the share whose argmax is the promised key
+    examples: int
+
 
 MAX_ELEMENTS = 50_000_000  # 200 MB of float32: far above a checkpoint of these tasks (under 1 MB)
 

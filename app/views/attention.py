@@ -15,7 +15,6 @@ from model.tasks import TASKS
 
 link = Link()
 lecture = Lecture(link, "Attention")
-st.title("Attention")
 
 with st.sidebar:
     st.header("Model")
@@ -67,8 +66,9 @@ def run(model_key: str, ids: tuple, mask_key: str, _mask: torch.Tensor | None):
 weights, scores, applied = run(
     chosen.key, tuple(ids), custom.call_text() if custom else "trained", custom.build() if custom else None
 )
-attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens)
 mask_name = custom.name if custom else trained_with
+start, why = model_runs.opening_head(chosen, "self")
+attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens, mask_name, start, why)
 st.caption(
     f"Model **{name}** ({TASKS[name].arch if name in TASKS else 'decoder'}), {T} tokens, mask: {mask_name}. "
     "Grey cells are blocked by the mask; colours are attention weights."

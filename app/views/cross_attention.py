@@ -18,7 +18,6 @@ ANSWER_STEPS = 32
 
 link = Link()
 lecture = Lecture(link, "Cross-attention")
-st.title("Cross-attention")
 
 with st.sidebar:
     st.header("Model")
@@ -45,11 +44,12 @@ def own_answer(model_key: str, src: tuple, _keep_going) -> list[int]:
     return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, steps, _keep_going)
 
 
+said = None
 if not tgt:
     tgt = own_answer(chosen.key, tuple(src), this_session_is_open())
     answer = "".join(tokenizer.decode(tgt)) or "(nothing)"
     cut = f" (cut at {ANSWER_STEPS} tokens: type a target for a longer one)" if len(tgt) == ANSWER_STEPS else ""
-    st.caption(f"Target: the model's own greedy answer, {answer}{cut}.")
+    said = f"Target: the model's own greedy answer, {answer}{cut}."
 src_ids = src + [tokenizer.pad_id] * src_pad
 tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
 src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
@@ -73,10 +73,15 @@ kind = link.choice(
     "decoder: causal with target padding",
 )
 axes = {"cross": (tgt_tokens, src_tokens), "encoder": (src_tokens, src_tokens), "decoder": (tgt_tokens, tgt_tokens)}
-attn = attention_views.AttentionSet(kind, *runs[kind], *axes[kind])
+blocked_by = {"cross": "source padding", "encoder": "source padding", "decoder": "causal and target padding"}
+start, why = model_runs.opening_head(chosen, kind)
+attn = attention_views.AttentionSet(kind, *runs[kind], *axes[kind], blocked_by[kind], start, why)
+attention_views.show(lecture, attn, model.config, self_attention=kind != "cross")
+# under the figures: above them they would push the figures below a projector's fold
 st.caption(
     "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
     "(columns). Grey cells are blocked by the mask, padding included."
 )
-attention_views.show(lecture, attn, model.config, self_attention=kind != "cross")
+if said:
+    st.caption(said)
 lecture.share()

@@ -10,7 +10,6 @@ from app.text import DEFAULT_SOURCE, DEFAULT_TEXT
 from model.tokenizer import split_words
 
 lecture = Lecture(Link(), "Attention mask lab")
-st.title("Attention mask lab")
 st.markdown(
     "A mask decides which keys each query may attend to: **rows are queries, columns are keys**.  \n"
     "Here every mask scheme has one exact meaning, shown on real tokens, in every library's convention.  \n"
@@ -33,10 +32,11 @@ def gallery() -> dict:
     return thumbnails
 
 
-columns = st.columns(4)
+per_row = 2 if lecture.presenting else 4  # a projector's titles are large: two to a row
+columns = st.columns(per_row)
 for k, (name, thumbnail) in enumerate(gallery().items()):
     scheme = masks.SCHEMES[name]
-    with columns[k % 4]:
+    with columns[k % per_row]:
         lecture.show(
             thumbnail,
             config={"staticPlot": True},

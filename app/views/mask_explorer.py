@@ -23,7 +23,6 @@ WINDOW_CHECK = 1024  # longest sequence the windows tab compares masks on (eight
 
 link = Link()
 lecture = Lecture(link, "Masks")
-st.title("Masks")
 
 # -- tokens ------------------------------------------------------------------------------------
 with st.sidebar:
@@ -51,8 +50,6 @@ with st.sidebar:
         kv_len = link.integer("Keys (0 = as many as queries)", "kv_n", 0, MAX_TOKENS, 0)
         q_tokens, k_tokens = positions(q_len), positions(kv_len or q_len)
         notice = source_notice = None
-    st.header("Mask")
-    mask_a = combination_controls(link, scheme_control(link, "", len(q_tokens), len(k_tokens), st), st)
 
 view = link.choice(
     "View",
@@ -62,6 +59,13 @@ view = link.choice(
     help="mask: one mask in detail; compare: two masks and their difference; "
     "unilm: the four masks of UniLM on this sentence",
 )
+with st.sidebar:
+    st.header("Mask")
+    if view == "unilm":  # its four masks are fixed: scheme controls here would do nothing
+        st.caption("The UniLM view draws its own four masks; the scheme controls are in the mask and compare views.")
+        mask_a = None
+    else:
+        mask_a = combination_controls(link, scheme_control(link, "", len(q_tokens), len(k_tokens), st), st)
 show_notice(notice)
 show_notice(source_notice)
 

@@ -32,15 +32,16 @@ FIXES = {
 
 link = Link()
 lecture = Lecture(link, "Normalization")
-st.title("Normalization")
-st.markdown(
-    "Why transformers use **LayerNorm** and not BatchNorm: sentences differ in length, so a batch carries "
-    "padding, and BatchNorm's statistics mix sentences and padding. Everything below is computed live."
-)
+if not lecture.presenting:  # on a projector the lecturer says it, and the figures start above the fold
+    st.markdown(
+        "Why transformers use **LayerNorm** and not BatchNorm: sentences differ in length, so a batch carries "
+        "padding, and BatchNorm's statistics mix sentences and padding. Everything below is computed live."
+    )
 
 # -- LayerNorm vs BatchNorm ----------------------------------------------------------------------
 st.header("LayerNorm vs BatchNorm on a padded batch")
-left, right = st.columns([2, 1])
+# the batch's controls: beside the text on a screen, in the sidebar on a projector
+left, right = (st.sidebar, st.sidebar) if lecture.presenting else st.columns([2, 1])
 with left:
     text = link.text(
         "Sentences, one per line", "sentences", DEFAULT_SENTENCES, max_chars=5_000, lines=True, help=WORDS_HELP
@@ -53,7 +54,7 @@ with right:
     pick = link.integer("Sentence to follow", "pick", 1, len(sentences), 2) - 1
     extra_pad = link.integer("Extra padding", "extra_pad", 1, 16, 4, help="pad the batch by this many more tokens")
     feature = link.integer("Feature", "feature", 0, FEATURES - 1, 0)
-st.caption(
+left.caption(
     f"Up to {MAX_SENTENCES} sentences of {MAX_WORDS} words; each word is a fixed vector of {FEATURES} "
     "features (the same word always looks the same), padding is the zero vector."
 )
@@ -67,7 +68,10 @@ def dependence(sentences: tuple, pick: int, extra_pad: int) -> dict:
 result = dependence(tuple(tuple(s) for s in sentences), pick, extra_pad)
 length = max(len(s) for s in sentences)
 real = torch.tensor([[t < len(s) for t in range(length)] for s in sentences])
-rows = [f"{b + 1}·{visible(s[t]) if t < len(s) else '[PAD]'}" for b, s in enumerate(sentences) for t in range(length)]
+# one notation for a row in every figure: sentence b, position t, the word there
+rows = [
+    f"s{b + 1} t{t} {visible(s[t]) if t < len(s) else '[PAD]'}" for b, s in enumerate(sentences) for t in range(length)
+]
 
 st.subheader("Which cells each normalization averages")
 st.caption(
@@ -97,8 +101,8 @@ table = [
     }
     for kind in NORMS
 ]
-st.dataframe(table, hide_index=True, width="stretch")
-words = [f"{t}·{visible(w)}" for t, w in enumerate(sentences[pick])]
+st.table(table, hide_index=True)  # a table wraps its text: a data grid clipped the last column
+words = [f"s{pick + 1} t{t} {visible(w)}" for t, w in enumerate(sentences[pick])]
 feature_names = [f"f{c}" for c in range(FEATURES)]
 columns = st.columns(2)
 for column, kind in zip(columns, ["layer", "batch"], strict=True):

@@ -17,7 +17,7 @@ def test_page_runs_with_defaults_and_draws_every_figure():
     titles = [title(f) for f in charts(at)]
     assert "LayerNorm" in titles and "BatchNorm" in titles
     assert any("first FFN weight" in t for t in titles)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert float(table.iloc[0, 1]) == 0.0  # LayerNorm does not move with more padding
     assert float(table.iloc[1, 1]) > 0.0  # BatchNorm does
 
@@ -43,7 +43,7 @@ def test_a_link_restores_the_batch_and_choices():
     at = run_page(PAGE, timeout=180, sentences="a b c\nd e", pick="1", extra_pad="2", depth="3")
     assert at.text_area(key="sentences").value == "a b c\nd e"
     assert at.number_input(key="pick").value == 1 and at.number_input(key="depth").value == 3
-    assert "moves with 2 more padding" in at.dataframe[0].value.columns[1]
+    assert "moves with 2 more padding" in at.table[0].value.columns[1]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -50,12 +51,16 @@ def test_bad_slide_files_name_the_line_and_the_problem(tmp_path, text, message):
         slides.load(path)
 
 
-def test_a_link_opens_the_step_and_offers_previous_and_next():
-    at = run_page("views/mask_explorer.py", slides="mask-schemes", step="2", scheme="padding", pad="2")
-    text = "\n".join(m.value for m in at.markdown)
-    assert "Slide 2 of 8: Padding" in text
-    assert 'href="masks?scheme=causal&amp;slides=mask-schemes&amp;step=1"' in text  # previous
-    assert "step=3" in text and 'target="_self"' in text  # next, in the same tab
+def test_a_link_opens_the_step_with_its_title_caption_previous_and_next():
+    deck = slides.shipped_deck("mask-schemes")
+    at = run_page("views/mask_explorer.py", **deck.query("mask-schemes", 1))
+    assert [h.value for h in at.subheader] == [deck.slides[1].title]
+    assert f"{deck.slides[1].caption}  \nSlide 2 of 8 · {deck.title}" in [c.value for c in at.caption]
+    links = {link.proto.label: link.proto for link in at.get("page_link")}
+    assert links["◀ Previous"].page == "masks"
+    assert links["◀ Previous"].query_string == urlencode(deck.query("mask-schemes", 0))
+    assert links["Next ▶"].page == "masks" and "step=3" in links["Next ▶"].query_string
+    assert "c1_scheme=padding" in links["Next ▶"].query_string
 
 
 @pytest.mark.parametrize(

@@ -26,11 +26,11 @@ def test_selecting_a_head_enlarges_it_and_the_url_follows(page, app_url):
     page.goto(f"{app_url}/attention")
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot")).to_have_count(2)
-    pick(page, "Layer", "1")
+    pick(page, "Layer", "0")  # copy opens on layer 1, head 1: its induction head
     pick(page, "Head", "2")
-    expect(page.locator(".js-plotly-plot .gtitle").nth(1)).to_have_text("self attention, layer 1, head 2")
+    expect(page.locator(".js-plotly-plot .gtitle").nth(1)).to_have_text("self attention, layer 0, head 2")
     page.wait_for_function("() => window.location.search.includes('head=2')")
-    assert params(page)["layer"] == "1" and params(page)["head"] == "2"
+    assert params(page)["layer"] == "0" and params(page)["head"] == "2"
     labels = [t.text_content() for t in page.locator(".js-plotly-plot").nth(1).locator(".xtick text").all()]
     assert labels[0] == "[BOS]"  # the axes carry the model's tokens
     expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -1,0 +1,98 @@
+// What the app adds to Streamlit's page, once per tab (app/streamlit_app.py injects it).
+
+// Back and Forward as a person expects them: one history entry per view they chose. Streamlit
+// writes a control's new value with history.replaceState (Back would skip every view of a page);
+// when a person follows a link to another page it first drops the old page's parameters from the
+// URL (Back would land on that page at its defaults); and it pushes its own URL corrections. So: a
+// same-page URL change during a person's event, or after they followed a link to the same page (a
+// slide step), is a new entry; the drop on leaving is skipped; other server changes replace.
+if (!window.maskLabViewHistory) {
+  window.maskLabViewHistory = true;
+  const push = history.pushState.bind(history), replace = history.replaceState.bind(history);
+  const personEvents = ["click", "change", "input", "keydown", "keyup", "pointerup", "mouseup", "focusout", "blur"];
+  const byPerson = () => window.event && window.event.isTrusted && personEvents.includes(window.event.type);
+  const samePage = (url) => url != null && new URL(url, location.href).pathname === location.pathname;
+  let leaving = false, following = false;  // the last link clicked goes to another page / to this page
+  addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a[href]");
+    if (!link) return;
+    leaving = !samePage(link.href);
+    following = !leaving;
+  }, true);
+  history.replaceState = (state, unused, url) => {
+    const newView = samePage(url) && new URL(url, location.href).search !== location.search;
+    return (byPerson() && newView ? push : replace)(state, unused, url);
+  };
+  history.pushState = (state, unused, url) => {
+    if (samePage(url) && !byPerson()) {
+      if (leaving) return;
+      const entry = following ? push : replace;
+      following = false;
+      return entry(state, unused, url);
+    }
+    leaving = following = false;
+    return push(state, unused, url);
+  };
+}
+
+// The arrow keys step the slides: they click the slide bar's Previous / Next links (not while a
+// person types, or moves through the options of a control, where the arrows already mean something).
+if (!window.maskLabArrowKeys) {
+  window.maskLabArrowKeys = true;
+  addEventListener("keydown", (event) => {
+    const names = {ArrowRight: "Next", ArrowLeft: "Previous", PageDown: "Next", PageUp: "Previous"};
+    const busy = event.target.closest && event.target.closest("input, textarea, select, [role=radiogroup], [contenteditable]");
+    if (!names[event.key] || busy || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const links = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stPageLink-NavLink"]')];
+    const target = links.find((a) => a.textContent.includes(names[event.key]));
+    if (target) { event.preventDefault(); target.click(); }
+  });
+}
+
+// Figures fit the screen they are on, as a chart library would do it: where tick labels of an axis
+// overlap (a phone, a long sentence), every other one is hidden until none do; a title wider than its
+// figure is set smaller until it fits. Run after every Plotly draw and resize.
+if (!window.maskLabFit) {
+  window.maskLabFit = true;
+  // slanted labels (keys, at -60 degrees) are parallel strokes: they collide when their distance
+  // across the slant is under a line of text, not when their upright boxes touch
+  const collide = (a, b, vertical, slanted, size) =>
+    vertical ? b.top < a.bottom - 1
+      : slanted ? (b.left + b.right - a.left - a.right) / 2 * Math.sin(Math.PI / 3) < 0.9 * size
+      : b.left < a.right - 1;
+  const thin = (labels, vertical) => {
+    if (!labels.length) return;
+    const slanted = /rotate/.test(labels[0].getAttribute("transform") || "");
+    const size = parseFloat(labels[0].style.fontSize) || 12;
+    for (let step = 1; step < labels.length; step *= 2) {
+      labels.forEach((label, k) => (label.style.display = k % step === 0 ? "" : "none"));
+      const boxes = labels.filter((label, k) => k % step === 0).map((label) => label.getBoundingClientRect())
+        .sort((a, b) => (vertical ? a.top - b.top : a.left - b.left));
+      if (!boxes.some((box, k) => k > 0 && collide(boxes[k - 1], box, vertical, slanted, size))) return;
+    }
+  };
+  const fit = (figure) => {
+    for (const axis of figure.querySelectorAll(".xaxislayer-above, .yaxislayer-above")) {
+      thin([...axis.querySelectorAll(".xtick text, .ytick text")], axis.classList.contains("yaxislayer-above"));
+    }
+    const width = figure.getBoundingClientRect().width - 48;  // the modebar stands down the right edge
+    for (const title of figure.querySelectorAll(".gtitle")) {
+      const size = parseFloat(title.style.fontSize);
+      const wide = title.getBoundingClientRect().width;
+      if (wide > width && size > 11) title.style.fontSize = Math.max(11, (size * width) / wide) + "px";
+    }
+  };
+  const watch = (figure) => {
+    if (figure.maskLabFit || !figure.on) return;
+    figure.maskLabFit = true;
+    figure.on("plotly_afterplot", () => fit(figure));
+    fit(figure);
+  };
+  // on a phone the grid takes the whole width and Plotly's modebar would sit on its last column:
+  // hidden there (a touch screen zooms with two fingers; the figure's fullscreen button stays)
+  const style = document.createElement("style");
+  style.textContent = "@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none; } }";
+  document.head.appendChild(style);
+  new MutationObserver(() => document.querySelectorAll(".js-plotly-plot").forEach(watch))
+    .observe(document.body, {childList: true, subtree: true});
+}
