@@ -119,13 +119,13 @@ def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -
         key="aggregate_figure",
         alt="mean and max over heads",
     )
-    values = entropy(attn.weights)  # (L, H)
+    values, top = entropy(attn.weights), max_entropy(attn.mask)  # (L, H); the most under this mask
     lecture.show(
         figures.matrix_figure(
             values,
             [f"layer {k}" for k in range(attn.layers)],
             [f"head {h}" for h in range(attn.heads)],
-            title=f"entropy per head (nats; 0 = one key, {max_entropy(len(attn.k_tokens)):.2f} = uniform)",
+            title=f"mean entropy per head (nats; 0 = one key, {top:.2f} = uniform over allowed keys)",
             fmt=".2f",
         ),
         key="entropy_figure",

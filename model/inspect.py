@@ -3,8 +3,6 @@ aggregates over heads and attention rollout. Weights are (H, Q, K) or (L, H, Q, 
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 
@@ -22,14 +20,19 @@ def pipeline(scores: torch.Tensor, mask: torch.Tensor, dropout_p: float = 0.0, s
 
 def entropy(weights: torch.Tensor) -> torch.Tensor:
     """Mean entropy (nats) of each head's rows, over rows that attend somewhere: (..., H).
-    0 = every query looks at one key; log(K) = uniform."""
+    0 = every query looks at one key; max_entropy(mask) = each row uniform over its allowed keys."""
     rows = weights.sum(dim=-1) > 0
     per_row = -(weights * torch.log(weights.clamp_min(1e-12))).sum(dim=-1)
     return (per_row * rows).sum(dim=-1) / rows.sum(dim=-1).clamp_min(1)
 
 
-def max_entropy(kv_len: int) -> float:
-    return math.log(kv_len)
+def max_entropy(mask: torch.Tensor) -> float:
+    """The largest mean entropy a head can have under `mask` (Q, K), True = may attend: each row
+    uniform over its own allowed keys, log(allowed) (under a causal mask row i has i + 1, not K),
+    averaged over the rows that attend somewhere, as `entropy` averages."""
+    allowed = mask.sum(dim=-1)
+    allowed = allowed[allowed > 0].double()
+    return allowed.log().mean().item() if len(allowed) else 0.0
 
 
 def rollout(weights: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ Activations are (B, T, C): batch, time (tokens), features.
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 
@@ -111,7 +112,7 @@ class PlacementStudy:
     """Gradient and activation norms at initialization, averaged over seeds."""
 
     depth: int
-    ffn_grad: dict[str, list[float]]  # "pre" / "post" -> per layer, |dL/dW| of the first FFN weight
+    ffn_grad: dict[str, list[float]]  # "pre" / "post" -> per layer, |dL/dW2| of the FFN's second weight
     residual_norm: dict[str, list[float]]  # per layer, mean L2 norm of the residual stream after the block
 
 
@@ -137,13 +138,19 @@ def _initial_loss(depth: int, norm: str, init: str, seed: int, batch: int, lengt
     return model, F.cross_entropy(logits.flatten(0, 1), tokens[:, 1:].flatten())
 
 
+def ffn_weight(block) -> torch.Tensor:
+    """The weight whose gradient the study reports: the FFN's second one, W2 in
+    FFN(x) = act(x W1) W2, as Xiong et al. (their W^{2,l})."""
+    return block.ff.down.weight
+
+
 def gradient_norms(depth: int, norm: str, init: str, seed: int, batch: int = 4, length: int = 16):
-    """One freshly initialised decoder: per layer, the gradient norm of its first FFN weight for a
+    """One freshly initialised decoder: per layer, the gradient norm of its FFN weight W2 for a
     language-modelling loss on random tokens, and the residual stream's norm after each block."""
     residual = []
     model, loss = _initial_loss(depth, norm, init, seed, batch, length, residual)
     loss.backward()
-    grads = [block.ff.up.weight.grad.norm().item() for block in model.blocks]
+    grads = [ffn_weight(block).grad.norm().item() for block in model.blocks]
     norms = [h.norm(dim=-1).mean().item() for h in residual]
     return grads, norms
 
@@ -152,7 +159,7 @@ def last_layer_gradient(depth: int, norm: str, init: str, seed: int, batch: int 
     """gradient_norms(...)[0][-1], with autograd asked for that one weight only: the backward pass
     then stops at the last block instead of running through every layer."""
     model, loss = _initial_loss(depth, norm, init, seed, batch, length)
-    return torch.autograd.grad(loss, model.blocks[-1].ff.up.weight)[0].norm().item()
+    return torch.autograd.grad(loss, ffn_weight(model.blocks[-1]))[0].norm().item()
 
 
 def placement_study(depth: int, init: str = "xavier", seeds: int = 3) -> PlacementStudy:
@@ -175,3 +182,47 @@ def last_layer_by_depth(max_depth: int, init: str = "xavier", seeds: int = 3) ->
         ]
         for norm in ("pre", "post")
     }
+
+
+def trend(first: float, last: float) -> str:
+    """A series in words: "grows" or "falls" when its last value is more than 20% off its first."""
+    ratio = last / first
+    return "grows" if ratio > 1.2 else "falls" if ratio < 1 / 1.2 else "stays within 20%"
+
+
+def placement_findings(study: PlacementStudy, by_depth: dict[str, list[float]]) -> list[str]:
+    """What the three charts show, in sentences computed from their numbers, and how it compares
+    with Xiong et al. 2020 (who prove that Post-LN's last-layer gradient does not shrink with depth
+    while Pre-LN's shrinks like 1/sqrt(L), and plot Post-LN's growing toward the output, Pre-LN's flat)."""
+    grad, stream, depth = study.ffn_grad, study.residual_norm, study.depth
+    # a LayerNorm divides by the norm of its input, so a gradient through it scales with 1 / that norm
+    ratio, streams = grad["post"][-1] / grad["pre"][-1], stream["pre"][-1] / stream["post"][-1]
+    near = abs(math.log(ratio / streams)) < math.log(1.3)
+    found = [
+        f"At the last layer Post-LN's gradient is **{ratio:.2g}x** Pre-LN's. Both reach it through a LayerNorm, "
+        "which divides by the norm of its input: Pre-LN's residual stream there has norm "
+        f"{stream['pre'][-1]:.3g} and Post-LN's {stream['post'][-1]:.3g} (the residual-stream chart); "
+        f"{stream['pre'][-1]:.3g} / {stream['post'][-1]:.3g} = {streams:.2g}, "
+        + ("close to the gradients' ratio." if near else "not the gradients' ratio: other terms dominate here.")
+    ]
+    if depth == 1:
+        return found + ["Pick more layers to compare across layers and depths, and with the paper."]
+    layers = {norm: trend(grad[norm][0], grad[norm][-1]) for norm in ("pre", "post")}
+    depths = {norm: trend(by_depth[norm][0], by_depth[norm][-1]) for norm in ("pre", "post")}
+    found.append(
+        f"Across the {depth} layers Pre-LN's gradient {layers['pre']} toward the output "
+        f"({grad['pre'][0]:.3g} → {grad['pre'][-1]:.3g}) and Post-LN's {layers['post']} "
+        f"({grad['post'][0]:.3g} → {grad['post'][-1]:.3g}). As depth grows from 1 to {depth}, Pre-LN's "
+        f"last-layer gradient {depths['pre']} ({by_depth['pre'][0]:.3g} → {by_depth['pre'][-1]:.3g}) and "
+        f"Post-LN's {depths['post']} ({by_depth['post'][0]:.3g} → {by_depth['post'][-1]:.3g})."
+    )
+    proof = depths["pre"] == "falls" and depths["post"] != "falls"
+    figure = layers["post"] == "grows" and layers["pre"] == "stays within 20%"
+    found.append(
+        "Xiong et al. 2020 (a 6-layer encoder-decoder for translation, d_model 512, Xavier initialization) prove "
+        "that at initialization Post-LN's last-layer gradient does not shrink with depth while Pre-LN's shrinks "
+        "like 1/√L, and plot (their Fig. 3) Post-LN's gradient growing toward the output and Pre-LN's flat. "
+        f"Here the depth trend {'is the one they prove' if proof else 'is not the one they prove'}, and the "
+        f"trend across layers {'is the one they plot' if figure else 'is not the one they plot'}."
+    )
+    return found

@@ -246,10 +246,10 @@ TASKS = {
         Task(
             "reverse_prefix",
             "decoder",
-            "Reverse the letters before [SEP], as a prefix-LM (decoder).",
+            "Reverse the letters before [SEP], as a prefix-LM (decoder): its mask lets the source letters "
+            "read each other both ways.",
             "[BOS]abcde[SEP]edcba[EOS]",
-            "the source is read both ways: source letters attend mostly to later source letters (which a causal "
-            "mask would forbid); at [SEP] a head reads the last source letter, the first to write",
+            "at [SEP], the first step that writes, a head reads the last source letter",
         ),
     ]
 }

@@ -9,7 +9,14 @@ from app import figures
 from app.lecture import Lecture
 from app.state import Link
 from app.text import WORDS_HELP, visible
-from model.normalization import NORMS, averaged_cells, last_layer_by_depth, padding_dependence, placement_study
+from model.normalization import (
+    NORMS,
+    averaged_cells,
+    last_layer_by_depth,
+    padding_dependence,
+    placement_findings,
+    placement_study,
+)
 from model.tokenizer import split_words
 
 DEFAULT_SENTENCES = "the cat sat on the mat .\na dog barked\nit rained all day long in the old city"
@@ -148,9 +155,8 @@ with right:
     )
 st.caption(
     "A decoder from `model/` at initialization (d_model 64, 4 heads), a language-modelling loss on random "
-    "tokens, averaged over 3 seeds. Xiong et al. found that at initialization Post-LN's gradients near the "
-    "output are large and do not shrink with depth, while Pre-LN's shrink as the model gets deeper: so "
-    "Post-LN needs a learning-rate warm-up and Pre-LN does not."
+    "tokens, averaged over 3 seeds; the gradient of each layer's FFN weight W² in FFN(x) = act(x W¹) W² "
+    "(the weight Xiong et al. 2020 measure). The sentences under the charts are computed from their numbers."
 )
 
 
@@ -166,7 +172,7 @@ charts = [
     (
         "grad",
         {"Pre-LN": per_layer.ffn_grad["pre"], "Post-LN": per_layer.ffn_grad["post"]},
-        "gradient norm of each layer's first FFN weight",
+        "gradient norm of each layer's FFN weight W²",
         "layer",
         "‖∂L/∂W‖",
     ),
@@ -192,16 +198,6 @@ for column, (key, series, title, x_title, y_title) in zip(columns, charts, stric
             key=f"chart_{key}",
             alt=title,
         )
-ratio = per_layer.ffn_grad["post"][-1] / per_layer.ffn_grad["pre"][-1]
-shrinks = by_depth["pre"][-1] < by_depth["pre"][0] if depth > 1 else None
-st.markdown(
-    f"**Ours:** at the last of {depth} layers Post-LN's gradient is **{ratio:.1f}x** Pre-LN's"
-    + (
-        f"; as depth grows from 1 to {depth}, Pre-LN's last-layer gradient "
-        f"{'shrinks' if shrinks else 'does not shrink'} ({by_depth['pre'][0]:.3f} → {by_depth['pre'][-1]:.3f}) "
-        f"and Post-LN's goes {by_depth['post'][0]:.3f} → {by_depth['post'][-1]:.3f}."
-        if depth > 1
-        else "."
-    )
-)
+for sentence in placement_findings(per_layer, by_depth):
+    st.markdown(sentence)
 lecture.share()

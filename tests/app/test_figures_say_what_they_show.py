@@ -1,6 +1,7 @@
 """Each figure says what it shows: panel titles, scales, dropout, blocked cells, the head a page
 opens on (computed here independently), the UniLM view's controls, the normalization figures."""
 
+import math
 import re
 
 import pytest
@@ -29,6 +30,17 @@ def test_the_aggregate_panels_are_titled_mean_and_max():
     at = run_page(ATTENTION, view="aggregate")
     panels = panel_titles(figure(at, "mean and max over heads"))
     assert panels[:2] == ["mean", "max"] and not any(p.startswith("head") for p in panels)
+
+
+def test_the_entropy_bound_is_the_one_the_mask_allows():
+    """Under the copy model's causal mask, row i has i + 1 keys: uniform attention has mean entropy
+    mean(log(i + 1)), well under log(T)."""
+    at = run_page(ATTENTION, view="aggregate", model="copy")
+    fig = figure(at, "entropy per head")
+    tokens = int(re.search(r"(\d+) tokens", shown_text(at, kinds=("caption",))).group(1))
+    bound = sum(math.log(i + 1) for i in range(tokens)) / tokens
+    assert f"{bound:.2f} = uniform over allowed keys" in title(fig) and f"{math.log(tokens):.2f}" not in title(fig)
+    assert float(as_array(fig["data"][0]["z"]).max()) <= bound + 1e-6
 
 
 @pytest.mark.parametrize("training", ["false", "true"])

@@ -16,7 +16,7 @@ def test_page_runs_with_defaults_and_draws_every_figure():
     assert not at.exception and not at.warning
     titles = [title(f) for f in charts(at)]
     assert "LayerNorm" in titles and "BatchNorm" in titles
-    assert any("first FFN weight" in t for t in titles)
+    assert any("FFN weight W²" in t for t in titles)
     table = at.table[0].value
     assert float(table.iloc[0, 1]) == 0.0  # LayerNorm does not move with more padding
     assert float(table.iloc[1, 1]) > 0.0  # BatchNorm does
@@ -24,7 +24,7 @@ def test_page_runs_with_defaults_and_draws_every_figure():
 
 def test_the_pages_gradient_numbers_equal_autograd():
     at = run_page(PAGE, timeout=180, depth="2", init="normal")
-    figure = next(f for f in charts(at) if "first FFN weight" in title(f))
+    figure = next(f for f in charts(at) if "FFN weight W²" in title(f))
     post = next(trace for trace in figure["data"] if trace["name"] == "Post-LN")["y"]
     expected = []
     for layer in range(2):
@@ -34,7 +34,7 @@ def test_the_pages_gradient_numbers_equal_autograd():
             model = Transformer(tiny_config(2, "post", "normal"), generator=generator)
             tokens = torch.randint(1, 64, (4, 17), generator=generator)
             loss = F.cross_entropy(model(tokens[:, :-1]).logits.flatten(0, 1), tokens[:, 1:].flatten())
-            per_seed.append(torch.autograd.grad(loss, model.blocks[layer].ff.up.weight)[0].norm().item())
+            per_seed.append(torch.autograd.grad(loss, model.blocks[layer].ff.down.weight)[0].norm().item())
         expected.append(sum(per_seed) / 3)
     assert post == pytest.approx(expected, rel=1e-5)
 
@@ -64,3 +64,13 @@ def test_bad_link_values_warn_and_fall_back(params, named):
 def test_empty_batch_falls_back_to_the_example_with_a_message():
     at = run_page(PAGE, timeout=180, sentences="   ")
     assert not at.exception and "showing the example batch" in shown_text(at)
+
+
+def test_the_page_states_the_findings_of_the_setting_it_shows():
+    """The issue's counterexample: GPT-2's init, where Post-LN's gradients are the small ones."""
+    from model.normalization import last_layer_by_depth, placement_findings, placement_study
+
+    at = run_page(PAGE, timeout=180, depth="4", init="normal")
+    said = [str(m.value) for m in at.markdown]
+    assert all(s in said for s in placement_findings(placement_study(4, "normal"), last_layer_by_depth(4, "normal")))
+    assert "do not shrink" not in " ".join(said)

@@ -7,7 +7,7 @@ import torch
 
 import masks
 from model import pretrained
-from model.inspect import block_shapes, entropy, greedy_decode, pipeline, rollout
+from model.inspect import block_shapes, entropy, greedy_decode, max_entropy, pipeline, rollout
 from model.transformer import attention
 
 torch.manual_seed(0)
@@ -35,6 +35,19 @@ def test_entropy_is_zero_for_one_key_and_log_k_for_uniform():
     assert entropy(uniform).item() == pytest.approx(math.log(5), rel=1e-6)
     with_empty_row = torch.cat([uniform[:, :4], torch.zeros(1, 1, 5)], dim=1)
     assert entropy(with_empty_row).item() == pytest.approx(math.log(5), rel=1e-6)  # empty rows do not count
+
+
+def test_the_most_a_masked_head_can_spread_is_uniform_over_each_rows_allowed_keys():
+    """Under a causal mask row i has i + 1 keys: the bound is the mean of log(i + 1), not log(K)."""
+    causal = torch.ones(5, 5).tril().bool()
+    uniform_allowed = causal / causal.sum(dim=-1, keepdim=True)
+    bound = max_entropy(causal)
+    assert bound == pytest.approx(sum(math.log(i + 1) for i in range(5)) / 5)
+    assert entropy(uniform_allowed[None]).item() == pytest.approx(bound, rel=1e-6) and bound < math.log(5)
+    no_key = causal.clone()
+    no_key[0] = False  # a row with no key does not count, as in entropy
+    assert max_entropy(no_key) == pytest.approx(sum(math.log(i + 1) for i in range(1, 5)) / 4)
+    assert max_entropy(torch.ones(3, 4, dtype=torch.bool)) == pytest.approx(math.log(4))
 
 
 def test_rollout_rows_are_distributions_and_one_uniform_layer_mixes_half():

@@ -1,5 +1,7 @@
 """LayerNorm vs BatchNorm on padded batches, and the Pre-LN / Post-LN gradient numbers."""
 
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -8,9 +10,11 @@ from model.normalization import (
     averaged_cells,
     embed_sentences,
     gradient_norms,
+    last_layer_by_depth,
     last_layer_gradient,
     normalize,
     padding_dependence,
+    placement_findings,
     placement_study,
     tiny_config,
 )
@@ -59,7 +63,7 @@ def test_gradient_numbers_equal_autograd_on_the_same_tiny_model():
     model = Transformer(tiny_config(3, "post", "xavier"), generator=generator)
     tokens = torch.randint(1, 64, (4, 17), generator=generator)
     loss = F.cross_entropy(model(tokens[:, :-1]).logits.flatten(0, 1), tokens[:, 1:].flatten())
-    weights = [block.ff.up.weight for block in model.blocks]
+    weights = [block.ff.down.weight for block in model.blocks]  # W2, the weight Xiong et al. measure
     expected = [g.norm().item() for g in torch.autograd.grad(loss, weights)]
     assert grads == pytest.approx(expected, rel=1e-5)
     assert len(norms) == 3 and all(n > 0 for n in norms)
@@ -69,6 +73,40 @@ def test_gradient_numbers_equal_autograd_on_the_same_tiny_model():
 def test_the_last_layer_alone_gets_the_same_gradient_as_the_full_backward(depth, norm, init):
     grads, _ = gradient_norms(depth, norm, init, seed=3)
     assert last_layer_gradient(depth, norm, init, seed=3) == pytest.approx(grads[-1], rel=1e-6)
+
+
+def words_for(first: float, last: float) -> str:
+    return "grows" if last > 1.2 * first else "falls" if last < first / 1.2 else "stays within 20%"
+
+
+@pytest.mark.parametrize("init", ["xavier", "normal"])
+@pytest.mark.parametrize("depth", [1, 2, 6, 12])
+def test_every_sentence_under_the_charts_says_what_their_numbers_show(init, depth):
+    study, by_depth = placement_study(depth, init), last_layer_by_depth(depth, init)
+    text = " ".join(placement_findings(study, by_depth))
+    assert "do not shrink" not in text  # the old caption's claim, false for the "normal" init
+    shown = float(re.search(r"Post-LN's gradient is \*\*([\d.e+-]+)x\*\* Pre-LN's", text).group(1))
+    assert shown == pytest.approx(study.ffn_grad["post"][-1] / study.ffn_grad["pre"][-1], rel=0.05)
+    if depth == 1:
+        return
+    for norm, name in (("pre", "Pre-LN"), ("post", "Post-LN")):
+        grad, last = study.ffn_grad[norm], by_depth[norm]
+        assert f"{name}'s gradient {words_for(grad[0], grad[-1])}" in text or (
+            norm == "post" and f"Post-LN's {words_for(grad[0], grad[-1])} ({grad[0]:.3g} → {grad[-1]:.3g})" in text
+        )
+        assert f"{words_for(last[0], last[-1])} ({last[0]:.3g} → {last[-1]:.3g})" in text
+
+
+def test_the_findings_compare_with_the_paper_by_the_numbers():
+    """Xavier (the paper's init): Pre-LN's last-layer gradient shrinks with depth and Post-LN's does not,
+    as Xiong et al. prove; GPT-2's small normal init: the last layer's gradient does not shrink with
+    depth, and Post-LN's is about 30x smaller than Pre-LN's (the final LayerNorm of a tiny stream)."""
+    xavier = placement_findings(placement_study(6, "xavier"), last_layer_by_depth(6, "xavier"))[-1]
+    assert "the depth trend is the one they prove" in xavier
+    study = placement_study(6, "normal")
+    normal = " ".join(placement_findings(study, last_layer_by_depth(6, "normal")))
+    assert "the depth trend is not the one they prove" in normal
+    assert study.ffn_grad["post"][-1] < study.ffn_grad["pre"][-1] / 10 and "close to the gradients' ratio" in normal
 
 
 def test_post_ln_last_layer_gradient_is_larger_than_pre_ln():

@@ -1,6 +1,7 @@
 """Shipped checkpoints: they load, reach their accuracy, and show the pattern each task promises."""
 
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -8,6 +9,8 @@ import torch
 import masks
 from model import pretrained
 from model.tasks import TASKS, accuracy
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 NAMES = list(TASKS)
 
@@ -146,3 +149,16 @@ def test_a_config_that_claims_a_huge_model_is_refused_before_anything_is_allocat
     torch.save({**data, "config": config}, tmp_path / "huge.pt")
     with pytest.raises(ValueError, match="huge.pt (has a bad config|does not fit its own config)"):
         pretrained.load("copy", tmp_path / "huge.pt")
+
+
+def test_the_readme_states_each_pattern_with_the_number_measured_now():
+    """README's table of checkpoints names, for each, the head where its pattern is strongest and
+    the share: one computation (strongest_head, as the page uses), so the two cannot drift apart."""
+    rows = {
+        line.split("|")[1].strip(" `"): line
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `")
+    }
+    for name in NAMES:
+        found = pretrained.load(name).strongest_head()
+        assert f"layer {found.layer} head {found.head}, {found.share:.1%}" in rows[name], rows[name]
