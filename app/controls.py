@@ -64,7 +64,8 @@ def scheme_control(
     label: str = "Mask scheme",
 ) -> masks.Predicate:
     """A scheme picker and its parameters; a bad combination shows the library's message and
-    falls back to the scheme's defaults for these lengths."""
+    falls back to the scheme's defaults for these lengths, or to `default` where the scheme cannot
+    be built at these lengths at all (document masks need as many queries as keys)."""
     name = link.choice(label, f"{prefix}scheme", list(masks.SCHEMES), default, where=where)
     scheme = masks.SCHEMES[name]
     where.caption(f"{scheme.summary}  \nRule: `{scheme.predicate}`  \nUsed by: {scheme.used_by}")
@@ -72,8 +73,14 @@ def scheme_control(
     try:
         return masks.predicate(name, q_len, kv_len, **values)
     except ValueError as error:
-        where.error(f"{quoted(str(error), limit=300)}. Using the defaults for {q_len} x {kv_len} tokens.")
-        return masks.predicate(name, q_len, kv_len, **scheme.defaults_for(q_len, kv_len))
+        problem = quoted(str(error), limit=300)
+    try:
+        fallback = masks.predicate(name, q_len, kv_len, **scheme.defaults_for(q_len, kv_len))
+        where.error(f"{problem}. Using the defaults for {q_len} x {kv_len} tokens.")
+    except ValueError:
+        fallback = masks.predicate(default, q_len, kv_len, **masks.SCHEMES[default].defaults_for(q_len, kv_len))
+        where.error(f"{problem}. {name} cannot be drawn at {q_len} x {kv_len} tokens: showing {default} instead.")
+    return fallback
 
 
 def combination_controls(link: Link, base: masks.Predicate, where, parts: int = 2) -> masks.Predicate:

@@ -116,23 +116,42 @@ def encode(tokenizer: Tokenizer, text: str, max_len: int, what: str) -> tuple[li
     return ids, None
 
 
+@dataclass(frozen=True)
+class ModelSpec:
+    """What decides a model's weights, hashable: the key of every cached run. A checkpoint by its
+    name, or a random model by its architecture, shape and seed."""
+
+    name: str
+    arch: str
+    layers: int = 0
+    heads: int = 0
+    norm: str = ""
+    seed: int = 0
+
+
+def model_for(spec: ModelSpec) -> tuple[Transformer, Tokenizer, pretrained.Pretrained | None]:
+    """The model a spec names (each cached once per server), its tokenizer, and for a checkpoint its
+    task and training facts (None for a random model)."""
+    if spec.name == RANDOM:
+        return (*random_model(spec.arch, spec.layers, spec.heads, spec.norm, spec.seed), None)
+    loaded = load(spec.name)
+    return loaded.model, loaded.tokenizer, loaded
+
+
 @dataclass
 class Choice:
     """The model picked in the sidebar, with what the page needs to show about it."""
 
-    name: str
+    spec: ModelSpec
     model: Transformer
     tokenizer: Tokenizer
     example: str
     description: str
     pretrained: pretrained.Pretrained | None  # None for a random model
-    seed: int = 0
 
     @property
-    def key(self) -> str:
-        """Identifies the model for caching runs (a random model by its whole config)."""
-        config = self.model.config
-        return f"{self.name}-{config.n_layers}-{config.n_heads}-{config.norm}-{self.seed}"
+    def name(self) -> str:
+        return self.spec.name
 
 
 def choose_model(link: Link, arch: str) -> Choice:
@@ -146,20 +165,13 @@ def choose_model(link: Link, arch: str) -> Choice:
         heads = int(link.choice("Heads", "heads", ["1", "2", "4", "8"], "4"))
         norm = link.choice("Norm placement", "norm", ["pre", "post"], "pre")
         seed = link.integer("Seed", "model_seed", 0, 10_000, 0)
-        model, tokenizer = random_model(arch, layers, heads, norm, seed)
+        spec = ModelSpec(RANDOM, arch, layers, heads, norm, seed)
         example = "le chat dort." if arch == "encoder_decoder" else "the cat sat on the mat."
-        choice = Choice(
-            name, model, tokenizer, example, "An untrained model: attention before any learning.", None, seed
-        )
+        description = "An untrained model: attention before any learning."
     else:
-        loaded = load(name)
-        choice = Choice(
-            name,
-            loaded.model,
-            loaded.tokenizer,
-            loaded.task.example,
-            f"{loaded.description} Pattern: {loaded.task.pattern}.",
-            loaded,
-        )
+        spec = ModelSpec(name, arch)
+        example, description = TASKS[name].example, f"{TASKS[name].description} Pattern: {TASKS[name].pattern}."
+    model, tokenizer, loaded = model_for(spec)
+    choice = Choice(spec, model, tokenizer, example, description, loaded)
     st.caption(choice.description)
     return choice

@@ -69,6 +69,19 @@ class Predicate:
             return self.parts[0]  # NOT NOT is the identity
         return Predicate(self.q_len, self.kv_len, op="~", parts=(self,))
 
+    # -- identity: equal predicates build equal masks, so a cache may key on one ------------
+
+    def _identity(self) -> tuple:
+        params = tuple(sorted((name, _frozen(value)) for name, value in self.params.items()))
+        scheme = self.scheme.name if self.scheme is not None else None
+        return (self.q_len, self.kv_len, scheme, params, self.op, tuple(p._identity() for p in self.parts))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Predicate) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
     # -- evaluation ------------------------------------------------------------------------
 
     def __call__(self, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
@@ -215,6 +228,15 @@ def predicate(name: str, q_len: int, kv_len: int | None = None, **params) -> Pre
     if scheme.check is not None:
         scheme.check(q_len, kv_len, **values)
     return Predicate(q_len, kv_len, scheme=scheme, params=values)
+
+
+def _frozen(value):
+    """A parameter value as a hashable one: a list or tensor of positions as a tuple."""
+    if isinstance(value, torch.Tensor):
+        return ("tensor", tuple(value.shape), tuple(value.flatten().tolist()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def build(name: str, q_len: int, kv_len: int | None = None, **params) -> torch.Tensor:

@@ -53,19 +53,18 @@ with st.sidebar:
 
 
 @bounded(max_bytes=192 * MiB)
-def run(model_key: str, ids: tuple, mask_key: str, _mask: torch.Tensor | None):
-    """All attention of one forward pass; the keys (not the objects) identify the run."""
+def run(spec: model_runs.ModelSpec, ids: tuple, mask: masks.Predicate | None):
+    """All attention of one forward pass of the model `spec` names, under `mask` (None: the mask it
+    was trained with)."""
+    model, _, loaded = model_runs.model_for(spec)
     tokens_in = torch.tensor([ids])
-    trained = chosen.pretrained.default_masks(tokens_in) if chosen.pretrained else {}
-    given = {"mask": _mask} if _mask is not None else trained
+    given = {"mask": mask.build()} if mask is not None else loaded.default_masks(tokens_in) if loaded else {}
     with torch.no_grad():
         out = model(tokens_in, **given)
     return attention_views.stacked(out.attentions, out.masks["self"])
 
 
-weights, scores, applied = run(
-    chosen.key, tuple(ids), custom.call_text() if custom else "trained", custom.build() if custom else None
-)
+weights, scores, applied = run(chosen.spec, tuple(ids), custom)
 mask_name = custom.name if custom else trained_with
 start, why = model_runs.opening_head(chosen, "self")
 attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens, mask_name, start, why)

@@ -37,16 +37,17 @@ tgt = model_runs.read_ids(tokenizer, target_text, limit, "target") if target_tex
 
 
 @bounded(max_bytes=8 * MiB)
-def own_answer(model_key: str, src: tuple, _keep_going) -> list[int]:
-    """The model's greedy answer, decoded once per source (not on every rerun), stopped if the tab
-    that asked for it closes (another session asking for it then decodes it itself)."""
-    steps = min(limit, ANSWER_STEPS)
+def own_answer(spec: model_runs.ModelSpec, src: tuple, steps: int, _keep_going) -> list[int]:
+    """The model's greedy answer of at most `steps` tokens, decoded once per source (not on every
+    rerun), stopped if the tab that asked for it closes (another session asking for it then decodes
+    it itself)."""
+    model, tokenizer, _ = model_runs.model_for(spec)
     return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, steps, _keep_going)
 
 
 said = None
 if not tgt:
-    tgt = own_answer(chosen.key, tuple(src), this_session_is_open())
+    tgt = own_answer(chosen.spec, tuple(src), min(limit, ANSWER_STEPS), this_session_is_open())
     answer = "".join(tokenizer.decode(tgt)) or "(nothing)"
     cut = f" (cut at {ANSWER_STEPS} tokens: type a target for a longer one)" if len(tgt) == ANSWER_STEPS else ""
     said = f"Target: the model's own greedy answer, {answer}{cut}."
@@ -56,14 +57,15 @@ src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
 
 
 @bounded(max_bytes=192 * MiB)
-def run(model_key: str, src_ids: tuple, tgt_ids: tuple):
+def run(spec: model_runs.ModelSpec, src_ids: tuple, tgt_ids: tuple):
+    model, _, _ = model_runs.model_for(spec)
     with torch.no_grad():
         out = model(torch.tensor([src_ids]), torch.tensor([tgt_ids]))
     found = {"cross": out.cross_attentions, "encoder": out.encoder_attentions, "decoder": out.decoder_attentions}
     return {kind: attention_views.stacked(found[kind], out.masks[kind]) for kind in KINDS}
 
 
-runs = run(chosen.key, tuple(src_ids), tuple(tgt_ids))
+runs = run(chosen.spec, tuple(src_ids), tuple(tgt_ids))
 kind = link.choice(
     "Attention",
     "kind",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 import torch
 
@@ -14,12 +12,12 @@ from app.controls import combination_controls, scheme_control, show_notice
 from app.lecture import Lecture
 from app.state import Link
 from app.text import DEFAULT_TEXT, MAX_TOKENS, WORDS_HELP, positions, quoted, tokens_from_text, visible
-from masks.windows import CONVENTIONS
+from masks.windows import ALL_CONVENTIONS, disagreements
 
 VIEWS = ["mask", "compare", "unilm"]
 SHOWN_EMPTY_ROWS = 8  # reasons listed under the figure; the figure flags every one
 CROP = 8  # the conventions tab prints this corner of each tensor
-WINDOW_CHECK = 1024  # longest sequence the windows tab compares masks on (eight masks of its square are built)
+WINDOW_CHECK = 1024  # longest sequence the windows tab compares masks on (two masks of its square per rule)
 
 link = Link()
 lecture = Lecture(link, "Masks")
@@ -70,21 +68,17 @@ show_notice(notice)
 show_notice(source_notice)
 
 
-# the tokens as one short key: Streamlit hashes a tuple token by token (~30 ms for 2 x 4096)
-tokens_key = hashlib.blake2b(repr((q_tokens, k_tokens)).encode(), digest_size=16).hexdigest()
-
-
 @bounded(max_bytes=128 * MiB)
-def mask_view(description: str, tokens_key: str, _pred: masks.Predicate, _q_tokens, _k_tokens, title: str):
-    """The figure and numbers of one mask; the full call and the tokens' key are the cache key."""
-    mask = _pred.build()
-    pad_queries, pad_keys = masks.analysis.padding_positions(_pred)
-    leaves = _pred.leaves()
-    blockers = [(leaf.name, leaf.build()) for leaf in leaves] if len(leaves) > 1 else [(_pred.name, mask)]
+def mask_view(pred: masks.Predicate, q_tokens: tuple, k_tokens: tuple, title: str):
+    """The figure and numbers of one mask on these tokens."""
+    mask = pred.build()
+    pad_queries, pad_keys = masks.analysis.padding_positions(pred)
+    leaves = pred.leaves()
+    blockers = [(leaf.name, leaf.build()) for leaf in leaves] if len(leaves) > 1 else [(pred.name, mask)]
     fig = figures.mask_figure(
         mask,
-        list(_q_tokens),
-        list(_k_tokens),
+        list(q_tokens),
+        list(k_tokens),
         title=title,
         blockers=blockers,
         pad_queries=pad_queries,
@@ -94,7 +88,7 @@ def mask_view(description: str, tokens_key: str, _pred: masks.Predicate, _q_toke
 
 
 def draw_mask(pred: masks.Predicate, title: str | None = None, key: str = "mask"):
-    fig, mask, stats = mask_view(pred.call_text(), tokens_key, pred, q_tokens, k_tokens, title or pred.name)
+    fig, mask, stats = mask_view(pred, tuple(q_tokens), tuple(k_tokens), title or pred.name)
     lecture.show(
         fig,
         key=key,
@@ -187,29 +181,59 @@ def stats_tab(stats: masks.MaskStats) -> None:
     )
 
 
+def _keys(n: int) -> str:
+    return f"{n} key{'' if n == 1 else 's'}"
+
+
 def windows_tab(pred: masks.Predicate) -> None:
+    """Our window in each library's code: its parameter, with its own rule built and checked against
+    ours, or why that library cannot take it. Every sentence is built from masks.windows' data."""
     windows = [leaf.params["window"] for leaf in pred.leaves() if leaf.scheme.name == "sliding_window"]
     window = windows[0] if windows else link.integer("Window (ours)", "win", 1, 4096, 3)
     length = min(max(len(q_tokens), 2 * window + 2), WINDOW_CHECK)
     st.markdown(
-        f"The same local mask written in four libraries, for our `window={window}` "
-        "(keys a query sees, itself included), checked on a sequence of {length} tokens:".format(length=length)
+        f"Our `window={window}` (keys a query sees, itself included) in {len(ALL_CONVENTIONS)} rules: each "
+        "library's parameter for the same mask, its own rule built and compared with ours on a sequence of "
+        f"{length} tokens, or why it cannot take that window:"
     )
-    rows = []
-    for conv in CONVENTIONS:
-        theirs = conv.their_value(window)
-        same = torch.equal(conv.mask(theirs, length), conv.ours(window, length))
+    rows, refused = [], []
+    for conv in ALL_CONVENTIONS:
+        theirs, cannot = conv.their_value(window), conv.cannot_express(window)
+        if cannot:
+            refused.append(f"- **{conv.library}** {cannot}")
+            same = f"cannot express window {window}"
+        else:
+            same = "yes" if torch.equal(conv.mask(theirs, length), conv.ours(window, length)) else "NO"
         rows.append(
             {
                 "library": conv.library,
-                "their parameter": conv.written(window),
+                "their parameter": "—" if cannot else conv.written(window),
                 "their rule": conv.rule,
-                "keys seen": conv.keys_seen(theirs),
-                "ours": f"sliding_window(window={window}{'' if conv.causal else ', causal=False'})",
-                "same mask": "yes" if same else "NO",
+                "keys per query": "—" if cannot else str(conv.keys_seen(theirs)),
+                "ours": conv.ours_call(window),
+                "same mask": same,
+                "code": conv.code,
             }
         )
     st.dataframe(rows, hide_index=True, width="stretch")
+    if refused:
+        st.markdown("\n".join(refused))
+    # the same number handed to every rule: what each one then builds
+    read = []
+    for conv in ALL_CONVENTIONS:
+        refusal, ours = conv.refusal(window), conv.ours_for(window)
+        if refusal:
+            read.append(f"- {conv.library}: {refusal}")
+            continue
+        same = f"our `{conv.ours_call(ours)}`" if ours else "no window of ours"
+        read.append(f"- {conv.library}: `{conv.write(window)}` sees {_keys(conv.keys_seen(window))}, {same}")
+    st.markdown(f"**The number {window} as each rule reads it:**\n" + "\n".join(read))
+    for family, readings in disagreements(window):
+        counts = ", ".join(
+            f"{conv.library} (`{conv.write(window)}`) " + ("refuses it" if keys is None else f"sees {_keys(keys)}")
+            for conv, keys in readings
+        )
+        st.markdown(f"“{family}” names {len(readings)} rules that read {window} differently: {counts}.")
 
 
 # -- views -------------------------------------------------------------------------------------

@@ -92,3 +92,12 @@ def test_a_bad_slide_step_opens_the_first_slide_with_a_warning(bad):
     at = run_page(PAGES["masks"], slides="mask-schemes", step=bad)
     text = assert_survived(at, f"step={bad!r}")
     assert "`step` =" in text and "Slide 1 of" in text
+
+
+def test_a_square_only_scheme_on_unequal_lengths_says_so_and_draws_the_default():
+    """`document` needs as many queries as keys: its own defaults cannot help, so the page says why
+    and draws the default scheme instead of failing."""
+    at = run_page("views/mask_explorer.py", scheme="document", input="length", n="5", kv_n="7")
+    assert not at.exception, [e.value for e in at.exception]
+    said = shown_text(at, kinds=("error", "warning"))
+    assert "document needs q_len == kv_len" in said and "causal" in said

@@ -12,7 +12,7 @@ import masks
 from app import figures
 from app.text import DEFAULT_TEXT, MAX_TOKENS
 from model.tokenizer import split_words
-from tests.app.conftest import charts, run_page, shown_text, title
+from tests.app.conftest import as_array, charts, run_page, shown_text, title
 
 
 def test_home_shows_every_scheme_with_a_link_to_the_explorer():
@@ -34,7 +34,8 @@ def test_masks_page_default_draws_causal_on_the_example_sentence(masks_page):
     assert figure["layout"]["xaxis"]["ticktext"] == tokens  # keys on x, labelled by the tokens
     assert figure["layout"]["yaxis"]["ticktext"] == tokens
     z = figure["data"][0]["z"]
-    assert z["dtype"] == "u1" if isinstance(z, dict) else True  # sent as a typed array, not a list
+    assert isinstance(z, dict) and z["dtype"] == "u1"  # sent as a typed array of bytes, not a list
+    assert np.array_equal(as_array(z), masks.build("causal", len(tokens)).numpy())  # 1 allowed, 0 blocked
 
 
 @pytest.mark.parametrize("name", list(masks.SCHEMES))
