@@ -4,8 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PORT ?= 8501
+# `make serve` listens on 8080 unless PORT is given (`make serve PORT=9000`)
+SERVE_PORT := $(if $(filter command line environment,$(origin PORT)),$(PORT),8080)
+REPLICAS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install run test lint bench
+.PHONY: install run serve test lint bench
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +19,9 @@ install: $(INSTALLED)
 
 run: install  ## install, then serve the app at http://localhost:$(PORT)
 	$(PY) -m streamlit run app/streamlit_app.py --server.port $(PORT)
+
+serve: install  ## a class: nginx at http://localhost:$(SERVE_PORT) in front of REPLICAS app processes
+	$(PY) -m serve --replicas $(REPLICAS) --port $(SERVE_PORT)
 
 lint: install
 	$(PY) -m ruff check .
@@ -31,3 +37,6 @@ bench: install  ## benchmarks: ratios against baselines measured in the same run
 	$(PY) -m tests.bench.bench_attention
 	$(PY) -m tests.bench.bench_hostile
 	$(PY) -m tests.bench.bench_slides
+	$(PY) -m tests.bench.bench_hall
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then $(PY) -m tests.bench.bench_hall --replicas 2; \
+	else echo "hall-serve.md skipped: no nginx (apt-get install -y nginx)"; fi

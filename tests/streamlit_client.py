@@ -1,9 +1,10 @@
 """A Streamlit session without a browser: what a browser sends and receives on the websocket.
 
-The browser first asks `/_stcore/health` (whose answer sets the `_streamlit_xsrf` cookie a proxy
-can keep a session on), then opens `/_stcore/stream` (subprotocol "streamlit") and sends a
-`BackMsg.rerun_script` with the page's url path and the link's query string; the server answers
-with `ForwardMsg`s until `script_finished`. Loopback only: tests and benchmarks start the server.
+The browser first asks `/_stcore/health` (whose answer sets the cookies, among them the one
+`make serve`'s nginx keeps a session on one replica by), then opens `/_stcore/stream`
+(subprotocol "streamlit") and sends a `BackMsg.rerun_script` with the page's url path and the
+link's query string; the server answers with `ForwardMsg`s until `script_finished`. Loopback only:
+tests and benchmarks start the server.
 """
 
 from __future__ import annotations
@@ -32,36 +33,45 @@ class Visit:
     texts: list[str] = field(default_factory=list)  # markdown, captions, warnings, errors
     exceptions: list[str] = field(default_factory=list)
     error: str | None = None  # the visit itself failed (connection, time-out)
+    replica: str | None = None  # which app process answered, where a proxy names it (X-Replica)
 
 
-def health_cookie(base: str) -> str:
-    """GET /_stcore/health as a browser does first; returns the Cookie header it would send next."""
+def health_cookie(base: str) -> tuple[str, str | None]:
+    """GET /_stcore/health as a browser does first: the Cookie header it would send next, and the
+    replica that answered (named by `make serve`'s nginx)."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with opener.open(f"{base}/_stcore/health", timeout=30) as reply:
         reply.read()
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
+        replica = reply.headers.get("X-Replica")
+    return "; ".join(f"{c.name}={c.value}" for c in jar), replica
 
 
-def _read(msg: ForwardMsg, visit: Visit) -> None:
+def _read(msg: ForwardMsg, visit: Visit, keep: bool) -> None:
+    """Exceptions always; figures and texts if `keep` (decoding figures costs the client time)."""
     if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element":
         return
     element = msg.delta.new_element
     kind = element.WhichOneof("type")
-    if kind == "plotly_chart":
+    if kind == "exception":
+        visit.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+    elif not keep:
+        return
+    elif kind == "plotly_chart":
         visit.charts.append(json.loads(element.plotly_chart.spec))
     elif kind == "markdown":
         visit.texts.append(element.markdown.body)
     elif kind == "alert":
         visit.texts.append(element.alert.body)
-    elif kind == "exception":
-        visit.exceptions.append(f"{element.exception.type}: {element.exception.message}")
 
 
 @contextlib.asynccontextmanager
-async def session(base: str, timeout: float = 120.0):
-    """A browser's session: the health request (its cookie), then the websocket."""
-    cookie = await asyncio.to_thread(health_cookie, base)
+async def session(base: str, timeout: float = 120.0, visit: Visit | None = None):
+    """A browser's session: the health request (its cookies; the replica goes to `visit`), then
+    the websocket."""
+    cookie, replica = await asyncio.to_thread(health_cookie, base)
+    if visit is not None:
+        visit.replica = replica
     url = base.replace("http", "ws", 1) + "/_stcore/stream"
     headers = {"Cookie": cookie} if cookie else None
     async with websockets.connect(
@@ -86,19 +96,23 @@ async def messages(socket):
         yield msg, len(data)
 
 
+def finished(msg: ForwardMsg) -> bool:
+    """The run is over: not a run stopped early for another (a page switching to its own link)."""
+    return msg.WhichOneof("type") == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+
+
 async def open_page(base: str, page: str, query: str = "", timeout: float = 120.0, keep: bool = True) -> Visit:
     """Open `page` with `query` in a fresh session and wait for the run to finish. `keep=False`
     counts bytes only (no JSON decoding of figures)."""
     visit = Visit()
     start = time.perf_counter()
     try:
-        async with session(base, timeout) as socket, asyncio.timeout(timeout):
+        async with session(base, timeout, visit) as socket, asyncio.timeout(timeout):
             await socket.send(rerun(page, query))
             async for msg, size in messages(socket):
                 visit.payload_bytes += size
-                if keep:
-                    _read(msg, visit)
-                if msg.WhichOneof("type") == "script_finished":
+                _read(msg, visit, keep)
+                if finished(msg):
                     break
     except (OSError, TimeoutError, websockets.WebSocketException) as error:
         visit.error = f"{type(error).__name__}: {error}"
@@ -125,7 +139,7 @@ async def clear_caches(base: str) -> None:
         await socket.send(clear.SerializeToString())
         await socket.send(rerun(""))
         async for msg, _ in messages(socket):
-            if msg.WhichOneof("type") == "script_finished":
+            if finished(msg):
                 return
 
 

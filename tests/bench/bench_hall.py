@@ -1,0 +1,229 @@
+"""A lecture hall at once: N sessions open one page in the same moment, through Streamlit's own
+websocket protocol (tests/streamlit_client.py), timed until each session's run finished.
+
+Run with `python -m tests.bench.bench_hall` (part of `make bench`); `--replicas 2` compares one
+process with `make serve REPLICAS=2` (nginx and two app processes) in the same run.
+Baseline: the one-slider app (tests/bench/minimal_app.py) served with the same flags, measured in
+the same run. Same link for everyone (every cache shared) at N = 10, 50, 100, 200; a distinct link per
+session (nothing to share) at N = 20; server memory over 1000 sessions opened and closed in waves
+of 100, each with its own link. Writes tests/bench/results/hall.md (hall-serve.md with --replicas).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import string
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+from tests.bench.common import machine, write_result
+from tests.server import ROOT, free_port, start_app
+from tests.streamlit_client import Visit, visit_at_once
+
+SIZES = (10, 50, 100, 200)
+DISTINCT = 20
+WAVES, WAVE = 10, 100
+PAGES = {"home": "", "masks": "masks", "attention": "attention", "cross": "cross", "normalization": "normalization"}
+
+
+def distinct_query(page: str, k: int) -> str:
+    """A link of `page` that no other session opens: its own text (letters the models read)."""
+    letters = "".join(random.Random(k).choices("abcdefghijklmnop", k=6))
+    words = " ".join(random.Random(k).choices(string.ascii_lowercase, k=5))
+    return urlencode(
+        {
+            "masks": {"text": f"{words} {k}"},
+            "attention": {"text": f"[BOS]{letters}{letters}[EOS]"},
+            "cross": {"source": letters},
+            "normalization": {"sentences": f"{words} {k}\nthe cat sat"},
+            "home": {},
+        }[page]
+    )
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def serving(entry: Path):
+    port = free_port()
+    process = start_app(entry, port)
+    try:
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def open_at_once(base: str, links: list[tuple[str, str]]) -> list[Visit]:
+    return visit_at_once(base, links, keep=False, timeout=300)
+
+
+def failed(visit: Visit) -> bool:
+    return bool(visit.error or visit.exceptions)
+
+
+def p95(opened: list[Visit]) -> float:
+    times = sorted(o.seconds for o in opened)
+    return times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+
+def row(name: str, n: int, opened: list[Visit], floor: float | None) -> str:
+    times = [o.seconds for o in opened]
+    problems = [o.error or o.exceptions[0] for o in opened if failed(o)]
+    errors = f"{len(problems)}: {max(set(problems), key=problems.count)[:200]}" if problems else "0"
+    ratio = f"{p95(opened) / floor:.2f}" if floor else "1.00"
+    return (
+        f"| {name} | {n} | {statistics.median(times):.2f} | {p95(opened):.2f} | {max(times):.2f} | {ratio} | {errors} |"
+    )
+
+
+def hall(base: str, floor: dict[int, float], pid: int | None, pages: dict[str, str]) -> list[str]:
+    rule = "|---|---|---|---|---|---|---|"
+    lines = ["| page | sessions | p50 s | p95 s | max s | p95 / one-slider app | errors |", rule]
+    for page in pages.values():
+        open_at_once(base, [(page, "")])  # warm: the first session computes what the others share
+    for n in SIZES:
+        for name, page in pages.items():
+            lines.append(row(name, n, open_at_once(base, [(page, "")] * n), floor[n]))
+    lines += ["", f"A distinct link per session (nothing cached to share), N = {DISTINCT}:", ""]
+    lines += ["| page | sessions | p50 s | p95 s | max s | p95 / same link, same N | errors |", rule]
+    for name, page in pages.items():
+        if name == "home":
+            continue  # the gallery has no view of its own to vary
+        same = p95(open_at_once(base, [(page, "")] * DISTINCT))
+        opened = open_at_once(base, [(page, distinct_query(page, k)) for k in range(DISTINCT)])
+        lines.append(row(name, DISTINCT, opened, same))
+    if pid is not None:
+        lines += ["", f"Server memory, {WAVES} waves of {WAVE} sessions, each session its own link:", ""]
+        before, after_first = rss_mb(pid), None
+        names = [n for n in pages if n != "home"]
+        for wave in range(WAVES):
+            kinds = [names[k % len(names)] for k in range(WAVE)]
+            links = [(pages[name], distinct_query(name, 1000 * wave + k)) for k, name in enumerate(kinds)]
+            errors = sum(1 for visit in open_at_once(base, links) if failed(visit))
+            after_first = after_first or rss_mb(pid)
+            lines.append(f"- after {(wave + 1) * WAVE} sessions: RSS {rss_mb(pid):.0f} MB, errors {errors}")
+        growth = rss_mb(pid) - after_first
+        lines.append(
+            f"- RSS before {before:.0f} MB; growth from the first 100 to {WAVES * WAVE} sessions: {growth:.0f} MB "
+            f"(goal: within 300 MB: {'met' if growth <= 300 else 'not met'})"
+        )
+    return lines
+
+
+@contextmanager
+def serving_replicas(replicas: int):
+    """`python -m serve` (what `make serve` runs): nginx in front of `replicas` app processes."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serve", "--replicas", str(replicas), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+
+
+def replicas_against_one(replicas: int, n: int = 100) -> list[str]:
+    """Each page at N sessions, same link: one process, then nginx and `replicas` processes."""
+    lines = [f"| page | sessions | one process p95 s | {replicas} replicas p95 s | replicas / one | errors |"]
+    lines.append("|---|---|---|---|---|---|")
+    with serving(ROOT / "app" / "streamlit_app.py") as (one, _), serving_replicas(replicas) as many:
+        for name, page in PAGES.items():
+            for base in (one, many):
+                open_at_once(base, [(page, "")] * 2 * replicas)  # warm every replica's caches
+            alone, spread = open_at_once(one, [(page, "")] * n), open_at_once(many, [(page, "")] * n)
+            errors = sum(1 for visit in alone + spread if failed(visit))
+            lines.append(
+                f"| {name} | {n} | {p95(alone):.2f} | {p95(spread):.2f} | {p95(spread) / p95(alone):.2f} | {errors} |"
+            )
+    return lines
+
+
+def floor_times(base: str) -> dict[int, float]:
+    open_at_once(base, [("", "")])
+    return {n: p95(open_at_once(base, [("", "")] * n)) for n in SIZES}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replicas", help="compare one process with `make serve REPLICAS=N` (hall-serve.md)")
+    args = parser.parse_args()
+    if args.replicas:
+        if not (args.replicas.isdigit() and 2 <= int(args.replicas) <= 16):
+            parser.error(f"--replicas must be a whole number from 2 to 16 (got {args.replicas!r})")
+        lines = replicas_against_one(int(args.replicas))
+        attention = next(line for line in lines if line.startswith("| attention"))
+        ratio = float(attention.split("|")[5])
+        text = "\n".join(
+            [
+                f"# One process against `make serve REPLICAS={args.replicas}`, the same run",
+                "",
+                f"Machine: {machine()}. Command: `python -m tests.bench.bench_hall --replicas {args.replicas}`.",
+                "100 sessions open each page at once (same link, caches warm on every replica), timed until",
+                "`script_finished`; the replicas behind nginx (serve/nginx.conf) with cookie affinity.",
+                "",
+                *lines,
+                "",
+                f"Goal (issue 12): attention at N = 100 with 2 replicas at most 0.65x one process: {ratio:.2f}x "
+                f"({'met' if ratio <= 0.65 else 'not met'}).",
+            ]
+        )
+        print(text)
+        print("wrote", write_result("hall-serve.md", text + "\n"))
+        return
+    with serving(ROOT / "tests" / "bench" / "minimal_app.py") as (minimal, _):
+        floor = floor_times(minimal)
+    with serving(ROOT / "app" / "streamlit_app.py") as (base, pid):
+        lines = hall(base, floor, pid, PAGES)
+    floor_line = ", ".join(f"N = {n}: {t:.2f} s" for n, t in floor.items())
+    goal = [line for line in lines if line.startswith("| ") and "| 100 |" in line and "/ one-slider" not in line]
+    worst = max(float(line.split("|")[6]) for line in goal)
+    text = "\n".join(
+        [
+            "# A lecture hall at once: sessions opening a page in the same moment",
+            "",
+            f"Machine: {machine()}. Command: `python -m tests.bench.bench_hall` (or `make bench`).",
+            "Served: one process (`make run`). Each session: the health request, the websocket, one run of the",
+            "page, timed until `script_finished`. Baseline in the same run, same server flags: the one-slider app, p95 "
+            + floor_line
+            + ".",
+            "",
+            *lines,
+            "",
+            f"Goal (issue 12): every page's p95 at N = 100, same link, at most 1.0x the one-slider app: worst page "
+            f"{worst:.2f}x ({'met' if worst <= 1.0 else 'not met'}).",
+        ]
+    )
+    print(text)
+    print("wrote", write_result("hall.md", text + "\n"))
+
+
+if __name__ == "__main__":
+    main()

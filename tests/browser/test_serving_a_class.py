@@ -1,0 +1,130 @@
+"""`make serve REPLICAS=2`: nginx in front of two app processes, driven in Chromium.
+
+nginx is Debian's (`apt-get install -y nginx`). Without it these tests skip with the reason,
+unless REQUIRE_NGINX=1 (CI) makes them fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, wait_for_app
+from tests.server import ROOT, free_port
+
+PAGES = ["", "masks", "attention", "cross", "normalization"]
+
+
+@pytest.fixture(scope="module")
+def served():
+    """`make serve REPLICAS=2 PORT=...` as an operator starts it; stopped as Ctrl-C stops it."""
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        reason = "no nginx found (apt-get install -y nginx)"
+        if os.environ.get("REQUIRE_NGINX"):
+            pytest.fail(reason + ", and REQUIRE_NGINX is set")
+        pytest.skip(reason)
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "make-serve.log", "wb")  # noqa: SIM115 (written by make until it stops)
+    make = subprocess.Popen(
+        ["make", "serve", "REPLICAS=2", f"PORT={port}"], cwd=ROOT, stdout=log, stderr=log, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
+                if reply.read() == b"ok":
+                    break
+        except OSError:
+            assert make.poll() is None, (ARTIFACTS / "make-serve.log").read_text()[-2000:]
+            time.sleep(0.5)
+    yield base, make
+    if make.poll() is None:
+        os.killpg(make.pid, signal.SIGINT)
+        make.wait(timeout=30)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(status.parent.name))
+    return found
+
+
+def open_page(context, url: str):
+    """A page of a fresh browser context (a new student), opened and waited on; the replicas that
+    answered its requests (nginx names them in X-Replica), from the health check on: its answer
+    sets the cookie nginx keys on (the page and its scripts come before it, without one)."""
+    page = context.new_page()
+    answers = []
+    page.on("response", lambda response: answers.append((response.url, response.headers.get("x-replica"))))
+    page.goto(url)
+    wait_for_app(page)
+
+    def replicas() -> list[str]:
+        first = next(k for k, (url, _) in enumerate(answers) if "/_stcore/health" in url)
+        return [replica for _, replica in answers[first + 1 :] if replica]
+
+    return page, replicas
+
+
+def test_every_page_opens_through_nginx_and_a_session_stays_on_its_replica(chromium, served):
+    base, _ = served
+    seen = set()
+    for path in PAGES:
+        context = chromium.new_context(viewport={"width": 1400, "height": 900})
+        page, replicas = open_page(context, f"{base}/{path}")
+        assert page.get_by_test_id("stException").count() == 0
+        assert page.locator(".js-plotly-plot").count() >= 1
+        if path == "masks":  # a rerun over the session's websocket, then the same browser again
+            page.get_by_role("radiogroup", name="Mask scheme").get_by_role("radio", name="padding").click()
+            wait_for_app(page)
+            assert "padding" in page.locator(".js-plotly-plot .gtitle").first.text_content()
+            page.reload()
+            wait_for_app(page)
+        assert len(set(replicas())) == 1, replicas()  # with its cookie, a browser stays on one replica
+        seen |= set(replicas())
+        page.screenshot(path=ARTIFACTS / f"serve-{path or 'home'}.png")
+        context.close()
+    assert len(seen) == 2, seen  # five students: both replicas take sessions
+
+
+def test_new_sessions_go_to_the_other_replica_when_one_is_killed(chromium, served):
+    base, make = served
+    (serve_process,) = children_of(make.pid)
+    replicas = [p for p in children_of(serve_process) if b"streamlit" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    assert len(replicas) == 2
+    os.kill(replicas[0], signal.SIGKILL)
+    for k in range(4):  # new students, each with a new cookie: some would hash to the dead replica
+        context = chromium.new_context()
+        page, _ = open_page(context, f"{base}/masks")
+        assert page.get_by_test_id("stException").count() == 0
+        assert page.locator(".js-plotly-plot").count() >= 1, f"student {k}"
+        assert page.get_by_text("Connection error").count() == 0
+        context.close()
+
+
+def test_ctrl_c_stops_nginx_and_every_replica(served):
+    _, make = served
+    started = [p for c in children_of(make.pid) for p in [c, *children_of(c)]]
+    assert started
+    os.killpg(make.pid, signal.SIGINT)
+    make.wait(timeout=30)
+    deadline = time.time() + 20
+    while time.time() < deadline and any(Path(f"/proc/{p}").exists() for p in started):
+        time.sleep(0.2)
+    running = [p for p in started if Path(f"/proc/{p}/stat").exists()]
+    assert not [p for p in running if " Z " not in Path(f"/proc/{p}/stat").read_text()]  # zombies have exited
