@@ -17,34 +17,29 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.pages import HOME, SCRIPTS
+
 SHIPPED = Path(__file__).parent / "slides"
 MAX_SLIDES = 200  # each slide runs its page (about a second): a deck stays a lecture, not an hour
 MAX_BYTES = 256 * 1024
-PAGES = {  # the name a slide uses -> the page's script (its URL path is the name)
-    "home": "views/home.py",
-    "masks": "views/mask_explorer.py",
-    "attention": "views/attention.py",
-    "cross": "views/cross_attention.py",
-    "normalization": "views/normalization.py",
-}
 
 
 @dataclass(frozen=True)
 class Slide:
     title: str
-    page: str  # a key of PAGES
+    page: str  # a key of SCRIPTS (app/pages.py)
     params: dict[str, str]  # link parameters, as they appear in the URL
     caption: str = ""
 
     @property
     def script(self) -> str:
-        return PAGES[self.page]
+        return SCRIPTS[self.page]
 
     @property
     def url_path(self) -> str:
         """Where the page is, relative to the app: Home, the default page, is the app's root
         (Streamlit has no /home: a link there opens a "Page not found" dialog first)."""
-        return "./" if self.page == "home" else self.page
+        return "./" if self.page == HOME else self.page
 
 
 @dataclass(frozen=True)
@@ -89,8 +84,8 @@ def load(path: Path | str) -> Deck:
             raise ValueError(f"{where}: title must be a non-empty string")
         if not isinstance(caption, str):
             raise ValueError(f"{where}: caption must be a string")
-        if page not in PAGES:
-            raise ValueError(f"{where}: page must be one of {', '.join(PAGES)} (got {page!r})")
+        if page not in SCRIPTS:
+            raise ValueError(f"{where}: page must be one of {', '.join(SCRIPTS)} (got {page!r})")
         if not isinstance(params, dict) or not all(isinstance(v, (str, int, bool)) for v in params.values()):
             raise ValueError(f"{where}: params must be a table of strings, integers or booleans")
         slides.append(

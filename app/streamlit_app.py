@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` 
 BROWSER_JS = (Path(__file__).parent / "browser.js").read_text(encoding="utf-8")
 
 import app.process  # noqa: E402, F401  (once per process: imports, and freed memory goes back to the system)
+from app.pages import PAGES  # noqa: E402
 from app.state import open_page  # noqa: E402
 
 # presentation mode (?present=true) starts with the sidebar of secondary controls tucked away
@@ -22,12 +23,9 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if presenting else "auto",
 )
-pages = [
-    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),  # at the root: /
-    st.Page("views/mask_explorer.py", title="Masks", icon=":material/grid_on:", url_path="masks"),
-    st.Page("views/attention.py", title="Attention", icon=":material/visibility:", url_path="attention"),
-    st.Page("views/cross_attention.py", title="Cross-attention", icon=":material/swap_horiz:", url_path="cross"),
-    st.Page("views/normalization.py", title="Normalization", icon=":material/equalizer:", url_path="normalization"),
+pages = [  # the first is the default page, at the root: /
+    st.Page(p.script, title=p.title, icon=p.icon, default=k == 0, url_path=None if k == 0 else p.name)
+    for k, p in enumerate(PAGES)
 ]
 page = st.navigation(pages)
 open_page(page)

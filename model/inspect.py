@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import torch
 
+from model.transformer import masked_softmax
+
 
 def pipeline(scores: torch.Tensor, mask: torch.Tensor, dropout_p: float = 0.0, seed: int = 0) -> dict:
     """One head step by step, (Q, K) each: scores q k^T / sqrt(d) -> masked scores (-inf where
     blocked) -> softmax (rows with no allowed key: 0) -> after dropout (training mode, seeded)."""
     if not 0.0 <= dropout_p < 1.0:
         raise ValueError(f"dropout_p must be between 0 and 1 (got {dropout_p!r})")
-    masked = scores.masked_fill(~mask, float("-inf"))
-    weights = torch.softmax(masked, dim=-1).masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
+    masked = scores.masked_fill(~mask, float("-inf"))  # what the softmax sees, for the view
+    weights = masked_softmax(scores, mask)
     keep = torch.rand(weights.shape, generator=torch.Generator().manual_seed(seed)) >= dropout_p
     dropped = weights * keep / (1.0 - dropout_p)
     return {"scores": scores, "masked": masked, "weights": weights, "dropout": dropped}

@@ -86,6 +86,23 @@ def load(name: str, path: Path | None = None) -> Pretrained:
     return Pretrained(task.name, model, Tokenizer.from_dict(data["tokenizer"]), task, float(data["accuracy"]))
 
 
+def write_checkpoint(model: Transformer, task: Task, path: Path, accuracy: float) -> None:
+    """The checkpoint format, written: what `read_checkpoint` checks and `load` reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    torch.save(
+        {
+            "format": FORMAT,
+            "task": task.name,
+            "config": model.config.to_dict(),
+            "tokenizer": task.tokenizer.to_dict(),
+            "accuracy": accuracy,
+            "state_dict": state,
+        },
+        path,
+    )
+
+
 def read_checkpoint(path: Path) -> dict:
     """The checkpoint's dict, checked; ValueError naming the problem otherwise."""
     try:

@@ -6,6 +6,7 @@ masks it is trained with, and an example a user can type.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -32,6 +33,9 @@ class Task:
     description: str  # one line for the app
     example: str  # an input a user can type (with the target part, for decoders)
     pattern: str  # what the attention is expected to show
+    make: Callable  # (task, generator, lengths) -> Batch: a seeded batch
+    focus: Callable  # (task, batch) -> (kind, (B, Q) key each query should read, -1: no claim)
+    prefix_lm: bool = False  # trained under a prefix-LM mask up to [SEP] (else the arch's default)
     min_len: int = 4
     max_len: int = 10
     steps: int = 3000
@@ -52,20 +56,25 @@ class Task:
             positional=self.positional,
         )
 
+    @property
+    def trained_mask(self) -> str:
+        """The mask the model was trained with, in words."""
+        if self.prefix_lm:
+            return "prefix_lm up to [SEP]"
+        return "causal" if self.arch == "decoder" else "full"
+
     def masks_for(self, *inputs: torch.Tensor) -> dict:
         """The masks this task's model is trained and shown with (empty: the model's defaults)."""
-        if self.name == "reverse_prefix":
-            return {"mask": prefix_mask(inputs[0], self.tokenizer)}
-        return {}
+        return {"mask": prefix_mask(inputs[0], self.tokenizer)} if self.prefix_lm else {}
 
     def expected_focus(self, batch: Batch) -> tuple[str, torch.Tensor]:
         """Where the pattern says each query should look: ("self" or "cross", (B, Q) key index,
         -1 for queries the pattern says nothing about)."""
-        return FOCUS[self.name](self, batch)
+        return self.focus(self, batch)
 
     def sample(self, generator: torch.Generator, batch_size: int) -> Batch:
         lengths = torch.randint(self.min_len, self.max_len + 1, (batch_size,), generator=generator).tolist()
-        return MAKERS[self.name](self, generator, lengths)
+        return self.make(self, generator, lengths)
 
 
 def _letters(generator, n, distinct: bool) -> list[int]:
@@ -94,12 +103,12 @@ def _copy(task, g, lengths) -> Batch:
     return Batch((pad(rows, t.pad_id),), {}, pad(targets, IGNORE))
 
 
-def _seq2seq(transform):
+def _seq2seq(transform, distinct: bool = False):
     def make(task, g, lengths) -> Batch:
         t = task.tokenizer
         src, tgt, targets = [], [], []
         for n in lengths:
-            s = _letters(g, n, distinct=task.name == "sort")
+            s = _letters(g, n, distinct=distinct)
             out = transform(s)
             src.append(s)
             tgt.append([t.bos_id, *out])
@@ -152,18 +161,15 @@ def _real_length(row: torch.Tensor, tokenizer: Tokenizer) -> int:
     return int((row != tokenizer.pad_id).sum())
 
 
-def _focus(kind: str, rule):
-    """rule(n, query) -> key or None, for a sequence whose source has n letters."""
+def _focus(kind: str, rule, letters=lambda tokens: tokens):
+    """rule(n, query, row) -> key or None, for a sequence whose source has n letters;
+    letters(real tokens) -> n (a copy's row is [BOS] s s [EOS]: n = (tokens - 2) // 2)."""
 
     def focus(task: Task, batch: Batch):
         first = batch.inputs[0]
         expected = torch.full(batch.targets.shape, -1)
         for b, row in enumerate(first):
-            n = _real_length(row, task.tokenizer)
-            if task.name == "copy":
-                n = (n - 2) // 2  # [BOS] s s [EOS]
-            if task.name == "reverse_prefix":
-                n = (n - 3) // 2  # [BOS] s [SEP] s' [EOS]
+            n = letters(_real_length(row, task.tokenizer))
             for query in range(expected.shape[1]):
                 key = rule(n, query, row)
                 if key is not None:
@@ -185,26 +191,6 @@ def _mirror_focus(n, query, row):
     return n - 1 - query if query < n and row[query] == Tokenizer(LETTERS).mask_id else None
 
 
-FOCUS = {
-    # in the copy, at s[k] (position n + 1 + k) the induction head reads position 2 + k, the
-    # letter after the earlier s[k]
-    "copy": _focus("self", lambda n, q, row: q - n + 1 if n + 1 <= q < 2 * n else None),
-    # output t reads source position n - 1 - t
-    "reverse": _focus("cross", lambda n, q, row: n - 1 - q if q < n else None),
-    "sort": _focus("cross", _sorted_source),
-    "mirror": _focus("self", _mirror_focus),
-    # at [SEP] (position n + 1, the first output step) a head reads the last source letter
-    "reverse_prefix": _focus("self", lambda n, q, row: n if q == n + 1 else None),
-}
-
-MAKERS = {
-    "copy": _copy,
-    "reverse": _seq2seq(lambda s: s[::-1]),
-    "sort": _seq2seq(sorted),
-    "mirror": _mirror,
-    "reverse_prefix": _reverse_prefix,
-}
-
 TASKS = {
     task.name: task
     for task in [
@@ -214,6 +200,9 @@ TASKS = {
             "Repeat a string of distinct letters (decoder, causal).",
             "[BOS]fcamkdfcamkd[EOS]",
             "induction: in the copy, a head looks at the token after the earlier occurrence of the current one",
+            make=_copy,
+            # at s[k] (position n + 1 + k) the induction head reads position 2 + k, after the earlier s[k]
+            focus=_focus("self", lambda n, q, row: q - n + 1 if n + 1 <= q < 2 * n else None, lambda t: (t - 2) // 2),
             max_len=12,
             positional="sinusoidal",
         ),
@@ -223,6 +212,8 @@ TASKS = {
             "Write the source letters backwards (encoder-decoder).",
             "abcdefg",
             "cross-attention is the anti-diagonal: output t reads source position n - 1 - t",
+            make=_seq2seq(lambda s: s[::-1]),
+            focus=_focus("cross", lambda n, q, row: n - 1 - q if q < n else None),
         ),
         Task(
             "sort",
@@ -230,6 +221,8 @@ TASKS = {
             "Sort distinct letters alphabetically (encoder-decoder).",
             "hdbaifc",
             "cross-attention finds, for each output letter, where it stood in the source",
+            make=_seq2seq(sorted, distinct=True),
+            focus=_focus("cross", _sorted_source),
             steps=4000,
         ),
         Task(
@@ -238,6 +231,8 @@ TASKS = {
             "Fill in [MASK] in a palindrome from its mirror position (encoder).",
             "[BOS]ab[MASK]dd[MASK]ba[EOS]",
             "a masked position attends to its mirror; under a causal mask the first half cannot see it",
+            make=_mirror,
+            focus=_focus("self", _mirror_focus),
             min_len=3,
             max_len=8,
             steps=5000,
@@ -250,6 +245,10 @@ TASKS = {
             "read each other both ways.",
             "[BOS]abcde[SEP]edcba[EOS]",
             "at [SEP], the first step that writes, a head reads the last source letter",
+            make=_reverse_prefix,
+            # [BOS] s [SEP] s' [EOS]: at [SEP] (position n + 1) a head reads the last source letter
+            focus=_focus("self", lambda n, q, row: n if q == n + 1 else None, lambda t: (t - 3) // 2),
+            prefix_lm=True,
         ),
     ]
 }

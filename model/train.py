@@ -16,10 +16,9 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from model.pretrained import CHECKPOINTS, write_checkpoint
 from model.tasks import IGNORE, TASKS, accuracy
 from model.transformer import Transformer
-
-CHECKPOINTS = Path(__file__).parent / "checkpoints"
 
 
 def train(
@@ -64,22 +63,6 @@ def train(
     return model, task
 
 
-def save(model, task, path: Path, score: float) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.clone() for k, v in model.state_dict().items()}
-    torch.save(
-        {
-            "format": "attention-mask-lab/1",
-            "task": task.name,
-            "config": model.config.to_dict(),
-            "tokenizer": task.tokenizer.to_dict(),
-            "accuracy": score,
-            "state_dict": state,
-        },
-        path,
-    )
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=sorted(TASKS), help="which task to train")
@@ -93,7 +76,7 @@ def main(argv=None) -> int:
     model, task = train(args.task, args.seed, steps=args.steps)
     score = accuracy(model, task, n=1000, seed=10_000 + args.seed)
     out = args.out or CHECKPOINTS / f"{task.name}.pt"
-    save(model, task, out, score)
+    write_checkpoint(model, task, out, score)
     print(f"{task.name}: token accuracy {score:.4f} on 1000 fresh examples; wrote {out}")
     return 0 if score >= 0.99 else 1
 

@@ -34,12 +34,18 @@ def attention(q, k, v, mask=None, dropout_p: float = 0.0, training: bool = False
     key gets weights 0 and output 0, never NaN (plain softmax over a row of -inf is NaN).
     """
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # (B, H, Q, K)
-    masked = scores if mask is None else scores.masked_fill(~mask, float("-inf"))
-    weights = torch.softmax(masked, dim=-1)
-    if mask is not None:
-        weights = weights.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)  # empty rows: zeros, not NaN
-    weights = F.dropout(weights, p=dropout_p, training=training)
+    weights = F.dropout(masked_softmax(scores, mask), p=dropout_p, training=training)
     return Attention(weights @ v, weights, scores)
+
+
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Softmax over the keys each query may attend (mask True); a query with no allowed key gets
+    weights 0, never NaN (plain softmax over a row of -inf is NaN). The one place this happens:
+    the model and the pipeline view (model/inspect.py) both call it."""
+    if mask is None:
+        return torch.softmax(scores, dim=-1)
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+    return weights.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
 
 
 @dataclass
@@ -141,28 +147,23 @@ class Block(nn.Module):
         self.norms = nn.ModuleList(nn.LayerNorm(config.d_model) for _ in range(3 if cross else 2))
         self.dropout = nn.Dropout(config.dropout)
 
-    def sublayer(self, x, norm, fn):
+    def residual(self, x, norm, sublayer):
+        """One residual step around `sublayer` (which returns its output and its attention, if any):
+        x + F(LN(x)) for Pre-LN, LN(x + F(x)) for Post-LN."""
         if self.pre_norm:
-            return x + self.dropout(fn(norm(x)))
-        return norm(x + self.dropout(fn(x)))
+            out, attention = sublayer(norm(x))
+            return x + self.dropout(out), attention
+        out, attention = sublayer(x)
+        return norm(x + self.dropout(out)), attention
 
-    def forward(self, x, mask, memory=None, cross_mask=None):
-        found = {}
-
-        def self_attention(h):
-            out, found["self"] = self.self_attn(h, h, mask)
-            return out
-
-        x = self.sublayer(x, self.norms[0], self_attention)
+    def forward(self, x, mask, memory=None, cross_mask=None) -> tuple[torch.Tensor, Attention, Attention | None]:
+        """The block's three residual steps; returns x and the self- and cross-attention it used."""
+        x, self_attention = self.residual(x, self.norms[0], lambda h: self.self_attn(h, h, mask))
+        cross_attention = None
         if self.cross_attn is not None:
-
-            def cross_attention(h):
-                out, found["cross"] = self.cross_attn(h, memory, cross_mask)
-                return out
-
-            x = self.sublayer(x, self.norms[1], cross_attention)
-        x = self.sublayer(x, self.norms[-1], self.ff)
-        return x, found
+            x, cross_attention = self.residual(x, self.norms[1], lambda h: self.cross_attn(h, memory, cross_mask))
+        x, _ = self.residual(x, self.norms[-1], lambda h: (self.ff(h), None))
+        return x, self_attention, cross_attention
 
 
 @dataclass
@@ -270,20 +271,28 @@ class Transformer(nn.Module):
     def _stack(self, blocks, x, mask, memory=None, cross_mask=None):
         self_attentions, cross_attentions = [], []
         for block in blocks:
-            x, found = block(x, mask, memory, cross_mask)
-            self_attentions.append(found["self"])
-            if "cross" in found:
-                cross_attentions.append(found["cross"])
+            x, self_attention, cross_attention = block(x, mask, memory, cross_mask)
+            self_attentions.append(self_attention)
+            if cross_attention is not None:
+                cross_attentions.append(cross_attention)
         return x, self_attentions, cross_attentions
 
-    def forward(self, *args, **kwargs) -> TransformerOutput:
+    def forward(
+        self, tokens, target=None, *, mask=None, src_mask=None, tgt_mask=None, cross_mask=None
+    ) -> TransformerOutput:
         """Decoder or encoder: forward(tokens, mask=None).
         Encoder-decoder: forward(src, tgt, src_mask=None, tgt_mask=None, cross_mask=None).
         Masks are bool (T, T) or (B, 1, T, T), True = may attend; None takes the default
         (decoder: causal, all: padding tokens hidden)."""
+        pair = {"target": target, "src_mask": src_mask, "tgt_mask": tgt_mask, "cross_mask": cross_mask}
         if self.config.arch == "encoder_decoder":
-            return self.encode_decode(*args, **kwargs)
-        return self.single_stack(*args, **kwargs)
+            if target is None or mask is not None:
+                raise ValueError("an encoder-decoder takes (src, tgt) and src_mask / tgt_mask / cross_mask, not mask")
+            return self.encode_decode(tokens, target, src_mask, tgt_mask, cross_mask)
+        given = [name for name, value in pair.items() if value is not None]
+        if given:
+            raise ValueError(f"a {self.config.arch} takes (tokens, mask=...), not {', '.join(given)}")
+        return self.single_stack(tokens, mask)
 
     def single_stack(self, tokens, mask=None) -> TransformerOutput:
         B, T = tokens.shape

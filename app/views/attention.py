@@ -39,9 +39,10 @@ T = len(ids)
 
 with st.sidebar:
     st.header("Mask")
-    trained_with = "causal (the model's default)" if model.config.arch == "decoder" else "full (the model's default)"
-    if name == "reverse_prefix":
-        trained_with = "prefix_lm up to [SEP] (as trained)"
+    if chosen.pretrained:
+        trained_with = f"{chosen.pretrained.task.trained_mask} (as trained)"
+    else:
+        trained_with = f"{'causal' if model.config.arch == 'decoder' else 'full'} (the model's default)"
     choice = link.choice(
         "Mask",
         "mask",

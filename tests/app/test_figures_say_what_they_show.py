@@ -61,7 +61,7 @@ def test_hovering_a_blocked_cell_says_which_mask_blocked_it():
     at = run_page(ATTENTION, model="copy")
     head = next(f for f in charts(at) if re.search(r"layer \d+, head \d+$", title(f)))
     text = head["data"][0]["text"]
-    assert text[0][1] == "blocked by causal (the model's default)"  # query 0 may not read key 1
+    assert text[0][1] == "blocked by causal (as trained)"  # query 0 may not read key 1
     assert text[1][0].startswith("weight ")
     at = run_page(ATTENTION, model="copy", mask="custom", m_scheme="sliding_window")
     head = next(f for f in charts(at) if re.search(r"layer \d+, head \d+$", title(f)))

@@ -185,3 +185,31 @@ def test_a_seeded_build_is_the_same_while_other_threads_draw_random_numbers():
         for thread in noise:
             thread.join()
     assert all(torch.equal(b[name], alone[name]) for b in built for name in alone)
+
+
+def test_the_package_exports_what_readme_imports():
+    """`from model import Transformer, TransformerConfig, attention`, as README shows, runs a model
+    whose every attention is that function's (the weights it returns are a softmax per row)."""
+    import model
+
+    config = model.TransformerConfig(arch="decoder", vocab_size=8, d_model=16, n_heads=2, n_layers=1, max_len=8)
+    out = model.Transformer(config, generator=torch.Generator().manual_seed(0))(torch.tensor([[1, 2, 3]]))
+    q = k = v = torch.randn(1, 2, 3, 8, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(model.attention(q, k, v).weights.sum(-1), torch.ones(1, 2, 3))
+    assert torch.allclose(out.attentions[0].weights.sum(-1), torch.ones(1, 2, 3))
+
+
+@pytest.mark.parametrize(
+    ("arch", "call", "message"),
+    [
+        ("decoder", lambda m, t: m(t, t), "a decoder takes \\(tokens, mask=...\\), not target"),
+        ("encoder", lambda m, t: m(t, src_mask=torch.ones(3, 3, dtype=torch.bool)), "not src_mask"),
+        ("encoder_decoder", lambda m, t: m(t), "takes \\(src, tgt\\)"),
+        ("encoder_decoder", lambda m, t: m(t, t, mask=torch.ones(3, 3, dtype=torch.bool)), "not mask"),
+    ],
+)
+def test_each_architecture_names_the_arguments_it_takes(arch, call, message):
+    config = TransformerConfig(arch=arch, vocab_size=8, d_model=16, n_heads=2, n_layers=1, max_len=8)
+    model = Transformer(config, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=message):
+        call(model, torch.tensor([[1, 2, 3]]))
