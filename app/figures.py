@@ -19,8 +19,12 @@ from PIL import Image
 from app.text import visible
 
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 15, "color": "#1a1a1a"}
+# The palette, once: Okabe-Ito's colour-blind-safe colours, and greys for what is not data
 ALLOWED, BLOCKED, EMPTY_ROW = "#0072B2", "#E6E6E6", "#D55E00"  # Okabe-Ito blue, light grey, vermillion
 ONLY_A, ONLY_B = "#E69F00", "#56B4E9"  # orange, sky blue
+GREEN, PINK, YELLOW, BLACK = "#009E73", "#CC79A7", "#F0E442", "#000000"  # the rest of Okabe-Ito
+SERIES = [ALLOWED, ONLY_A, EMPTY_ROW, ONLY_B, GREEN, PINK, YELLOW, BLACK]  # lines, heads: in this order
+PADDING_CELL, EDGE, RULE, PAD_LABEL = "#F5F5F5", "#999999", "#333333", "#8C8C8C"  # greys
 _AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "ticks": "", "automargin": True}
 # What plotly_white gives our figures and no more: its defaults for every trace type cost ~20 ms
 # of deep copy per figure here and double Plotly's own drawing time in the browser (measured).
@@ -28,7 +32,7 @@ TEMPLATE = go.layout.Template(
     layout={
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
-        "colorway": [ALLOWED, ONLY_A, "#009E73", EMPTY_ROW, "#CC79A7", ONLY_B, "#F0E442", "#000000"],  # Okabe-Ito
+        "colorway": SERIES,
         "hovermode": "closest",
         "hoverlabel": {"align": "left"},
         "modebar": {"orientation": "v"},  # down the right edge, never over the title
@@ -36,7 +40,6 @@ TEMPLATE = go.layout.Template(
         "yaxis": _AXIS,
     }
 )
-PAD_LABEL = "#8C8C8C"
 # colour bars lie under the plot: on a phone a bar beside it takes a quarter of the width
 BAR_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top", "thickness": 12}
 LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top"}
@@ -213,7 +216,7 @@ def _legend_traces(colors: list[str], names: list[str]) -> list[go.Scatter]:
             x=[None],
             y=[None],
             mode="markers",
-            marker={"size": 14, "color": c, "symbol": "square", "line": {"color": "#999999", "width": 1}},
+            marker={"size": 14, "color": c, "symbol": "square", "line": {"color": EDGE, "width": 1}},
             name=n,
             showlegend=True,
             hoverinfo="skip",
@@ -431,7 +434,7 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
     z = categories.reshape(B * T, C)
     fig = category_figure(
         z,
-        [BLOCKED, ALLOWED, EMPTY_ROW, "#F5F5F5", "#000000"],
+        [BLOCKED, ALLOWED, EMPTY_ROW, PADDING_CELL, BLACK],
         ["not averaged", "averaged", "padding, averaged", "padding", "this cell"],
         row_labels,
         [f"f{c}" for c in range(C)],
@@ -439,7 +442,7 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
         height=min(900, 200 + 16 * B * T),
     )
     for b in range(1, B):  # a line between sentences
-        fig.add_hline(y=b * T - 0.5, line_color="#333333", line_width=2)
+        fig.add_hline(y=b * T - 0.5, line_color=RULE, line_width=2)
     fig.update_xaxes(title="features")
     fig.update_yaxes(title="sentence s, position t", scaleanchor=None)
     return fig
@@ -449,7 +452,6 @@ def lines_figure(
     series: dict[str, list[float]], x: list[int], *, title: str, x_title: str, y_title: str, log_y: bool = False
 ) -> go.Figure:
     """One line per named series, markers on, colour-blind-safe colours."""
-    colors = [ALLOWED, ONLY_A, EMPTY_ROW, ONLY_B]
     fig = go.Figure(
         [
             go.Scatter(
@@ -457,7 +459,7 @@ def lines_figure(
                 y=ys,
                 name=name,
                 mode="lines+markers",
-                line={"color": colors[k % 4], "width": 3},
+                line={"color": SERIES[k % len(SERIES)], "width": 3},
                 marker={"size": 8},
                 hovertemplate=f"{name}: %{{y:.4g}}<extra></extra>",
             )
@@ -550,7 +552,7 @@ def _blocked_legend() -> go.Scatter:
         mode="markers",
         name="blocked (masked)",
         showlegend=True,
-        marker={"size": 14, "color": BLOCKED, "symbol": "square", "line": {"color": "#999", "width": 1}},
+        marker={"size": 14, "color": BLOCKED, "symbol": "square", "line": {"color": EDGE, "width": 1}},
     )
 
 
@@ -735,7 +737,6 @@ def lines_view(
 ) -> go.Figure:
     """BertViz's head view: queries left, keys right, one line per weight above `threshold`,
     opacity = weight; several heads get several colours. weights: (H, Q, K)."""
-    colors = [ALLOWED, ONLY_A, EMPTY_ROW, ONLY_B, "#009E73", "#CC79A7", "#F0E442", "#000000"]
     traces = []
     levels = [(0.05, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01)]  # a trace per opacity band
     for head in range(weights.shape[0]):
@@ -754,7 +755,7 @@ def lines_view(
                         showlegend=low == 0.05 or False,
                         name=f"head {head}",
                         legendgroup=f"head {head}",
-                        line={"color": colors[head % len(colors)], "width": 3},
+                        line={"color": SERIES[head % len(SERIES)], "width": 3},
                         opacity=(low + high) / 2,
                     )
                 )
