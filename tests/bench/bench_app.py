@@ -56,7 +56,7 @@ def normalization_changes(page, base_url: str) -> list[float]:
         wait_for_app(page)
         depth = page.get_by_label("Layers", exact=True)
         depth.fill("12")
-        shows = "n => document.body.innerText.includes('at the last of ' + n + ' layers')"
+        shows = "n => document.body.innerText.includes('Across the ' + n + ' layers')"
         times.append(timed(page, lambda d=depth: d.press("Enter"), shows, 12))
     return times
 

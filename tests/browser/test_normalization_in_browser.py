@@ -19,5 +19,5 @@ def test_normalization_page_draws_and_follows_its_controls(page, app_url):
     wait_for_app(page)
     page.wait_for_function("() => window.location.search.includes('depth=3')")
     assert parse_qs(urlparse(page.url).query)["depth"] == ["3"]
-    expect(page.get_by_text("at the last of 3 layers")).to_have_count(1)
+    expect(page.get_by_text("Across the 3 layers")).to_have_count(1)  # the findings follow the depth
     expect(page.get_by_test_id("stException")).to_have_count(0)
