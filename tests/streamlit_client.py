@@ -74,8 +74,15 @@ async def session(base: str, timeout: float = 120.0, visit: Visit | None = None)
         visit.replica = replica
     url = base.replace("http", "ws", 1) + "/_stcore/stream"
     headers = {"Cookie": cookie} if cookie else None
+    # no pings: a browser sends none, and a server busy with 200 runs answers them late, so the
+    # client would close a healthy session (seen: "keepalive ping timeout" at 200 sessions)
     async with websockets.connect(
-        url, subprotocols=["streamlit"], additional_headers=headers, max_size=None, open_timeout=timeout
+        url,
+        subprotocols=["streamlit"],
+        additional_headers=headers,
+        max_size=None,
+        open_timeout=timeout,
+        ping_interval=None,
     ) as socket:
         yield socket
 
