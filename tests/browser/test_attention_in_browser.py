@@ -78,7 +78,10 @@ def test_the_share_link_and_the_html_download_follow_a_head_change(page, app_url
     shared = {k: v[0] for k, v in parse_qs(urlparse(shared_view_link(page)).query).items()}
     assert shared == params(page) and shared["head"] == "3"
     page.get_by_text("Share this view").click()
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Figures as offline HTML").click()
+    wait_for_app(page)  # a click during a rerun can land on a button about to be replaced
+    button = page.get_by_role("button", name="Figures as offline HTML")
+    expect(button).to_be_enabled()
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
     exported = Path(download.value.path()).read_text()
     assert "layer 1, head 3" in exported and "layer 1, head 1" not in exported
