@@ -19,6 +19,18 @@ BOOL_TEXT = ("true", "false")
 SESSION_WIDE = ("present",)  # settings of the lecture, not of one page: they follow it from page to page
 VIEWS = "_views"  # session state: page -> its link parameters when the session last left it
 LECTURE = "_lecture"  # session state: the SESSION_WIDE link parameters of the last run
+ARRIVED = "_arrived"  # session state: link values Streamlit dropped on the way in, for the controls of this run
+
+
+def sent_query() -> dict[str, str]:
+    """The link as the browser sent it for this run. On a page change `st.query_params` lacks the
+    values bound to a control of another page (Streamlit drops them; our pages share names)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx(suppress_warning=True)
+    if context is None:
+        return st.query_params.to_dict()
+    return dict(parse_qsl(context.query_string, keep_blank_values=True))
 
 
 def open_page(page) -> None:
@@ -48,13 +60,21 @@ def open_page(page) -> None:
     elif context is not None and context.is_history_navigation:
         # Back / Forward: the entry's URL as sent (on a page change Streamlit drops the parameters
         # that a control of another page has bound, and our pages share names: `layer`, `model`)
-        wanted = dict(parse_qsl(context.query_string, keep_blank_values=True))
+        wanted = sent_query()
     else:
         left_the_deck = ("slides", "step") if linked else ()  # a bad deck or step stays: the page warns
         own = {key: value for key, value in query.items() if key not in left_the_deck}
         saved = {} if set(own) - set(SESSION_WIDE) else st.session_state.get(VIEWS, {}).get(name, {})
         wanted = {**saved, **lecture, **own}
-    if wanted != query:
+    sent = sent_query()
+    if wanted != query and wanted.items() <= sent.items() and not (set(sent) - set(wanted)) & set(query):
+        # the link as sent, less the values Streamlit dropped for having been bound on another page
+        # (on a page change the browser sends those of the page it leaves too): the page's controls
+        # take them from here in this run, where a switch to the link would cost a second run
+        dropped = {key: value for key, value in wanted.items() if key not in query}
+        st.session_state[ARRIVED] = dropped
+        st.query_params.update(dropped)  # the address bar
+    elif wanted != query:
         st.switch_page(page, query_params=wanted)
     if last == name:  # Streamlit moves the address bar along for a link to another page only
         st.query_params["step"] = step[1]
@@ -94,6 +114,7 @@ class Link:
 
     def __init__(self) -> None:
         self.raw = st.query_params.to_dict()
+        self.dropped = set(st.session_state.pop(ARRIVED, {}))  # see open_page: seeded by hand
         self.warned: set[str] = set()
         # link warnings go at the top of the page, where a reader looks first (on a phone the
         # sidebar with most controls is closed)
@@ -128,8 +149,16 @@ class Link:
                 f"using {quoted(str(used))}."
             )
 
+    def _seed(self, key: str, ok: bool, value: object) -> None:
+        """A good value of the link that Streamlit dropped on the way in reaches the widget through
+        its state (a bad one gets the warning and the default, as ever)."""
+        if key in self.dropped and ok:
+            st.session_state[key] = value
+
     def integer(self, label: str, key: str, low: int, high: int, default: int, *, where=st, help=None) -> int:
         default = min(max(default, low), high)
+        raw = self.raw.get(key, "")
+        self._seed(key, _is_int_between(raw, low, high), parse_int(raw))
         value = where.number_input(
             label,
             min_value=low,
@@ -140,7 +169,6 @@ class Link:
             bind="query-params",
             help=help,
         )
-        raw = self.raw.get(key, "")
         self.values[key] = (int(value), default)
         self._check(key, _is_int_between(raw, low, high), f"an integer from {low} to {high}", value)
         return int(value)
@@ -152,6 +180,7 @@ class Link:
         bad = key in self.raw and self.raw[key] not in options
         if bad:
             st.session_state[key] = default
+        self._seed(key, not bad, self.raw.get(key))
         value = where.pills(
             label, options, default=None if bad else default, required=True, key=key, bind="query-params", help=help
         )
@@ -160,6 +189,7 @@ class Link:
         return value
 
     def flag(self, label: str, key: str, default: bool, *, where=st, help=None) -> bool:
+        self._seed(key, self.raw.get(key) in BOOL_TEXT, self.raw.get(key) == "true")
         value = where.toggle(label, value=default, key=key, bind="query-params", help=help)
         self.values[key] = (bool(value), default)
         self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower())
@@ -169,6 +199,7 @@ class Link:
         self, label: str, key: str, default: str, *, max_chars: int, where=st, help=None, lines: bool = False
     ) -> str:
         widget = where.text_area if lines else where.text_input
+        self._seed(key, len(self.raw.get(key, "")) <= max_chars, self.raw.get(key))
         value = widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
         self.values[key] = (value, default)
         self._check(key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", value)

@@ -13,10 +13,10 @@ BROWSER_JS = (Path(__file__).parent / "browser.js").read_text(encoding="utf-8")
 
 import app.process  # noqa: E402, F401  (once per process: imports, and freed memory goes back to the system)
 from app.pages import PAGES  # noqa: E402
-from app.state import open_page  # noqa: E402
+from app.state import open_page, sent_query  # noqa: E402
 
 # presentation mode (?present=true) starts with the sidebar of secondary controls tucked away
-presenting = st.query_params.get("present") == "true"
+presenting = sent_query().get("present") == "true"
 st.set_page_config(
     page_title="Attention mask lab",
     page_icon=str(Path(__file__).parent / "favicon.png"),  # served by the app: a material icon comes from a font host

@@ -34,6 +34,7 @@ class Visit:
     exceptions: list[str] = field(default_factory=list)
     error: str | None = None  # the visit itself failed (connection, time-out)
     replica: str | None = None  # which app process answered, where a proxy names it (X-Replica)
+    runs: int = 0  # script runs it took (a page that switches to another link runs twice)
 
 
 def health_cookie(base: str) -> tuple[str, str | None]:
@@ -125,6 +126,25 @@ async def open_page(base: str, page: str, query: str = "", timeout: float = 120.
         visit.error = f"{type(error).__name__}: {error}"
     visit.seconds = time.perf_counter() - start
     return visit
+
+
+async def open_in_turn(base: str, links: list[tuple[str, str]]) -> list[Visit]:
+    """Every (page, query) in `links` opened one after the other in one session, as a browser
+    follows links inside the running app (slides, the sidebar)."""
+    visits = []
+    async with session(base) as socket:
+        for page, query in links:
+            visit, start = Visit(), time.perf_counter()
+            await socket.send(rerun(page, query))
+            async for msg, size in messages(socket):
+                visit.payload_bytes += size
+                _read(msg, visit, keep=True)
+                visit.runs += msg.WhichOneof("type") == "script_finished"
+                if finished(msg):
+                    break
+            visit.seconds = time.perf_counter() - start
+            visits.append(visit)
+    return visits
 
 
 async def open_and_leave(base: str, page: str, query: str = "") -> None:

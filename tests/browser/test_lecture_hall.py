@@ -246,3 +246,22 @@ def test_no_request_leaves_the_server(chromium, app_url):
     wait_for_app(page)
     assert hosts <= {"127.0.0.1"}, hosts
     context.close()
+
+
+def test_a_slide_step_is_one_run_that_draws_what_its_link_draws(app_url):
+    """Next runs the next page once, not twice (a switch to its link would double the wait), and
+    draws exactly what the step's link opened afresh draws, though Streamlit drops on a page change
+    the link's values bound to the page before (`layer`, `model` are on more than one page)."""
+    from tests import streamlit_client
+
+    deck = slides.shipped_deck("mask-schemes")
+    links, url = [], {}
+    for k, slide in enumerate(deck.slides):
+        url = {**url, **deck.query("mask-schemes", k), "present": "true"}  # as the browser sends it
+        links.append((slide.page, urlencode(url)))
+        url = {**deck.query("mask-schemes", k), "present": "true"}
+    stepped = streamlit_client.run(streamlit_client.open_in_turn(app_url, links))
+    for k, (visit, slide) in enumerate(zip(stepped, deck.slides, strict=True)):
+        alone = streamlit_client.visit(app_url, slide.page, urlencode(deck.query("mask-schemes", k)) + "&present=true")
+        assert not visit.exceptions and visit.runs == 1, (k + 1, visit.runs, visit.exceptions)
+        assert visit.charts == alone.charts, f"slide {k + 1} drew another view than its link"
