@@ -75,11 +75,21 @@ if (!window.maskLabFit) {
     for (const axis of figure.querySelectorAll(".xaxislayer-above, .yaxislayer-above")) {
       thin([...axis.querySelectorAll(".xtick text, .ytick text")], axis.classList.contains("yaxislayer-above"));
     }
-    const width = figure.getBoundingClientRect().width - 48;  // the modebar stands down the right edge
+    // panel titles side by side (the pipeline's four) get smaller together until they do not touch
+    const notes = [...figure.querySelectorAll(".annotation-text")].filter((t) => !/rotate/.test(t.getAttribute("transform") || ""));
+    for (let size = parseFloat(notes[0]?.style.fontSize); size > 9; size *= 0.9) {
+      const boxes = notes.map((t) => t.getBoundingClientRect()).sort((a, b) => a.left - b.left);
+      const touch = boxes.some((b, k) => k > 0 && b.left < boxes[k - 1].right + 4 && b.top < boxes[k - 1].bottom && boxes[k - 1].top < b.bottom);
+      if (!touch) break;
+      notes.forEach((t) => (t.style.fontSize = size * 0.9 + "px"));
+    }
+    // from where the title starts to the right edge, less the modebar's strip where it is shown
+    const right = figure.getBoundingClientRect().right - (innerWidth > 640 ? 48 : 8);
     for (const title of figure.querySelectorAll(".gtitle")) {
       const size = parseFloat(title.style.fontSize);
-      const wide = title.getBoundingClientRect().width;
-      if (wide > width && size > 11) title.style.fontSize = Math.max(11, (size * width) / wide) + "px";
+      const box = title.getBoundingClientRect();
+      const room = right - box.left;
+      if (box.width > room && size > 11) title.style.fontSize = Math.max(11, (size * room) / box.width) + "px";
     }
   };
   const watch = (figure) => {

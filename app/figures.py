@@ -113,10 +113,16 @@ def _layout(
 
 
 def _title_band(k_labels: list[str], font: float = FONT["size"]) -> int:
-    """The top margin of a query x key figure: the title, the keys' axis title, and the key labels
-    slanted at 60 degrees (Plotly makes room for an axis by itself, not for the title above it)."""
+    """The top margin of a query x key figure: the title, then the keys' axis title and labels
+    (Plotly makes room for an axis by itself, not for the title above it)."""
+    return 62 + _label_band(k_labels, font)
+
+
+def _label_band(k_labels: list[str], font: float = FONT["size"]) -> int:
+    """How far the keys' axis title and labels slanted at 60 degrees reach above the plot: the
+    longest label's slanted length and its glyph height, and the axis title's line."""
     longest = max((len(re.sub(r"<[^>]+>", "", html.unescape(label))) for label in k_labels), default=1)
-    return int(50 + 1.9 * font + 0.87 * 0.62 * font * longest)
+    return int(2.4 * font + 0.87 * 0.62 * font * longest)
 
 
 def _frame(
@@ -370,8 +376,9 @@ def difference_figure(a, b, q_tokens, k_tokens, *, name_a: str, name_b: str) -> 
     )
 
 
-def thumbnail(mask: torch.Tensor, title: str) -> go.Figure:
-    """A small gallery heatmap, no axes text, same colours as the full view."""
+def thumbnail(mask: torch.Tensor, title: str, subtitle: str = "") -> go.Figure:
+    """A small gallery heatmap, no axes text, same colours as the full view; `subtitle` (the
+    parameters) on a line of its own, where a quarter of a screen has room for it."""
     empty = ~mask.any(dim=1)
     z = mask.to(torch.uint8)
     z[empty] = 2
@@ -397,11 +404,15 @@ def thumbnail(mask: torch.Tensor, title: str) -> go.Figure:
     return _frame(
         fig,
         title,
-        230,
-        title_extra={"font": {"size": 14}, "x": 0.02},
+        250,
+        title_extra={
+            "font": {"size": 14},
+            "x": 0.02,
+            "subtitle": {"text": html.escape(subtitle, quote=False), "font": {"size": 12}},
+        },
         x={"visible": False},
         y={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
-        margin={"l": 4, "r": 4, "t": 34, "b": 4},
+        margin={"l": 4, "r": 4, "t": 54, "b": 4},
     )
 
 
@@ -472,8 +483,11 @@ def lines_figure(
         380,
         x={"title": x_title, "dtick": 1},
         y={"title": y_title, "type": "log" if log_y else "linear"},
+        top=100,
+        title_extra={"y": 0.99, "yref": "container", "yanchor": "top"},
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.25},
+        # over the plot, under the title: below it, the legend would sit on the x axis's title
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
     )
 
 
@@ -602,7 +616,7 @@ def attention_figure(
         x={"type": "category", "constrain": "domain"},
         y={"type": "category", "constrain": "domain"},
         plot_bgcolor=BLOCKED,
-        legend=LEGEND_BELOW,
+        legend={**LEGEND_BELOW, "x": 0.55},  # beside the colour bar (len 0.5), not on its title
     )
     _flag_empty_rows(fig, mask, "∅ no key")
     return fig
@@ -703,8 +717,9 @@ def pipeline_figure(
 ) -> go.Figure:
     """One head step by step: scores -> masked scores -> softmax -> dropout. Scores and weights
     each have their own colour scale and bar."""
-    last = "after dropout (training)" if training else "dropout off (evaluation): = softmax"
-    names = ["scores = q·k / √d", "masked scores", "softmax weights", last]
+    # two short lines each: four panels share a phone's width
+    last = "after dropout<br>(training)" if training else "dropout off<br>(evaluation)"
+    names = ["scores<br>= q·k / √d", "masked<br>scores", "softmax<br>weights", last]
     bound = max(stages["scores"].abs().max().item(), 1e-6)
     everywhere = torch.ones_like(mask)
     top = max(stages["dropout"].max().item(), 1.0)
@@ -717,18 +732,31 @@ def pipeline_figure(
         weights_trace(stages["weights"], mask, zmax=top, showscale=True, colorbar={**bar, "x": 0.52}, factor=factor),
         weights_trace(stages["dropout"], mask, zmax=top, showscale=False, factor=factor),
     ]
-    fig = go.Figure([_in_cell(t, k) for k, t in enumerate(traces)], layout=_grid(1, 4, gap_x=0.03, col_titles=names))
-    ticks_q, ticks_k = (_ticks([axis_label(t, k) for k, t in enumerate(tokens)]) for tokens in (q_tokens, k_tokens))
+    k_labels = [axis_label(t, k) for k, t in enumerate(k_tokens)]
+    band = _title_band(k_labels)  # the figure title, the keys' labels and axis title on top, as elsewhere
+    layout = _grid(1, 4, gap_x=0.03, col_titles=names)
+    for note in layout["annotations"]:  # the panel titles above the key labels
+        note["yshift"] = _label_band(k_labels) + 6
+    fig = go.Figure([_in_cell(t, k) for k, t in enumerate(traces)], layout=layout)
     _frame(
         fig,
         _downsampled(title, factor),
-        min(760, 300 + 18 * len(q_tokens)),
-        top=90,
-        x={"showgrid": False, "zeroline": False, "tickangle": -60, "title": "keys", **ticks_k},
+        min(760, 300 + 18 * len(q_tokens)) + 40,
+        top=band + 40,
+        title_extra={"y": 0.99, "yref": "container", "yanchor": "top"},
+        x={
+            "showgrid": False,
+            "zeroline": False,
+            "side": "top",
+            "tickangle": -60,
+            "title": {"text": "keys", "standoff": 4},
+            **_ticks(k_labels),
+        },
         y={"showgrid": False, "zeroline": False, "autorange": "reversed", "showticklabels": False},
         plot_bgcolor=BLOCKED,
     )
-    fig.layout.yaxis.update(showticklabels=True, title="queries", **ticks_q)  # the query tokens once, left
+    q_ticks = _ticks([axis_label(t, k) for k, t in enumerate(q_tokens)])
+    fig.layout.yaxis.update(showticklabels=True, title="queries", **q_ticks)  # the query tokens once, left
     return fig
 
 
@@ -790,10 +818,12 @@ def matrix_figure(
     title: str,
     signed: bool = False,
     fmt: str | None = None,
+    subtitle: str = "",
 ) -> go.Figure:
     """A labelled matrix: signed values on RdBu centred on 0, others on Viridis (both colour-blind
     safe); with `fmt`, the values are written in the cells. The bar shows plain numbers (Plotly's
-    own would write 1e-12 as "1p"), and a matrix of zeros says so."""
+    own would write 1e-12 as "1p"), and a matrix of zeros says so. `subtitle`: a second, smaller
+    line under the title (one long line would not fit a phone)."""
     largest = values.abs().max().item()
     zero = largest < 1e-9
     bound = 1.0 if zero else largest
@@ -816,7 +846,9 @@ def matrix_figure(
     return _frame(
         fig,
         f"{title}: 0 everywhere" if zero else title,
-        min(700, max(260, 120 + 30 * len(row_labels))),
+        min(700, max(260, 120 + 30 * len(row_labels))) + (24 if subtitle else 0),
+        top=84 if subtitle else 60,
+        title_extra={"subtitle": {"text": html.escape(subtitle, quote=False)}} if subtitle else None,
         x={"type": "category"},
         y={"autorange": "reversed", "type": "category"},
     )
@@ -833,6 +865,9 @@ def for_projector(fig: go.Figure) -> go.Figure:
     top = round((fig.layout.margin.t or 60) * PROJECTOR["ticks"] / FONT["size"])  # labels and titles grew
     fig.update_layout(font_size=PROJECTOR["font"], title_font_size=PROJECTOR["title"], height=height, margin_t=top)
     fig.update_annotations(font_size=PROJECTOR["ticks"])
+    for note in fig.layout.annotations:  # panel titles lifted over labels that grew with the font
+        if note.yshift:
+            note.yshift = round(note.yshift * PROJECTOR["font"] / FONT["size"])
     fig.update_xaxes(tickfont_size=PROJECTOR["ticks"])
     fig.update_yaxes(tickfont_size=PROJECTOR["ticks"])
     return fig

@@ -40,20 +40,27 @@ def pattern_head(name: str) -> pretrained.PatternHead:
     return load(name).strongest_head()
 
 
-def opening_head(chosen, kind: str) -> tuple[tuple[int, int], str | None]:
+def opening_head(chosen, kind: str, trained_mask: bool = True) -> tuple[tuple[int, int], str | None]:
     """The (layer, head) a page opens on for attention `kind` ("self", "cross", "encoder"...), and a
     sentence saying why: a trained model's strongest pattern head, computed (said only for the kind
-    of attention the pattern is in); a random model's (0, 0)."""
+    of attention the pattern is in); a random model's (0, 0). The share is measured under the mask
+    the model was trained with: with `trained_mask` False (the page shows another) it is not quoted."""
     if chosen.pretrained is None:
         return (0, 0), None
     found = pattern_head(chosen.name)
     if found.kind != kind:  # the same head, without a claim: the page's defaults stay put when the kind changes
         return (found.layer, found.head), None
-    pattern = chosen.pretrained.task.pattern
+    task = chosen.pretrained.task
+    if not trained_mask:
+        return (found.layer, found.head), (
+            f"Opens on layer {found.layer}, head {found.head}: the head where the pattern ({task.pattern}) is "
+            f"strongest under the mask the model was trained with ({task.trained_mask}); this view uses "
+            "another mask, so the weights here may not show it."
+        )
     return (found.layer, found.head), (
-        f"Opens on layer {found.layer}, head {found.head}: the head where the pattern ({pattern}) is "
+        f"Opens on layer {found.layer}, head {found.head}: the head where the pattern ({task.pattern}) is "
         f"strongest, with {found.share:.1%} of the queries it names putting their largest weight on the key "
-        f"it names, over {found.examples} fresh examples of the task."
+        f"it names, over {found.examples} fresh examples of the task (under its trained mask, as here)."
     )
 
 

@@ -67,7 +67,7 @@ def run(spec: model_runs.ModelSpec, ids: tuple, mask: masks.Predicate | None):
 
 weights, scores, applied = run(chosen.spec, tuple(ids), custom)
 mask_name = custom.name if custom else trained_with
-start, why = model_runs.opening_head(chosen, "self")
+start, why = model_runs.opening_head(chosen, "self", trained_mask=custom is None)
 attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens, mask_name, start, why)
 st.caption(
     f"Model **{name}** ({TASKS[name].arch if name in TASKS else 'decoder'}), {T} tokens, mask: {mask_name}. "

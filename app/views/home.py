@@ -28,14 +28,16 @@ def gallery() -> dict:
     for name, scheme in masks.SCHEMES.items():
         kv_len = len(source) if name == "cross" else len(tokens)
         pred = masks.predicate(name, len(tokens), kv_len, **scheme.defaults_for(len(tokens), kv_len))
-        thumbnails[name] = figures.thumbnail(pred.build(), pred.name)
+        _, _, parameters = pred.name.partition("(")
+        thumbnails[name] = figures.thumbnail(pred.build(), name, parameters.removesuffix(")"))
     return thumbnails
 
 
 per_row = 2 if lecture.presenting else 4  # a projector's titles are large: two to a row
-columns = st.columns(per_row)
 for k, (name, thumbnail) in enumerate(gallery().items()):
     scheme = masks.SCHEMES[name]
+    if k % per_row == 0:  # a row of columns at a time: a phone stacks them in reading order
+        columns = st.columns(per_row)
     with columns[k % per_row]:
         lecture.show(
             thumbnail,

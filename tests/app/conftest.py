@@ -28,8 +28,9 @@ def as_array(value) -> np.ndarray:
 
 
 def title(figure: dict) -> str:
-    """The title as a person reads it (Plotly shows HTML entities as characters)."""
-    return html.unescape(figure["layout"]["title"]["text"])
+    """The title and its subtitle as a person reads them (Plotly shows HTML entities as characters)."""
+    title = figure["layout"]["title"]
+    return html.unescape(" ".join([title["text"], *([title["subtitle"]["text"]] if "subtitle" in title else [])]))
 
 
 def run_page(page: str | None = None, timeout: float = 60, **params) -> AppTest:

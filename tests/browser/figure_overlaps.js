@@ -1,0 +1,50 @@
+// Every figure's visible texts (title, axis titles, tick labels, colour bar, legend, panel titles):
+// pairs that overlap by more than 2 px, and texts that run off the figure's sides. Tick labels of
+// one axis are left to the app's label thinning; slanted labels have boxes that overlap by design.
+() => {
+  const shown = (el) => {
+    for (let e = el; e && e.nodeType === 1; e = e.parentNode) {
+      const style = getComputedStyle(e);
+      if (style.display === "none" || style.visibility === "hidden" || style.opacity === "0") return false;
+    }
+    return el.getClientRects().length > 0;
+  };
+  const groups = {
+    title: ".gtitle",
+    xtitle: "[class^='g-x'][class$='title'] text",
+    ytitle: "[class^='g-y'][class$='title'] text",
+    xtick: ".xaxislayer-above .xtick text",
+    ytick: ".yaxislayer-above .ytick text",
+    colorbar: ".colorbar text",
+    legend: ".legend .legendtext",
+    annotation: ".annotation text",
+  };
+  const problems = [];
+  document.querySelectorAll(".js-plotly-plot").forEach((figure, f) => {
+    const name = `figure ${f} (${(figure.querySelector(".gtitle")?.textContent ?? "").slice(0, 40)})`;
+    const seen = new Set(), texts = [];
+    for (const [group, selector] of Object.entries(groups)) {
+      for (const el of figure.querySelectorAll(selector)) {
+        if (seen.has(el) || !shown(el) || !el.textContent.trim()) continue;
+        seen.add(el);
+        const slanted = /rotate\(-?[369]/.test(el.getAttribute("transform") || "");
+        texts.push({group, el, slanted, box: el.getBoundingClientRect()});
+      }
+    }
+    const same = new Set(["xtick", "ytick", "colorbar"]);
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i], b = texts[j];
+        if ((a.group === b.group && same.has(a.group)) || a.slanted || b.slanted) continue;
+        const w = Math.min(a.box.right, b.box.right) - Math.max(a.box.left, b.box.left);
+        const h = Math.min(a.box.bottom, b.box.bottom) - Math.max(a.box.top, b.box.top);
+        if (w > 2 && h > 2) problems.push(`${name}: ${a.group} "${a.el.textContent}" on ${b.group} "${b.el.textContent}"`);
+      }
+    }
+    const edges = figure.getBoundingClientRect();
+    for (const t of texts) {
+      if (t.box.left < edges.left - 2 || t.box.right > edges.right + 2) problems.push(`${name}: ${t.group} "${t.el.textContent}" cut`);
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,46 @@
+"""No text of a figure sits on another, and none runs off the figure's sides, on every page and
+view at a projector (presentation mode), a desk and a phone. Screenshots under tests/artifacts/."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, wait_for_app
+
+LINKS = [
+    "",
+    "masks",
+    "masks?view=compare",
+    "masks?view=unilm",
+    "attention",
+    "attention?view=pipeline",
+    "attention?view=aggregate",
+    "attention?view=lines",
+    "cross",
+    "cross?view=pipeline",
+    "cross?view=aggregate",
+    "normalization",
+]
+SIZES = {"projector": (1920, 1080), "desk": (1400, 1000), "phone": (390, 844)}
+OVERLAPS = (Path(__file__).parent / "figure_overlaps.js").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_no_figure_text_overlaps_or_is_cut(chromium, app_url, size):
+    width, height = SIZES[size]
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    found = []
+    for link in LINKS:
+        joiner = "&" if "?" in link else "?"
+        page.goto(f"{app_url}/{link}" + (f"{joiner}present=true" if size == "projector" else ""))
+        wait_for_app(page)
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
+        # the label thinning and title fitting run after each Plotly draw
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFit)")
+        found += [f"{link or 'home'}: {problem}" for problem in page.evaluate(OVERLAPS)]
+        name = (link or "home").replace("?", "-").replace("=", "-").replace("&", "-")
+        page.screenshot(path=ARTIFACTS / f"fit-{size}-{name}.png")
+    context.close()
+    assert not found, "\n".join(found)
