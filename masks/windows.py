@@ -20,6 +20,8 @@ Our `sliding_window(window=w)` counts the keys a query sees on one side, itself 
 >>> reason = longformer.cannot_express(1)  # attention_window=0, which Longformer refuses
 >>> reason.startswith("cannot express window 1: `attention_window=0 (even, two-sided)` fails in")
 True
+>>> "fails in `LongformerSelfAttention.__init__`: AssertionError" in reason  # names as code, for Markdown
+True
 >>> reason.endswith("`attention_window` for layer 0 has to be positive. Given 0")
 True
 """
@@ -43,7 +45,7 @@ class Limit:
 
     ok: Callable[[int], bool]
     error: str  # the library's own exception and message, "{v}" standing for the value
-    raised_in: str  # the function that raises it
+    raised_in: str  # the function that raises it, as Markdown: names in backticks (`__init__` bare is bold "init")
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,11 @@ class WindowConvention:
     def ours(self, window: int, length: int) -> torch.Tensor:
         return build("sliding_window", length, window=window, causal=self.causal)
 
+    def ours_args(self, window: int) -> str:
+        return f"window={window}{'' if self.causal else ', causal=False'}"
+
     def ours_call(self, window: int) -> str:
-        return f"sliding_window(window={window}{'' if self.causal else ', causal=False'})"
+        return f"sliding_window({self.ours_args(window)})"
 
     def ours_for(self, their_value: int) -> int | None:
         """Our window with the same mask as their value, or None if no window of ours has it.
@@ -148,7 +153,7 @@ CONVENTIONS = (
             Limit(
                 lambda v: v > 0,
                 "ValueError: Expected `window_size > 0`, but window_size={v}",
-                "BlockDiagonalCausalLocalAttentionMask.__post_init__",
+                "`BlockDiagonalCausalLocalAttentionMask.__post_init__`",
             ),
         ),
     ),
@@ -166,18 +171,18 @@ CONVENTIONS = (
             Limit(
                 lambda v: v > 0,
                 "AssertionError: `attention_window` for layer 0 has to be positive. Given {v}",
-                "LongformerSelfAttention.__init__",
+                "`LongformerSelfAttention.__init__`",
             ),
             Limit(
                 lambda v: v % 2 == 0,
                 "AssertionError: `attention_window` for layer 0 has to be an even value. Given {v}",
-                "LongformerSelfAttention.__init__",
+                "`LongformerSelfAttention.__init__`",
             ),
             Limit(
                 lambda v: v // 2 >= 2,  # a one-sided window of 1 slices [1:1] against [:0, 0:]
                 "RuntimeError: The expanded size of the tensor (0) must match the existing size (2) "
                 "at non-singleton dimension 2",
-                "LongformerSelfAttention._sliding_chunks_query_key_matmul (one side: {v} // 2 = 1)",
+                "`LongformerSelfAttention._sliding_chunks_query_key_matmul` (one side: `{v} // 2 = 1`)",
             ),
         ),
     ),
@@ -197,7 +202,7 @@ NAMED_CODE = (
     ),
     replace(  # Hugging Face's causal window under another name
         CONVENTIONS[0],
-        library="Mistral (Hugging Face MistralModel, mistral-inference xformers cache)",
+        library="Mistral (Hugging Face, mistral-inference)",  # short: a cell of the Windows tab's table
         family="Mistral",
         code="transformers MistralModel: masking_utils sliding_window_causal_mask_function; mistral-inference "
         "mistral/cache.py: xformers BlockDiagonalCausalMask.make_local_attention(sliding_window)",
@@ -216,7 +221,7 @@ NAMED_CODE = (
             Limit(
                 lambda v: v > 0,
                 "RuntimeError: ZeroDivisionError",
-                "Attention.forward (positions % self.sliding_window, a rolling cache of {v} slots)",
+                "`Attention.forward` (`positions % self.sliding_window`, a rolling cache of {v} slots)",
             ),
         ),
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 import torch
 
@@ -9,7 +11,9 @@ from app import attention_views, model_runs
 from app.cache import MiB, bounded
 from app.lecture import Lecture
 from app.state import Link, this_session_is_open
+from app.text import visible
 from model.inspect import greedy_decode
+from model.tokenizer import SPECIALS
 
 KINDS = ["cross", "encoder", "decoder"]
 # each decoded token runs the whole model again: a random model never stops by itself, and 500
@@ -45,12 +49,42 @@ def own_answer(spec: model_runs.ModelSpec, src: tuple, steps: int, _keep_going) 
     return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, steps, _keep_going)
 
 
-said = None
+def code(text: str) -> str:
+    """`text` as a Markdown code span shown exactly, backticks included (a longer fence around them)."""
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""  # one space each side is dropped
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def as_read(tokens: list[str]) -> str:
+    """An answer as a person reads it: its text as code (each token as the axes label it, a space ␣), and
+    each special token outside, by name: [MASK] inside the text would read as six characters."""
+    parts, run = [], ""
+    for token in tokens:
+        if token in SPECIALS:
+            parts += [code(run)] if run else []
+            parts.append(f"**\\{token[:-1]}\\]**")  # escaped: never read as a link
+            run = ""
+        else:
+            run += visible(token)
+    return " ".join(parts + ([code(run)] if run else [])) or "(nothing: its first token is [EOS])"
+
+
+said = []
 if not tgt:
     tgt = own_answer(chosen.spec, tuple(src), min(limit, ANSWER_STEPS), this_session_is_open())
-    answer = "".join(tokenizer.decode(tgt)) or "(nothing)"
-    cut = f" (cut at {ANSWER_STEPS} tokens: type a target for a longer one)" if len(tgt) == ANSWER_STEPS else ""
-    said = f"Target: the model's own greedy answer, {answer}{cut}."
+    answer, n = tokenizer.decode(tgt), len(tgt)
+    cut = f" (cut at {ANSWER_STEPS}: type a target for a longer one)" if n == ANSWER_STEPS else ""
+    said.append(f"Target: the model's own greedy answer, {n} token{'' if n == 1 else 's'}{cut}: {as_read(answer)}.")
+    specials = [t for t in answer if t in SPECIALS]
+    if specials:
+        are = "is a special token" if len(specials) == 1 else "are special tokens"
+        who = "an untrained model" if chosen.pretrained is None else "this model"
+        said.append(
+            f"{len(specials)} of the {n} tokens {are} ({', '.join(dict.fromkeys(specials))}), in bold: {who} "
+            "can emit any token of its vocabulary, special ones included; each is one token, not the letters "
+            "of its name."
+        )
 src_ids = src + [tokenizer.pad_id] * src_pad
 tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
 src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
@@ -84,6 +118,6 @@ st.caption(
     "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
     "(columns). Grey cells are blocked by the mask, padding included."
 )
-if said:
-    st.caption(said)
+for sentence in said:
+    st.caption(sentence)
 lecture.share()

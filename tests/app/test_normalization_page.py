@@ -1,12 +1,14 @@
 """The Normalization page: runs, restores its link, warns on bad values, shows autograd's numbers."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from model.normalization import tiny_config
 from model.transformer import Transformer
-from tests.app.conftest import charts, run_page, shown_text, title
+from tests.app.conftest import as_array, charts, run_page, shown_text, title
+from tests.model.test_normalization import check_trend
 
 PAGE = "views/normalization.py"
 
@@ -74,3 +76,29 @@ def test_the_page_states_the_findings_of_the_setting_it_shows():
     said = [str(m.value) for m in at.markdown]
     assert all(s in said for s in placement_findings(placement_study(4, "normal"), last_layer_by_depth(4, "normal")))
     assert "do not shrink" not in " ".join(said)
+
+
+def drawn_values(y) -> list[float]:
+    """A line's y values as sent: a list, or a typed array."""
+    return [float(v) for v in (np.ravel(as_array(y)) if isinstance(y, dict) else y)]
+
+
+@pytest.mark.parametrize("init", ["normal", "xavier"])
+def test_the_trend_words_are_earned_by_the_charts_numbers(init):
+    """Read back from the page: each series' word fits the values its chart draws (GPT-2's init drew
+    Pre-LN's gradient 17% lower at the output than at layer 1, and the page said it "falls"), and the
+    numbers quoted are those values."""
+    at = run_page(PAGE, timeout=180, depth="6", init=init)
+    drawn = {
+        title(f): {trace["name"]: drawn_values(trace["y"]) for trace in f["data"]}
+        for f in charts(at)
+        if "gradient norm" in title(f)
+    }
+    layers = drawn["gradient norm of each layer's FFN weight W²"]
+    depths = drawn["last layer's FFN gradient norm as depth grows"]
+    text = next(str(m.value) for m in at.markdown if "As depth grows" in str(m.value))
+    across, deeper = text.split("As depth grows")
+    check_trend(across, "Pre-LN's gradient", layers["Pre-LN"], "layer")
+    check_trend(across, "Post-LN's", layers["Post-LN"], "layer")
+    check_trend(deeper, "Pre-LN's last-layer gradient", depths["Pre-LN"], "depth")
+    check_trend(deeper, "Post-LN's", depths["Post-LN"], "depth")

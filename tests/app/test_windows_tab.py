@@ -1,6 +1,9 @@
 """The Masks page's Windows tab says, per library, the parameter and whether the masks match, or why
 that library cannot express the window; every sentence comes from masks.windows' data."""
 
+import json
+import re
+
 import pytest
 
 from masks.windows import ALL_CONVENTIONS
@@ -14,6 +17,15 @@ def windows_tab(masks_page, window: int):
     assert not at.exception and not at.error and not at.warning
     table = at.dataframe[0].value
     return at, {row["library"]: row for row in table.to_dict("records")}
+
+
+def tab_markdown(at) -> list[str]:
+    return [str(m.value) for m in next(t for t in at.tabs if t.label == "Windows").markdown]
+
+
+def outside_code(markdown: str) -> str:
+    """The Markdown text outside code spans (a run of n backticks up to the next run of exactly n)."""
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", " ", markdown, flags=re.DOTALL)
 
 
 @pytest.mark.parametrize("window", [1, 2])
@@ -30,13 +42,15 @@ def test_longformer_windows_1_and_2_are_said_to_be_inexpressible(masks_page, win
 def test_window_1_and_2_reasons_as_a_reader_sees_them(masks_page):
     at, _ = windows_tab(masks_page, 1)
     one = shown_text(at)
-    assert "cannot express window 1: `attention_window=0 (even, two-sided)` fails in LongformerSelfAttention" in one
+    assert (
+        "cannot express window 1: `attention_window=0 (even, two-sided)` fails in `LongformerSelfAttention.__init__`"
+    ) in one
     assert "has to be positive. Given 0" in one
-    assert "cannot express window 1: `sliding_window=0` fails in Attention.forward" in one  # one_file_ref.py
+    assert "cannot express window 1: `sliding_window=0` fails in `Attention.forward`" in one  # one_file_ref.py
     at, _ = windows_tab(masks_page, 2)
     two = shown_text(at)
     assert "cannot express window 2: `attention_window=2 (even, two-sided)` fails in" in two
-    assert "_sliding_chunks_query_key_matmul" in two and "RuntimeError" in two
+    assert "`LongformerSelfAttention._sliding_chunks_query_key_matmul`" in two and "RuntimeError" in two
 
 
 @pytest.mark.parametrize("window", [3, 4])
@@ -60,7 +74,9 @@ def test_every_row_is_the_datas_parameter_and_a_computed_verdict(masks_page, win
             assert row["their parameter"] == conv.written(window)
             assert row["same mask"] == "yes"
             assert row["keys per query"] == str(window if conv.causal else 2 * window - 1)
-        assert row["their rule"] == conv.rule and row["code"] == conv.code
+        assert f"sliding_window({row['ours']})" == conv.ours_call(window)
+        # the long texts, under the table: the rule as code, and the code it is read from
+        assert f"- {conv.library}: `{conv.rule}`, read from {conv.code}" in shown_text(at)
 
 
 def test_the_tab_says_hugging_faces_bidirectional_window_w_is_our_window_w_plus_1(masks_page):
@@ -76,7 +92,7 @@ def test_the_tab_says_hugging_faces_bidirectional_window_w_is_our_window_w_plus_
 def test_the_tab_names_which_code_mistral_means(masks_page):
     at, rows = windows_tab(masks_page, 3)
     text = shown_text(at)
-    hf = "Mistral (Hugging Face MistralModel, mistral-inference xformers cache)"
+    hf = "Mistral (Hugging Face, mistral-inference)"
     ref = "Mistral (reference one_file_ref.py)"
     assert rows[hf]["their parameter"] == "sliding_window=3"
     assert rows[ref]["their parameter"] == "sliding_window=2"
@@ -91,3 +107,36 @@ def test_a_bad_window_link_is_a_message_not_a_traceback(masks_page):
     assert not at.exception
     assert "`win`" in at.warning[0].value
     assert at.dataframe[0].value["their parameter"].tolist()[0] == "sliding_window=3"
+
+
+@pytest.mark.parametrize("window", [1, 2, 3])
+def test_no_markdown_on_the_tab_turns_code_names_bold_or_italic(masks_page, window):
+    """`__init__` outside a code span shows as a bold "init": names with underscores or stars are
+    written as code, and the only emphasis left is the bold the tab means."""
+    at, _ = windows_tab(masks_page, window)
+    said = tab_markdown(at)
+    for markdown in said:
+        text = re.sub(r"\*\*[^*\n]+\*\*", " ", outside_code(markdown))  # the bold it means: **library**
+        assert "__" not in text and "*" not in text, markdown
+        assert not re.search(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", text), markdown  # a _ that can open or close
+        assert not re.search(r"[~$<]", text), markdown  # strikethrough, LaTeX, HTML
+    if window == 1:  # the user's case: Longformer's own reason names its __init__
+        assert any("`LongformerSelfAttention.__init__`" in m for m in said)
+
+
+@pytest.mark.parametrize("params", [{"scheme": "sliding_window", "window": "1"}, {"scheme": "causal", "win": "4096"}])
+def test_the_table_fits_beside_the_sidebar_of_a_1400px_window(masks_page, params):
+    """At 1400 px the grid beside the sidebar is 938 px wide (measured in Chromium); seven columns
+    sized to their text ran 1829 px and were cut at the edge. A data grid does not wrap: every column
+    now has a width, together within 938 px, each wide enough for its longest cell and its header
+    (at 6 px a character, the mean of its 14 px Source Sans there, and 17 px of padding)."""
+    at = masks_page(tab="Windows", **params)
+    assert not at.exception and not at.warning
+    grid = at.dataframe[0]
+    config = json.loads(grid.proto.columns)
+    table = grid.value
+    widths = {column: config[column]["width"] for column in table.columns}
+    assert sum(widths.values()) <= 938
+    for column, width in widths.items():
+        longest = max(len(str(cell)) for cell in [config[column].get("label", column), *table[column]])
+        assert 6 * longest + 17 <= width, (column, width)

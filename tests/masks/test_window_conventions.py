@@ -1,5 +1,6 @@
 """Window conventions as data: each library's count of keys, what it cannot take, which code a name means."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ HF_BIDIRECTIONAL = BY_NAME["Hugging Face, bidirectional"]
 GYM = BY_NAME["attention-gym"]
 XFORMERS = BY_NAME["xformers"]
 LONGFORMER = BY_NAME["Longformer (Hugging Face)"]
-MISTRAL_HF = BY_NAME["Mistral (Hugging Face MistralModel, mistral-inference xformers cache)"]
+MISTRAL_HF = BY_NAME["Mistral (Hugging Face, mistral-inference)"]
 MISTRAL_REF = BY_NAME["Mistral (reference one_file_ref.py)"]
 
 # keys one query sees, itself included, for their parameter value v (each library's code, read by hand)
@@ -74,9 +75,9 @@ def test_longformer_cannot_express_windows_1_and_2(window):
 
 def test_longformer_reasons_are_its_own_errors():
     assert LONGFORMER.refusal(0).endswith(
-        "LongformerSelfAttention.__init__: AssertionError: `attention_window` for layer 0 has to be positive. Given 0"
+        "`LongformerSelfAttention.__init__`: AssertionError: `attention_window` for layer 0 has to be positive. Given 0"
     )
-    assert "_sliding_chunks_query_key_matmul" in LONGFORMER.refusal(2)
+    assert "`LongformerSelfAttention._sliding_chunks_query_key_matmul`" in LONGFORMER.refusal(2)
     assert "RuntimeError: The expanded size of the tensor (0) must match the existing size (2)" in LONGFORMER.refusal(2)
     assert LONGFORMER.refusal(3).endswith("has to be an even value. Given 3")
     assert LONGFORMER.refusal(-2).endswith("has to be positive. Given -2")
@@ -105,6 +106,16 @@ def test_their_rule_with_their_value_is_our_window(conv, window):
     for length in (1, 5, 20):
         assert torch.equal(conv.mask(conv.their_value(window), length), conv.ours(window, length))
     assert conv.keys_seen(conv.their_value(window)) == (window if conv.causal else 2 * window - 1)
+
+
+@pytest.mark.parametrize("conv", ALL_CONVENTIONS, ids=lambda c: c.library)
+def test_reasons_write_code_as_code(conv):
+    """A reason is shown as Markdown: outside its code spans no name with underscores (`__init__`
+    would show as a bold "init") and no star."""
+    for value in range(-1, 4):
+        reason = conv.refusal(value) or ""
+        prose = re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", " ", reason)
+        assert "*" not in prose and not re.search(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", prose), reason
 
 
 def test_a_number_no_window_of_ours_has():

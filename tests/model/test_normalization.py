@@ -17,6 +17,7 @@ from model.normalization import (
     placement_findings,
     placement_study,
     tiny_config,
+    trend,
 )
 from model.tokenizer import split_words
 from model.transformer import Transformer
@@ -75,8 +76,75 @@ def test_the_last_layer_alone_gets_the_same_gradient_as_the_full_backward(depth,
     assert last_layer_gradient(depth, norm, init, seed=3) == pytest.approx(grads[-1], rel=1e-6)
 
 
-def words_for(first: float, last: float) -> str:
-    return "grows" if last > 1.2 * first else "falls" if last < first / 1.2 else "stays within 20%"
+@pytest.mark.parametrize(
+    ("values", "word"),
+    [
+        ([0.3, 0.45, 0.7, 1.0], "grows"),
+        ([1.0, 0.6, 0.45, 0.3], "falls"),
+        ([1.0, 1.05, 0.97, 1.02], "stays about the same"),
+        ([1.0, 2.0, 0.8, 1.9, 1.1], "goes up and down"),
+        ([1.0, 1.6, 1.5, 2.4, 3.0], "grows"),  # a dip of 6% from the best so far: still one way
+        ([1.0, 1.6, 1.3, 2.4, 3.0], "goes up and down"),  # a dip of 19%
+        ([3.0, 2.0, 2.1, 1.2, 1.0], "falls"),  # a rise of 5% from the lowest so far
+        ([1.0, 1.1, 1.2, 1.3, 1.4], "grows a little"),  # one way, but 1.4x is not a clear factor
+        ([1.4, 1.3, 1.2, 1.1, 1.0], "falls a little"),
+    ],
+)
+def test_a_series_gets_the_word_its_shape_earns(values, word):
+    assert trend(values).word == word
+
+
+def test_a_17_percent_drop_is_not_called_a_fall():
+    """The old wording compared the first and last values with a ratio of 1.2: 0.83 / 1 < 1 / 1.2 was "falls"."""
+    said = trend([1.0, 0.95, 0.9, 0.83])
+    assert said.word == "stays about the same"
+    assert said.text == "stays about the same (within 20%: between 0.83 and 1)"
+
+
+def test_a_flat_series_that_rounds_to_one_number_says_it_once():
+    assert trend([0.7521, 0.7518]).text == "stays about the same (within 20%: 0.752 throughout)"
+
+
+def test_rises_and_falls_quote_the_first_and_last_value_as_shown():
+    assert trend([0.31234, 0.5, 0.72345]).text == "grows (0.312 → 0.723)"
+    assert trend([1.13, 0.749, 0.578, 0.37]).text == "falls (1.13 → 0.37)"
+
+
+def test_up_and_down_names_its_lowest_and_highest_point_and_where():
+    said = trend([1.0, 2.0, 0.8, 1.9, 1.1], where="depth")
+    assert said.text == "goes up and down (1 → 1.1; lowest 0.8 at depth 3, highest 2 at depth 2)"
+    assert trend([1.0, 3.0, 2.0]).text == "goes up and down (1 → 2; lowest 1 at layer 1, highest 3 at layer 2)"
+
+
+def numbers(text: str) -> list[str]:
+    return re.findall(r"(?<![\w.])\d[\d.e+-]*(?![\w])", text)
+
+
+def check_trend(text: str, name: str, values: list[float], where: str) -> None:
+    """The phrase the text says of this series: its word earned by the series' shape, its numbers
+    the series' own (as the chart shows them, 3 significant digits)."""
+    words = "grows a little|falls a little|grows|falls|stays about the same|goes up and down"
+    phrase = re.search(rf"{name} ({words}) \(([^)]*)\)", text)
+    assert phrase, (name, text)
+    word, quoted = phrase.groups()
+    shown = {f"{v:.3g}" for v in values}
+    first, last, low, high = values[0], values[-1], min(values), max(values)
+    if word == "stays about the same":
+        span = f"{low:.3g} throughout" if f"{low:.3g}" == f"{high:.3g}" else f"between {low:.3g} and {high:.3g}"
+        assert low >= 0.8 * high and quoted == f"within 20%: {span}"
+        return
+    assert low < 0.8 * high
+    if word == "goes up and down":
+        assert f"lowest {low:.3g} at {where} {values.index(low) + 1}" in quoted
+        assert f"highest {high:.3g} at {where} {values.index(high) + 1}" in quoted
+    else:
+        rising = word.startswith("grows")
+        best = [max(values[: k + 1]) if rising else min(values[: k + 1]) for k in range(len(values))]
+        assert all(v >= b / 1.1 if rising else v <= b * 1.1 for v, b in zip(values, best, strict=True))
+        factor = last / first if rising else first / last
+        assert factor >= 1.5 if word in ("grows", "falls") else 1 < factor < 1.5
+    assert quoted.startswith(f"{first:.3g} → {last:.3g}")
+    assert set(numbers(quoted.replace(f" {where} ", " "))) - {str(k) for k in range(1, 25)} <= shown
 
 
 @pytest.mark.parametrize("init", ["xavier", "normal"])
@@ -89,12 +157,11 @@ def test_every_sentence_under_the_charts_says_what_their_numbers_show(init, dept
     assert shown == pytest.approx(study.ffn_grad["post"][-1] / study.ffn_grad["pre"][-1], rel=0.05)
     if depth == 1:
         return
-    for norm, name in (("pre", "Pre-LN"), ("post", "Post-LN")):
-        grad, last = study.ffn_grad[norm], by_depth[norm]
-        assert f"{name}'s gradient {words_for(grad[0], grad[-1])}" in text or (
-            norm == "post" and f"Post-LN's {words_for(grad[0], grad[-1])} ({grad[0]:.3g} → {grad[-1]:.3g})" in text
-        )
-        assert f"{words_for(last[0], last[-1])} ({last[0]:.3g} → {last[-1]:.3g})" in text
+    layers, depths = text.split("As depth grows")
+    check_trend(layers, "Pre-LN's gradient", study.ffn_grad["pre"], "layer")
+    check_trend(layers, "Post-LN's", study.ffn_grad["post"], "layer")
+    check_trend(depths, "Pre-LN's last-layer gradient", by_depth["pre"], "depth")
+    check_trend(depths, "Post-LN's", by_depth["post"], "depth")
 
 
 def test_the_findings_compare_with_the_paper_by_the_numbers():
