@@ -215,8 +215,9 @@ def _block_sums(cells: torch.Tensor, factor: int) -> torch.Tensor:
     return total.view(rows, cols, factor).sum(dim=-1, dtype=torch.int16)
 
 
-def _legend_traces(colors: list[str], names: list[str]) -> list[go.Scatter]:
-    """Legend entries, one per category (a box with a thin edge: the light grey shows on white)."""
+def _legend_traces(colors: list[str], names: list[str], present: set[int] | None = None) -> list[go.Scatter]:
+    """Legend entries, one per category in `present` (default: all), as a box with a thin edge
+    (the light grey shows on white): a legend names only what the figure shows."""
     return [
         go.Scatter(
             x=[None],
@@ -227,7 +228,8 @@ def _legend_traces(colors: list[str], names: list[str]) -> list[go.Scatter]:
             showlegend=True,
             hoverinfo="skip",
         )
-        for c, n in zip(colors, names, strict=True)
+        for k, (c, n) in enumerate(zip(colors, names, strict=True))
+        if present is None or k in present
     ]
 
 
@@ -245,12 +247,13 @@ def category_figure(
     """Cells coloured by category z (0 .. len(colors) - 1); heatmap, or image when large."""
     q_len, kv_len = z.shape
     height = height or heatmap_height(q_len)
+    legend = _legend_traces(colors, names, set(z.unique().tolist()))
     if max(q_len, kv_len) <= HEATMAP_LIMIT:
-        fig = go.Figure([_categorical(z, colors, names, hover), *_legend_traces(colors, names)])
+        fig = go.Figure([_categorical(z, colors, names, hover), *legend])
         _layout(fig, title, q_labels, k_labels, height, legend=LEGEND_BELOW)
         return fig
     image, note = _image(z, colors)
-    fig = go.Figure([image, *_legend_traces(colors, names)])
+    fig = go.Figure([image, *legend])
     _layout(
         fig,
         f"{title} ({note})" if note else title,
@@ -423,7 +426,9 @@ def keys_per_query_figure(keys_per_query: torch.Tensor, q_tokens: list[str]) -> 
             x=list(range(len(counts))),
             y=counts,
             marker_color=[ALLOWED if c else EMPTY_ROW for c in counts],
-            hovertemplate="query %{x}: %{y} keys<extra></extra>",
+            text=[f"{c} key" if c == 1 else f"{c} keys" for c in counts],
+            textposition="none",
+            hovertemplate="query %{x}: %{text}<extra></extra>",
         )
     )
     return _frame(
@@ -483,11 +488,11 @@ def lines_figure(
         380,
         x={"title": x_title, "dtick": 1},
         y={"title": y_title, "type": "log" if log_y else "linear"},
-        top=100,
-        title_extra={"y": 0.99, "yref": "container", "yanchor": "top"},
         hovermode="x unified",
-        # over the plot, under the title: below it, the legend would sit on the x axis's title
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+        # under the x axis's title, at the figure's foot (placed in the plot's fraction, it would
+        # sit on that title at some heights)
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
+        margin={"l": 10, "r": 10, "t": 60, "b": 100},
     )
 
 
@@ -780,13 +785,25 @@ def lines_view(
                         y=ys,
                         mode="lines",
                         hoverinfo="skip",
-                        showlegend=low == 0.05 or False,
+                        showlegend=False,
                         name=f"head {head}",
                         legendgroup=f"head {head}",
                         line={"color": SERIES[head % len(SERIES)], "width": 3},
                         opacity=(low + high) / 2,
                     )
                 )
+    # one legend entry per head, at full strength: a line's swatch would carry its faint opacity
+    traces += [
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            name=f"head {head}",
+            legendgroup=f"head {head}",
+            line={"color": SERIES[head % len(SERIES)], "width": 3},
+        )
+        for head in range(weights.shape[0])
+    ]
     labels = [
         {
             "x": side,
@@ -859,9 +876,10 @@ def matrix_figure(
 PROJECTOR = {"font": 22, "ticks": 19, "title": 26, "height": 540}
 
 
-def for_projector(fig: go.Figure) -> go.Figure:
-    """Presentation sizes: tick labels >= 19 px, larger text, titles and panel titles."""
-    height = min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
+def for_projector(fig: go.Figure, height: int | None = None) -> go.Figure:
+    """Presentation sizes: tick labels >= 19 px, larger text, titles and panel titles; at most 540
+    px tall, or `height` (a page's one main figure, high on the page, takes the room it has)."""
+    height = height or min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
     top = round((fig.layout.margin.t or 60) * PROJECTOR["ticks"] / FONT["size"])  # labels and titles grew
     fig.update_layout(font_size=PROJECTOR["font"], title_font_size=PROJECTOR["title"], height=height, margin_t=top)
     fig.update_annotations(font_size=PROJECTOR["ticks"])

@@ -20,6 +20,7 @@ html { font-size: 22px; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stWidgetLabel"] p,
 .stApp [data-testid="stAlert"] p, .stApp [data-testid="stMarkdownContainer"] p,
 .stApp input, .stApp textarea, .stApp button p, .stApp [data-testid="stExpander"] summary p { font-size: 22px; }
+.stApp [data-testid="stMetricValue"] p { font-size: 2.25rem; }  /* a number stays larger than its label */
 </style>"""
 
 
@@ -100,12 +101,12 @@ class Lecture:
         """A plain link to slide k, relative to the app."""
         return f"{deck.slides[k].url_path}?{urlencode(self.step_query(deck, name, k))}"
 
-    def show(self, fig, *, key: str, alt: str, config: dict | None = None) -> None:
+    def show(self, fig, *, key: str, alt: str, config: dict | None = None, projector_height: int | None = None) -> None:
         dark = st.context.theme.type == "dark"
         if self.presenting or dark:
             fig = go.Figure(fig)  # figures may come from a cache every session shares: change a copy
         if self.presenting:
-            figures.for_projector(fig)
+            figures.for_projector(fig, projector_height)
         if dark:
             figures.for_dark_theme(fig)
         self.figures.append(fig)

@@ -87,11 +87,12 @@ def mask_view(pred: masks.Predicate, q_tokens: tuple, k_tokens: tuple, title: st
     return fig, mask, masks.stats(mask)
 
 
-def draw_mask(pred: masks.Predicate, title: str | None = None, key: str = "mask"):
+def draw_mask(pred: masks.Predicate, title: str | None = None, key: str = "mask", projector_height: int | None = None):
     fig, mask, stats = mask_view(pred, tuple(q_tokens), tuple(k_tokens), title or pred.name)
     lecture.show(
         fig,
         key=key,
+        projector_height=projector_height,
         alt=f"Attention mask {pred.name}: {len(q_tokens)} queries by {len(k_tokens)} keys, "
         f"{stats.density:.0%} of cells allowed",
     )
@@ -256,7 +257,9 @@ def windows_tab(pred: masks.Predicate) -> None:
 
 # -- views -------------------------------------------------------------------------------------
 if view == "mask":
-    mask, stats = draw_mask(mask_a)
+    mask, stats = draw_mask(
+        mask_a, projector_height=660
+    )  # the page's one figure: a projector's room under the controls
     explain_empty_rows(mask_a, stats)
     # bound to the URL, so only the open tab's content runs (and a link opens the same tab)
     tabs = st.tabs(["Code", "Conventions", "Stats", "Windows"], key="tab", bind="query-params")
