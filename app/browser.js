@@ -75,13 +75,17 @@ if (!window.maskLabFit) {
     for (const axis of figure.querySelectorAll(".xaxislayer-above, .yaxislayer-above")) {
       thin([...axis.querySelectorAll(".xtick text, .ytick text")], axis.classList.contains("yaxislayer-above"));
     }
-    // panel titles side by side (the pipeline's four) get smaller together until they do not touch
-    const notes = [...figure.querySelectorAll(".annotation-text")].filter((t) => !/rotate/.test(t.getAttribute("transform") || ""));
-    for (let size = parseFloat(notes[0]?.style.fontSize); size > 9; size *= 0.9) {
-      const boxes = notes.map((t) => t.getBoundingClientRect()).sort((a, b) => a.left - b.left);
-      const touch = boxes.some((b, k) => k > 0 && b.left < boxes[k - 1].right + 4 && b.top < boxes[k - 1].bottom && boxes[k - 1].top < b.bottom);
-      if (!touch) break;
-      notes.forEach((t) => (t.style.fontSize = size * 0.9 + "px"));
+    // panel titles side by side (the pipeline's four), and row titles down the side (a grid of
+    // many layers), get smaller together until no two touch
+    const notes = [...figure.querySelectorAll(".annotation-text")];
+    for (const upright of [true, false]) {
+      const group = notes.filter((t) => /rotate/.test(t.getAttribute("transform") || "") !== upright);
+      const touch = (a, b) => a.left < b.right + 4 && b.left < a.right + 4 && a.top < b.bottom + 4 && b.top < a.bottom + 4;
+      for (let size = parseFloat(group[0]?.style.fontSize); size > 9; size *= 0.9) {
+        const boxes = group.map((t) => t.getBoundingClientRect());
+        if (!boxes.some((a, i) => boxes.some((b, j) => j > i && touch(a, b)))) break;
+        group.forEach((t) => (t.style.fontSize = size * 0.9 + "px"));
+      }
     }
     // from where the title starts to the right edge, less the modebar's strip where it is shown
     const right = figure.getBoundingClientRect().right - (innerWidth > 640 ? 48 : 8);

@@ -629,21 +629,32 @@ def attention_figure(
 
 def _grid(rows: int, cols: int, *, gap_x: float, gap_y: float = 0.0, col_titles=(), row_titles=()) -> dict:
     """The layout make_subplots builds for a rows x cols grid (cell k = row * cols + col, row 0 on
-    top, titles as annotations) at a fraction of its cost: it was 30% of an attention page run."""
+    top, titles as annotations) at a fraction of its cost: it was 30% of an attention page run.
+    Cells are square (a query x key map keeps its shape however wide the screen), centred in their
+    slots; titles are placed on the cells themselves, so they stay beside them."""
     width, height = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
     xs = [(c * (width + gap_x), c * (width + gap_x) + width) for c in range(cols)]
     ys = [(max(0.0, 1 - r * (height + gap_y) - height), 1 - r * (height + gap_y)) for r in range(rows)]  # no -1e-17
     layout = {}
     for k in range(rows * cols):
         n = _cell_suffix(k)
-        layout[f"xaxis{n}"] = {"anchor": f"y{n}", "domain": xs[k % cols]}
-        layout[f"yaxis{n}"] = {"anchor": f"x{n}", "domain": ys[k // cols]}
-    title = {"font": {"size": 16}, "showarrow": False, "xref": "paper", "yref": "paper"}
-    on_top = {"xanchor": "center", "y": 1.0, "yanchor": "bottom"}
+        layout[f"xaxis{n}"] = {"anchor": f"y{n}", "domain": xs[k % cols], "constrain": "domain"}
+        layout[f"yaxis{n}"] = {
+            "anchor": f"x{n}",
+            "domain": ys[k // cols],
+            "constrain": "domain",
+            "scaleanchor": f"x{n}",
+        }
+    title = {"font": {"size": 16}, "showarrow": False}
+
+    def on(k: int) -> dict:
+        return {"xref": f"x{_cell_suffix(k)} domain", "yref": f"y{_cell_suffix(k)} domain"}
+
+    on_top = {"x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"}
     # row titles down the left edge: the right edge is the modebar's
-    on_left = {"textangle": -90, "x": 0, "xanchor": "right", "xshift": -4, "yanchor": "middle"}
-    layout["annotations"] = [{**title, **on_top, "text": t, "x": sum(xs[c]) / 2} for c, t in enumerate(col_titles)] + [
-        {**title, **on_left, "text": t, "y": sum(ys[r]) / 2} for r, t in enumerate(row_titles)
+    on_left = {"textangle": -90, "x": 0, "xanchor": "right", "xshift": -4, "y": 0.5, "yanchor": "middle"}
+    layout["annotations"] = [{**title, **on(c), **on_top, "text": t} for c, t in enumerate(col_titles)] + [
+        {**title, **on(r * cols), **on_left, "text": t} for r, t in enumerate(row_titles)
     ]
     return layout
 
@@ -706,7 +717,8 @@ def grid_figure(
     fig = _frame(
         fig,
         _downsampled(title, factor),
-        max(300, 130 * layers + 80),
+        # square cells about 800 px across the row (a desk's or projector's width), within 300 .. 900
+        min(900, max(300, round(layers * min(220, 800 / heads) * weights.shape[2] / weights.shape[3]) + 110)),
         top=80,
         x=hidden,
         y={**hidden, "autorange": "reversed"},
@@ -864,9 +876,9 @@ def matrix_figure(
         fig,
         f"{title}: 0 everywhere" if zero else title,
         min(700, max(260, 120 + 30 * len(row_labels))) + (24 if subtitle else 0),
-        top=84 if subtitle else 60,
+        top=108 if subtitle else 84,
         title_extra={"subtitle": {"text": html.escape(subtitle, quote=False)}} if subtitle else None,
-        x={"type": "category"},
+        x={"type": "category", "side": "top"},  # the colour bar has the bottom
         y={"autorange": "reversed", "type": "category"},
     )
 

@@ -9,13 +9,13 @@
     }
     return el.getClientRects().length > 0;
   };
-  const groups = {
+  const groups = {  // in this order: a colour bar's ticks are also an axis's ticks
+    colorbar: ".colorbar text, .colorbar .cbfill",  // its labels and its bar
     title: ".gtitle",
     xtitle: "[class^='g-x'][class$='title'] text",
     ytitle: "[class^='g-y'][class$='title'] text",
     xtick: ".xaxislayer-above .xtick text",
     ytick: ".yaxislayer-above .ytick text",
-    colorbar: ".colorbar text",
     legend: ".legend .legendtext",
     annotation: ".annotation text",
   };
@@ -25,7 +25,7 @@
     const seen = new Set(), texts = [];
     for (const [group, selector] of Object.entries(groups)) {
       for (const el of figure.querySelectorAll(selector)) {
-        if (seen.has(el) || !shown(el) || !el.textContent.trim()) continue;
+        if (seen.has(el) || !shown(el) || (group !== "colorbar" && !el.textContent.trim())) continue;
         seen.add(el);
         const slanted = /rotate\(-?[369]/.test(el.getAttribute("transform") || "");
         texts.push({group, el, slanted, box: el.getBoundingClientRect()});
@@ -38,7 +38,7 @@
         if ((a.group === b.group && same.has(a.group)) || a.slanted || b.slanted) continue;
         const w = Math.min(a.box.right, b.box.right) - Math.max(a.box.left, b.box.left);
         const h = Math.min(a.box.bottom, b.box.bottom) - Math.max(a.box.top, b.box.top);
-        if (w > 2 && h > 2) problems.push(`${name}: ${a.group} "${a.el.textContent}" on ${b.group} "${b.el.textContent}"`);
+        if (w > 2 && h > 2) problems.push(`${name}: ${a.group} "${a.el.textContent || "bar"}" on ${b.group} "${b.el.textContent || "bar"}"`);
       }
     }
     const edges = figure.getBoundingClientRect();
