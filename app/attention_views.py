@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 
 from app import figures
+from app.cache import derived
 from app.lecture import Lecture
 from app.state import Link
 from model.inspect import block_shapes, entropy, max_entropy, pipeline, rollout
@@ -41,6 +42,12 @@ class AttentionSet:
     def heads(self) -> int:
         return self.weights.shape[1]
 
+    def figure(self, *key, build):
+        """`build()` drawn once per view (`key`) for as long as these weights (a cached run's,
+        shared by every session) live: the sessions of a class stepping to one view share it."""
+        view = (*key, self.name, tuple(self.q_tokens), tuple(self.k_tokens), self.mask_name)
+        return derived(self.weights, view, build)
+
 
 def stacked(attentions, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """What a cached run keeps of the model's per-layer results, for the first sequence of the
@@ -68,13 +75,18 @@ def show_head(lecture: Lecture, attn: AttentionSet) -> None:
     """The head picker and the enlarged head."""
     layer, head = head_picker(lecture.link, attn)
     lecture.show(
-        figures.attention_figure(
-            attn.weights[layer, head],
-            attn.mask,
-            attn.q_tokens,
-            attn.k_tokens,
-            title=f"{attn.name} attention, layer {layer}, head {head}",
-            mask_name=attn.mask_name,
+        attn.figure(
+            "head",
+            layer,
+            head,
+            build=lambda: figures.attention_figure(
+                attn.weights[layer, head],
+                attn.mask,
+                attn.q_tokens,
+                attn.k_tokens,
+                title=f"{attn.name} attention, layer {layer}, head {head}",
+                mask_name=attn.mask_name,
+            ),
         ),
         key="head_figure",
         alt=f"{attn.name} attention weights of layer {layer} head {head}",
@@ -196,7 +208,12 @@ def show(lecture: Lecture, attn: AttentionSet, config, self_attention: bool = Tr
         every, one = st.columns(2) if lecture.presenting else (st.container(), st.container())
         with every:
             lecture.show(
-                figures.grid_figure(attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads, {tokens}"),
+                attn.figure(
+                    "grid",
+                    build=lambda: figures.grid_figure(
+                        attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads, {tokens}"
+                    ),
+                ),
                 key="grid_figure",
                 alt="all layers and heads",
             )

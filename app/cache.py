@@ -13,6 +13,7 @@ import dataclasses
 import inspect
 import sys
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -134,3 +135,25 @@ def bounded(max_bytes: int, max_entries: int = 64):
         return cached
 
     return decorate
+
+
+_DERIVED: dict[int, OrderedDict] = {}  # id of an object -> values derived from it, while it lives
+DERIVED_PER_OWNER = 8  # views kept per owner (a head figure of a long input is megabytes of hover text)
+
+
+def derived(owner: object, key: Hashable, build: Callable[[], object]):
+    """`build()`, made once per (owner, key) and kept as long as `owner` lives, the last
+    DERIVED_PER_OWNER keys of it: for what is drawn from a value a shared cache hands out (its
+    figures, their restyled copies), so sessions showing the same view share that work too. Keyed by
+    identity (the owner need not be hashable); the caller must not modify what it gets."""
+    values = _DERIVED.get(id(owner))
+    if values is None:
+        values = _DERIVED[id(owner)] = OrderedDict()
+        weakref.finalize(owner, _DERIVED.pop, id(owner), None)
+    if key in values:
+        values.move_to_end(key)
+        return values[key]
+    value = values[key] = build()
+    while len(values) > DERIVED_PER_OWNER:
+        values.popitem(last=False)
+    return value

@@ -81,3 +81,28 @@ def test_the_decorator_keys_on_the_arguments_except_those_named_with_an_undersco
     assert run("a", "first object") == "a by first object"
     assert run("a", "another object") == "a by first object"  # the key names the model, not the object
     assert run("b", "x") == "b by x" and calls == ["a", "b"]
+
+
+def test_a_derived_value_is_built_once_per_owner_and_key_and_goes_with_its_owner():
+    import gc
+
+    from app.cache import _DERIVED, DERIVED_PER_OWNER, derived
+
+    class Run:  # what a shared cache hands out
+        pass
+
+    run, built = Run(), []
+
+    def build(name):
+        return lambda: built.append(name) or [name]
+
+    first = derived(run, "grid", build("grid"))
+    assert derived(run, "grid", build("grid")) is first and built == ["grid"]  # shared, not rebuilt
+    assert derived(Run(), "grid", build("other")) == ["other"]  # another run: its own figure
+    for k in range(DERIVED_PER_OWNER):  # many views of one run: the oldest goes
+        derived(run, k, build(k))
+    assert derived(run, "grid", build("grid again")) == ["grid again"]
+    owner = id(run)
+    del run
+    gc.collect()
+    assert owner not in _DERIVED  # gone with its run: the run cache's bound bounds these too
