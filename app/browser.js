@@ -60,15 +60,25 @@ if (!window.maskLabFit) {
     vertical ? b.top < a.bottom - 1
       : slanted ? (b.left + b.right - a.left - a.right) / 2 * Math.sin(Math.PI / 3) < 0.9 * size
       : b.left < a.right - 1;
+  // a bold label (the row a figure is about) always stays; the ones it would touch give way
   const thin = (labels, vertical) => {
     if (!labels.length) return;
     const slanted = /rotate/.test(labels[0].getAttribute("transform") || "");
     const size = parseFloat(labels[0].style.fontSize) || 12;
+    const bold = labels.filter((label) => label.querySelector('[style*="bold"]'));
+    const order = (a, b) => (vertical ? a.top - b.top : a.left - b.left);
+    const touches = (a, b) => (order(a, b) > 0 ? collide(b, a, vertical, slanted, size) : collide(a, b, vertical, slanted, size));
     for (let step = 1; step < labels.length; step *= 2) {
       labels.forEach((label, k) => (label.style.display = k % step === 0 ? "" : "none"));
-      const boxes = labels.filter((label, k) => k % step === 0).map((label) => label.getBoundingClientRect())
-        .sort((a, b) => (vertical ? a.top - b.top : a.left - b.left));
-      if (!boxes.some((box, k) => k > 0 && collide(boxes[k - 1], box, vertical, slanted, size))) return;
+      const boxes = labels.filter((label, k) => k % step === 0).map((label) => label.getBoundingClientRect()).sort(order);
+      if (!boxes.some((box, k) => k > 0 && collide(boxes[k - 1], box, vertical, slanted, size))) break;
+    }
+    for (const keep of bold) {
+      keep.style.display = "";
+      const box = keep.getBoundingClientRect();
+      for (const label of labels) {
+        if (label !== keep && label.style.display !== "none" && touches(box, label.getBoundingClientRect())) label.style.display = "none";
+      }
     }
   };
   const fit = (figure) => {

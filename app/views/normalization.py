@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 import torch
 
@@ -75,10 +77,14 @@ def dependence(sentences: tuple, pick: int, extra_pad: int) -> dict:
 result = dependence(tuple(tuple(s) for s in sentences), pick, extra_pad)
 length = max(len(s) for s in sentences)
 real = torch.tensor([[t < len(s) for t in range(length)] for s in sentences])
-# one notation for a row in every figure: sentence b, position t, the word there
+# one notation for a row in every figure: sentence b, position t, the word there (as text: a label is
+# HTML to Plotly); the followed row in bold, which a phone's label thinning keeps (app/browser.js)
 rows = [
-    f"s{b + 1} t{t} {visible(s[t]) if t < len(s) else '[PAD]'}" for b, s in enumerate(sentences) for t in range(length)
+    f"s{b + 1} t{t} {html.escape(visible(s[t])) if t < len(s) else '[PAD]'}"
+    for b, s in enumerate(sentences)
+    for t in range(length)
 ]
+rows[pick * length] = f"<b>{rows[pick * length]}</b>"
 
 st.subheader("Which cells each normalization averages")
 st.caption(

@@ -72,4 +72,4 @@ def test_the_normalization_page_names_an_invisible_word():
     assert not at.exception
     cells = next(f for f in charts(at) if f["layout"]["title"]["text"] == "LayerNorm")
     labels = ticks(cells, "yaxis")
-    assert labels[0] == "s1 t0 a" and "ZWSP" in labels[1] and labels[2] == "s1 t2 b"
+    assert labels[0] == "<b>s1 t0 a</b>" and "ZWSP" in labels[1] and labels[2] == "s1 t2 b"  # row 0: the followed one

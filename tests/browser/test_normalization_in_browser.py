@@ -21,3 +21,27 @@ def test_normalization_page_draws_and_follows_its_controls(page, app_url):
     assert parse_qs(urlparse(page.url).query)["depth"] == ["3"]
     expect(page.get_by_text("Across the 3 layers")).to_have_count(1)  # the findings follow the depth
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_on_a_phone_the_followed_row_keeps_its_label(chromium, app_url):
+    """The cell figures mark one cell (black): its row's label is the one a reader looks for, so the
+    label thinning on a narrow screen hides its neighbours, never it."""
+    from tests.browser.conftest import ARTIFACTS
+
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    for pick in (1, 2, 3):
+        page.goto(f"{app_url}/normalization?pick={pick}")
+        wait_for_app(page)
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFit)")
+        cells = page.locator(".js-plotly-plot").filter(has_text="this cell")
+        expect(cells).to_have_count(2)
+        for k in range(2):
+            shown = cells.nth(k).evaluate(
+                """f => [...f.querySelectorAll('.yaxislayer-above .ytick text')]
+                  .filter((t) => t.style.display !== 'none').map((t) => t.textContent)"""
+            )
+            assert f"s{pick} t0" in " | ".join(shown), shown
+        page.screenshot(path=ARTIFACTS / f"phone-normalization-pick-{pick}.png")
+    context.close()
