@@ -95,6 +95,7 @@ def test_a_dark_embed_is_dark_everywhere_and_a_light_one_stays_light(chromium, a
         }"""
     )
     assert max(contrast["page"]) < 40 and max(contrast["paper"][:3]) < 40, contrast
+    assert contrast["paper"][:3] == contrast["page"], contrast  # the figure's paper is the page, not a box on it
     assert contrast["worst"][0] >= 7 and contrast["figureText"] >= 7, contrast
     # data colours are the light theme's: the allowed cells stay Okabe-Ito blue, blocked light grey
     scale = dark.evaluate("JSON.stringify(document.querySelector('.js-plotly-plot').data[0].colorscale)")
