@@ -9,6 +9,7 @@ while other sessions asking for the same key wait for it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import sys
@@ -137,6 +138,7 @@ def bounded(max_bytes: int, max_entries: int = 64):
     return decorate
 
 
+_MISSING = object()
 _DERIVED: dict[int, OrderedDict] = {}  # id of an object -> values derived from it, while it lives
 DERIVED_PER_OWNER = 8  # views kept per owner (a head figure of a long input is megabytes of hover text)
 
@@ -150,9 +152,12 @@ def derived(owner: object, key: Hashable, build: Callable[[], object]):
     if values is None:
         values = _DERIVED[id(owner)] = OrderedDict()
         weakref.finalize(owner, _DERIVED.pop, id(owner), None)
-    if key in values:
-        values.move_to_end(key)
-        return values[key]
+    value = values.get(key, _MISSING)
+    if value is not _MISSING:
+        # the check and the move are two steps: another session's eviction may come between
+        with contextlib.suppress(KeyError):
+            values.move_to_end(key)
+        return value
     value = values[key] = build()
     while len(values) > DERIVED_PER_OWNER:
         values.popitem(last=False)
