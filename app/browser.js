@@ -106,16 +106,39 @@ if (!window.maskLabFit) {
       if (box.width > room && size > 11) title.style.fontSize = Math.max(11, (size * room) / box.width) + "px";
     }
   };
+  // Square cells on a narrow screen are limited by the width: the rows of cells are shorter than the
+  // figure's height leaves them, and the gap would sit between the cells and the legend. The figure
+  // gets shorter by the height no row needs (each row keeps its share of the plot area).
+  const hug = (figure) => {
+    const layout = figure._fullLayout;
+    if (!layout?._size) return;
+    const rows = Object.keys(layout).filter((name) => /^yaxis\d*$/.test(name) && layout[name].scaleanchor)
+      .map((name) => layout[name]).filter((axis) => axis._inputDomain && axis._length);
+    const spare = rows.length && Math.min(...rows.map((axis) => layout._size.h - axis._length / (axis._inputDomain[1] - axis._inputDomain[0])));
+    const height = spare > 8 ? Math.round(layout.height - spare) : layout.height;
+    // Streamlit sized the chart's box for the height it sent: the box follows the figure
+    const box = figure.closest('[data-testid="stPlotlyChart"]');
+    if (box) box.style.height = height + "px";
+    figure.maskLabFitted = height === layout.height;  // else once more, after this relayout's draw
+    if (!figure.maskLabFitted) Plotly.relayout(figure, {height});
+  };
+  const settle = (figure) => {
+    fit(figure);
+    hug(figure);
+  };
   const watch = (figure) => {
     if (figure.maskLabFit || !figure.on) return;
     figure.maskLabFit = true;
-    figure.on("plotly_afterplot", () => fit(figure));
-    fit(figure);
+    figure.on("plotly_afterplot", () => settle(figure));
+    settle(figure);
   };
-  // on a phone the grid takes the whole width and Plotly's modebar would sit on its last column:
-  // hidden there (a touch screen zooms with two fingers; the figure's fullscreen button stays)
+  // On a phone the grid takes the whole width and Plotly's modebar would sit on its last column:
+  // hidden there (a touch screen zooms with two fingers; the figure's fullscreen button stays).
+  // A table's toolbar (search, download, full screen) shows 44 px above it, over the text before it
+  // on a touch or a hover: the table keeps that room (1 rem is already the gap between elements).
   const style = document.createElement("style");
-  style.textContent = "@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none; } }";
+  style.textContent = `@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none; } }
+    [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] > [data-testid="stDataFrame"]) { margin-top: 1.75rem; }`;
   document.head.appendChild(style);
   new MutationObserver(() => document.querySelectorAll(".js-plotly-plot").forEach(watch))
     .observe(document.body, {childList: true, subtree: true});

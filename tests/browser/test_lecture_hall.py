@@ -156,7 +156,7 @@ def test_a_phone_can_read_every_page(chromium, app_url, path):
         context, f"{app_url}/{path}", f"phone-{path.split('?')[0] or 'home'}{'-empty-rows' if '?' in path else ''}"
     )
     # figures fit the phone once drawn (app/browser.js): wait until every one was fitted
-    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFit)")
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFitted)")
     assert page.evaluate(PHONE_CHECK) == []
     # Plotly's modebar would cover the title or the grid's last column: hidden on a phone
     for figure in page.locator(".js-plotly-plot:has(.modebar-container)").all()[:3]:
@@ -165,6 +165,36 @@ def test_a_phone_can_read_every_page(chromium, app_url, path):
     if path.startswith("masks"):  # the grid takes the width the labels leave (it was ~140 px of 390)
         grid = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
         assert grid["width"] >= 0.5 * PHONE["width"] and grid["height"] >= 0.5 * PHONE["width"], grid
+    context.close()
+
+
+TABLES = ["masks?scheme=sliding_window&tab=Windows", "attention?view=shapes"]
+
+
+@pytest.mark.parametrize("path", TABLES, ids=["windows", "shapes"])
+def test_on_a_phone_a_tables_toolbar_covers_no_text(chromium, app_url, path):
+    """A touched table shows its toolbar (search, download, full screen) above itself: over empty
+    room, not over the pills or the sentence before the table."""
+    context = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{app_url}/{path}")
+    wait_for_app(page)
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    table.tap()
+    toolbar = page.get_by_test_id("stElementToolbar").first
+    expect(toolbar).to_be_visible()
+    page.screenshot(path=ARTIFACTS / f"phone-table-toolbar-{path.split('?')[0]}.png")
+    covered = toolbar.evaluate("""(bar) => {
+      const box = bar.getBoundingClientRect();
+      const main = '[data-testid="stMain"] ';
+      return [...document.querySelectorAll(`${main}p, ${main}button, ${main}code`)]
+        .filter((el) => !bar.contains(el) && !el.closest('[data-testid="stDataFrame"]'))
+        .filter((el) => { const r = el.getBoundingClientRect();
+          return r.width > 0 && r.left < box.right && box.left < r.right && r.top < box.bottom && box.top < r.bottom; })
+        .map((el) => el.textContent.slice(0, 40));
+    }""")
+    assert covered == [], covered
     context.close()
 
 

@@ -34,7 +34,7 @@ def test_on_a_phone_the_followed_row_keeps_its_label(chromium, app_url):
     for pick in (1, 2, 3):
         page.goto(f"{app_url}/normalization?pick={pick}")
         wait_for_app(page)
-        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFit)")
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFitted)")
         cells = page.locator(".js-plotly-plot").filter(has_text="this cell")
         expect(cells).to_have_count(2)
         for k in range(2):

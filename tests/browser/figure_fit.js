@@ -1,7 +1,10 @@
 // Every figure's visible texts (title, axis titles, tick labels, colour bar, legend, panel titles):
 // pairs that overlap by more than 2 px, and texts that run off the figure's sides. Tick labels of
 // one axis are left to the app's label thinning; slanted labels have boxes that overlap by design.
-() => {
+// And empty space: under square cells (a heatmap whose width sets its height), at most a band of
+// BAND px before the legend or colour bar under them (or the figure's end), and a figure's box on
+// the page no taller than the figure.
+(BAND) => {
   const shown = (el) => {
     for (let e = el; e && e.nodeType === 1; e = e.parentNode) {
       const style = getComputedStyle(e);
@@ -45,6 +48,17 @@
     for (const t of texts) {
       if (t.box.left < edges.left - 2 || t.box.right > edges.right + 2) problems.push(`${name}: ${t.group} "${t.el.textContent}" cut`);
     }
+    const layout = figure._fullLayout;
+    const square = Object.keys(layout).some((key) => /^yaxis\d*$/.test(key) && layout[key].scaleanchor);
+    const cells = [...figure.querySelectorAll(".nsewdrag")].map((area) => area.getBoundingClientRect().bottom);
+    if (square && cells.length) {
+      const bottom = Math.max(...cells);
+      const under = texts.filter((t) => ["legend", "colorbar"].includes(t.group) && t.box.top >= bottom - 1).map((t) => t.box.top);
+      const next = Math.min(edges.bottom, ...under);
+      if (next - bottom > BAND) problems.push(`${name}: ${Math.round(next - bottom)} px empty under the cells`);
+    }
+    const box = figure.closest('[data-testid="stPlotlyChart"]').getBoundingClientRect();
+    if (box.height > edges.height + 2) problems.push(`${name}: its box on the page is ${Math.round(box.height - edges.height)} px taller than the figure`);
   });
   return problems;
 }
