@@ -13,6 +13,7 @@ opened from a link (by name), so a URL never names a path on the server.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,15 @@ class Deck:
         return {**self.slides[k].params, "slides": name, "step": str(k + 1)}
 
 
+# Every page's run reads the shipped decks (the sidebar's list, the slide bar): read once per version of
+# the files (a deck added or edited while the server runs is seen on the next run), not parsed per run.
 def shipped() -> list[str]:
-    return sorted(path.stem for path in SHIPPED.glob("*.toml"))
+    return list(_shipped(SHIPPED.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped(folder_version: int) -> tuple[str, ...]:
+    return tuple(sorted(path.stem for path in SHIPPED.glob("*.toml")))
 
 
 def load(path: Path | str) -> Deck:
@@ -105,7 +113,13 @@ def load(path: Path | str) -> Deck:
 def shipped_deck(name: str) -> Deck:
     if name not in shipped():
         raise ValueError(f"unknown slides {name!r}; shipped: {', '.join(shipped())}")
-    return load(SHIPPED / f"{name}.toml")
+    path = SHIPPED / f"{name}.toml"
+    return _loaded(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _loaded(path: Path, version: int) -> Deck:
+    return load(path)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ import streamlit as st
 
 import masks
 from app import figures
+from app.cache import MiB, bounded
 from app.lecture import Lecture
 from app.state import Link
 from app.text import DEFAULT_SOURCE, DEFAULT_TEXT
@@ -21,9 +22,10 @@ source = split_words(DEFAULT_SOURCE)
 st.subheader(f"Every scheme, one sentence: “{DEFAULT_TEXT}”")
 
 
-@st.cache_data(show_spinner=False)
+@bounded(max_bytes=16 * MiB, max_entries=1)
 def gallery() -> dict:
-    """Every scheme's thumbnail for the example sentence: the same for every visitor, built once."""
+    """Every scheme's thumbnail for the example sentence: the same for every visitor, built once and
+    handed out as is (st.cache_data would unpickle a copy of all 13 figures on every visit)."""
     thumbnails = {}
     for name, scheme in masks.SCHEMES.items():
         kv_len = len(source) if name == "cross" else len(tokens)

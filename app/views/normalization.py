@@ -8,6 +8,7 @@ import streamlit as st
 import torch
 
 from app import figures
+from app.cache import MiB, bounded
 from app.lecture import Lecture
 from app.state import Link
 from app.text import WORDS_HELP, visible
@@ -69,22 +70,47 @@ left.caption(
 )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def dependence(sentences: tuple, pick: int, extra_pad: int) -> dict:
-    return padding_dependence([list(s) for s in sentences], pick, extra_pad, FEATURES)
+@bounded(max_bytes=64 * MiB)
+def batch_views(sentences: tuple, pick: int, extra_pad: int, feature: int) -> dict:
+    """The section's numbers and figures for one batch and setting, made once and shared by every
+    session showing it: per normalization, how far the followed sentence moves, the cells its
+    statistics average, its output and the output's change under more padding."""
+    result = padding_dependence([list(s) for s in sentences], pick, extra_pad, FEATURES)
+    length = max(len(s) for s in sentences)
+    real = torch.tensor([[t < len(s) for t in range(length)] for s in sentences])
+    # one notation for a row in every figure: sentence b, position t, the word there (as text: a label
+    # is HTML to Plotly); the followed row in bold, which a phone's label thinning keeps (app/browser.js)
+    rows = [
+        f"s{b + 1} t{t} {html.escape(visible(s[t])) if t < len(s) else '[PAD]'}"
+        for b, s in enumerate(sentences)
+        for t in range(length)
+    ]
+    rows[pick * length] = f"<b>{rows[pick * length]}</b>"
+    words = [f"s{pick + 1} t{t} {visible(w)}" for t, w in enumerate(sentences[pick])]
+    feature_names = [f"f{c}" for c in range(FEATURES)]
+    views = {}
+    for kind in ("layer", "batch"):
+        cells = averaged_cells(kind, (len(sentences), length, FEATURES), (pick, 0, feature), real)
+        padding = ~real[..., None].expand_as(cells)
+        categories = torch.where(padding, torch.where(cells, 2, 3), cells.long())
+        categories[pick, 0, feature] = 4
+        views[kind] = {
+            "cells": figures.norm_cells_figure(categories, rows, NAMES[kind]),
+            "output": figures.matrix_figure(
+                result[kind]["output"], words, feature_names, title=f"{NAMES[kind]} output", signed=True
+            ),
+            "difference": figures.matrix_figure(
+                result[kind]["difference"],
+                words,
+                feature_names,
+                signed=True,
+                title=f"{NAMES[kind]}: change when padded {extra_pad} more",
+            ),
+        }
+    return {"moves": {kind: result[kind] for kind in NORMS}, "views": views}
 
 
-result = dependence(tuple(tuple(s) for s in sentences), pick, extra_pad)
-length = max(len(s) for s in sentences)
-real = torch.tensor([[t < len(s) for t in range(length)] for s in sentences])
-# one notation for a row in every figure: sentence b, position t, the word there (as text: a label is
-# HTML to Plotly); the followed row in bold, which a phone's label thinning keeps (app/browser.js)
-rows = [
-    f"s{b + 1} t{t} {html.escape(visible(s[t])) if t < len(s) else '[PAD]'}"
-    for b, s in enumerate(sentences)
-    for t in range(length)
-]
-rows[pick * length] = f"<b>{rows[pick * length]}</b>"
+batch = batch_views(tuple(tuple(s) for s in sentences), pick, extra_pad, feature)
 
 st.subheader("Which cells each normalization averages")
 st.caption(
@@ -93,51 +119,27 @@ st.caption(
 )
 columns = st.columns(2)
 for column, kind in zip(columns, ["layer", "batch"], strict=True):
-    cells = averaged_cells(kind, (len(sentences), length, FEATURES), (pick, 0, feature), real)
-    padding = ~real[..., None].expand_as(cells)
-    categories = torch.where(padding, torch.where(cells, 2, 3), cells.long())
-    categories[pick, 0, feature] = 4
     with column:
-        lecture.show(
-            figures.norm_cells_figure(categories, rows, NAMES[kind]),
-            key=f"cells_{kind}",
-            alt=f"cells {NAMES[kind]} averages",
-        )
+        lecture.show(batch["views"][kind]["cells"], key=f"cells_{kind}", alt=f"cells {NAMES[kind]} averages")
 
 st.subheader(f"Sentence {pick + 1} after each normalization: does it depend on the rest of the batch?")
+moves = batch["moves"]
 table = [
     {
         "normalization": NAMES[kind],
-        f"moves with {extra_pad} more padding": f"{result[kind]['more_padding']:.4f}",
-        "moves when the sentence is alone": f"{result[kind]['alone']:.4f}",
+        f"moves with {extra_pad} more padding": f"{moves[kind]['more_padding']:.4f}",
+        "moves when the sentence is alone": f"{moves[kind]['alone']:.4f}",
         "what it fixes, what it still depends on": FIXES[kind],
     }
     for kind in NORMS
 ]
 st.table(table, hide_index=True)  # a table wraps its text: a data grid clipped the last column
-words = [f"s{pick + 1} t{t} {visible(w)}" for t, w in enumerate(sentences[pick])]
-feature_names = [f"f{c}" for c in range(FEATURES)]
 columns = st.columns(2)
 for column, kind in zip(columns, ["layer", "batch"], strict=True):
     with column:
-        lecture.show(
-            figures.matrix_figure(
-                result[kind]["output"], words, feature_names, title=f"{NAMES[kind]} output", signed=True
-            ),
-            key=f"out_{kind}",
-            alt=f"{NAMES[kind]} output",
-        )
-        lecture.show(
-            figures.matrix_figure(
-                result[kind]["difference"],
-                words,
-                feature_names,
-                signed=True,
-                title=f"{NAMES[kind]}: change when padded {extra_pad} more",
-            ),
-            key=f"diff_{kind}",
-            alt=f"{NAMES[kind]} change with more padding",
-        )
+        views = batch["views"][kind]
+        lecture.show(views["output"], key=f"out_{kind}", alt=f"{NAMES[kind]} output")
+        lecture.show(views["difference"], key=f"diff_{kind}", alt=f"{NAMES[kind]} change with more padding")
 
 # -- Pre-LN vs Post-LN -----------------------------------------------------------------------------
 st.header("Pre-LN vs Post-LN")
@@ -166,44 +168,47 @@ st.caption(
 )
 
 
-@st.cache_data(max_entries=32, show_spinner="Computing gradients at initialization…")
-def study(depth: int, init: str):
-    return placement_study(depth, init), last_layer_by_depth(depth, init)
+@bounded(max_bytes=16 * MiB)
+def placement_views(depth: int, init: str) -> tuple[list, list[str]]:
+    """The three charts of the study at this depth and initialization, and the sentences computed
+    from their numbers: made once, shared by every session."""
+    per_layer, by_depth = placement_study(depth, init), last_layer_by_depth(depth, init)
+    layers = list(range(1, depth + 1))
+    charts = [
+        (
+            "grad",
+            {"Pre-LN": per_layer.ffn_grad["pre"], "Post-LN": per_layer.ffn_grad["post"]},
+            "gradient norm of each layer's FFN weight W²",
+            "layer",
+            "‖∂L/∂W‖",
+        ),
+        (
+            "depth",
+            {"Pre-LN": by_depth["pre"], "Post-LN": by_depth["post"]},
+            "last layer's FFN gradient norm as depth grows",
+            "number of layers",
+            "‖∂L/∂W‖ (last layer)",
+        ),
+        (
+            "residual",
+            {"Pre-LN": per_layer.residual_norm["pre"], "Post-LN": per_layer.residual_norm["post"]},
+            "residual stream norm after each layer",
+            "layer",
+            "mean ‖x‖",
+        ),
+    ]
+    shown = [
+        (key, title, figures.lines_figure(series, layers, title=title, x_title=x_title, y_title=y_title))
+        for key, series, title, x_title, y_title in charts
+    ]
+    return shown, placement_findings(per_layer, by_depth)
 
 
-per_layer, by_depth = study(depth, init)
-layers = list(range(1, depth + 1))
-columns = st.columns(3)
-charts = [
-    (
-        "grad",
-        {"Pre-LN": per_layer.ffn_grad["pre"], "Post-LN": per_layer.ffn_grad["post"]},
-        "gradient norm of each layer's FFN weight W²",
-        "layer",
-        "‖∂L/∂W‖",
-    ),
-    (
-        "depth",
-        {"Pre-LN": by_depth["pre"], "Post-LN": by_depth["post"]},
-        "last layer's FFN gradient norm as depth grows",
-        "number of layers",
-        "‖∂L/∂W‖ (last layer)",
-    ),
-    (
-        "residual",
-        {"Pre-LN": per_layer.residual_norm["pre"], "Post-LN": per_layer.residual_norm["post"]},
-        "residual stream norm after each layer",
-        "layer",
-        "mean ‖x‖",
-    ),
-]
-for column, (key, series, title, x_title, y_title) in zip(columns, charts, strict=True):
+with st.spinner("Computing gradients at initialization…"):  # shown after half a second: a new depth
+    charts, findings = placement_views(depth, init)
+for column, (key, title, figure) in zip(st.columns(3), charts, strict=True):
     with column:
-        lecture.show(
-            figures.lines_figure(series, layers, title=title, x_title=x_title, y_title=y_title),
-            key=f"chart_{key}",
-            alt=title,
-        )
-for sentence in placement_findings(per_layer, by_depth):
+        lecture.show(figure, key=f"chart_{key}", alt=title)
+for sentence in findings:
     st.markdown(sentence)
 lecture.share()

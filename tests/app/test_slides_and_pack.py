@@ -1,5 +1,6 @@
 """Slides files and the lecture pack: shipped deck, bad files named by line, the pack on disk."""
 
+import os
 import re
 import subprocess
 import sys
@@ -18,6 +19,22 @@ def test_the_shipped_deck_walks_through_the_lecture_notes():
     assert len(deck.slides) >= 6
     assert {s.page for s in deck.slides} >= {"masks", "attention", "cross"}
     assert deck.slides[2].params == {"scheme": "causal", "c1_op": "and", "c1_scheme": "padding", "c1_side": "left"}
+
+
+def test_a_deck_added_or_edited_while_the_server_runs_is_read_again(tmp_path, monkeypatch):
+    """Decks are parsed once, not on every run; a new or changed file is still seen at once."""
+    monkeypatch.setattr(slides, "SHIPPED", tmp_path)
+    deck = tmp_path / "intro.toml"
+    deck.write_text('title = "First"\n[[slide]]\ntitle = "one"\npage = "masks"\n', encoding="utf-8")
+    assert slides.shipped() == ["intro"]
+    assert slides.shipped_deck("intro").title == "First"
+    assert slides.shipped_deck("intro") is slides.shipped_deck("intro")  # read once
+    deck.write_text('title = "Edited"\n[[slide]]\ntitle = "one"\npage = "masks"\n', encoding="utf-8")
+    os.utime(deck, ns=(deck.stat().st_atime_ns, deck.stat().st_mtime_ns + 1_000_000))
+    assert slides.shipped_deck("intro").title == "Edited"
+    (tmp_path / "more.toml").write_text(deck.read_text(encoding="utf-8"), encoding="utf-8")
+    os.utime(tmp_path, ns=(tmp_path.stat().st_atime_ns, tmp_path.stat().st_mtime_ns + 1_000_000))
+    assert slides.shipped() == ["intro", "more"]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
