@@ -19,7 +19,7 @@ from tests.bench.browser import ROOT, served, timed
 from tests.bench.common import machine, write_result
 from tests.browser.conftest import wait_for_app
 
-ROUNDS = 3
+ROUNDS = 5
 DECK = "mask-schemes"
 # the step's heading is on the page, its figures are drawn, and the run is over
 SLIDE_SHOWN = """t => [...document.querySelectorAll('[data-testid="stMain"] h3')].some(h => h.textContent === t)
