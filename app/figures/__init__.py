@@ -1,0 +1,52 @@
+"""Figure builders: tensors and labels in, a Plotly figure out. No Streamlit here.
+
+Every figure has an explicit template and colours (Streamlit's default template only works
+inside Streamlit, so exports would come out wrong) and colour-blind-safe colours (Okabe-Ito).
+Blocked cells get their own colour, never the low end of a continuous scale.
+
+One module per concern: `style` (palette, template, a heatmap's layout and its height rule, the
+projector and dark restyling), `cells` (figures of cells by category: masks, thumbnails, the
+normalization's cells), `weights` (attention weights: head, grid, pipeline, lines, matrices),
+`charts` (line and bar charts), `offline` (figures as one HTML file). Pages use the names below.
+"""
+
+from app.figures.cells import category_figure, difference_figure, mask_figure, norm_cells_figure, thumbnail
+from app.figures.charts import keys_per_query_figure, lines_figure
+from app.figures.offline import standalone_html
+from app.figures.style import (
+    ALLOWED,
+    BLOCKED,
+    DARK,
+    EMPTY_ROW,
+    FONT,
+    SERIES,
+    chart_config,
+    for_dark_theme,
+    for_projector,
+)
+from app.figures.weights import attention_figure, grid_figure, lines_view, matrix_figure, pipeline_figure
+
+__all__ = [
+    "ALLOWED",
+    "BLOCKED",
+    "DARK",
+    "EMPTY_ROW",
+    "FONT",
+    "SERIES",
+    "attention_figure",
+    "category_figure",
+    "chart_config",
+    "difference_figure",
+    "for_dark_theme",
+    "for_projector",
+    "grid_figure",
+    "keys_per_query_figure",
+    "lines_figure",
+    "lines_view",
+    "mask_figure",
+    "matrix_figure",
+    "norm_cells_figure",
+    "pipeline_figure",
+    "standalone_html",
+    "thumbnail",
+]

@@ -1,0 +1,233 @@
+"""Figures of cells by category: a mask (allowed, blocked, rows with no key), two masks' difference,
+the Home page's thumbnails, and the cells a normalization averages."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+import torch
+
+from app.figures.style import (
+    ALLOWED,
+    BLACK,
+    BLOCKED,
+    CELL_TEXT_LIMIT,
+    EMPTY_ROW,
+    HEATMAP_LIMIT,
+    LEGEND_BELOW,
+    ONLY_A,
+    ONLY_B,
+    PADDING_CELL,
+    RULE,
+    axis_label,
+    categorical_heatmap,
+    frame_figure,
+    heatmap_height,
+    heatmap_layout,
+    image_trace,
+    legend_traces,
+    shown,
+)
+
+
+def category_figure(
+    z: torch.Tensor,
+    colors: list[str],
+    names: list[str],
+    q_labels: list[str],
+    k_labels: list[str],
+    *,
+    title: str,
+    hover: list[list[str]] | None = None,
+    height: int | None = None,
+) -> go.Figure:
+    """Cells coloured by category z (0 .. len(colors) - 1); heatmap, or image when large."""
+    q_len, kv_len = z.shape
+    height = height or heatmap_height(q_len)
+    legend = legend_traces(colors, names, set(z.unique().tolist()))
+    if max(q_len, kv_len) <= HEATMAP_LIMIT:
+        fig = go.Figure([categorical_heatmap(z, colors, names, hover), *legend])
+        heatmap_layout(fig, title, q_labels, k_labels, height, legend=LEGEND_BELOW)
+        return fig
+    image, note = image_trace(z, colors)
+    fig = go.Figure([image, *legend])
+    heatmap_layout(
+        fig,
+        f"{title} ({note})" if note else title,
+        q_labels,
+        k_labels,
+        height,
+        x={"range": [-0.5, kv_len - 0.5]},
+        y={"range": [q_len - 0.5, -0.5]},
+        legend=LEGEND_BELOW,
+    )
+    return fig
+
+
+def mask_figure(
+    mask: torch.Tensor,
+    q_tokens: list[str],
+    k_tokens: list[str],
+    *,
+    title: str,
+    blockers: list[tuple[str, torch.Tensor]] = (),
+    pad_queries: list[int] = (),
+    pad_keys: list[int] = (),
+    height: int | None = None,
+) -> go.Figure:
+    """A mask: allowed, blocked, and rows with no allowed key in a colour of their own.
+
+    blockers: (name, mask) of each part of a combination, so hover can say which part
+    blocks a cell.
+    """
+    empty = ~mask.any(dim=1)
+    z = mask.to(torch.uint8)  # 0 blocked, 1 allowed, 2 a row with no allowed key
+    z[empty] = 2
+    q_labels = [axis_label(t, k, k in set(pad_queries)) for k, t in enumerate(q_tokens)]
+    k_labels = [axis_label(t, k, k in set(pad_keys)) for k, t in enumerate(k_tokens)]
+    hover = None
+    if max(mask.shape) <= CELL_TEXT_LIMIT:
+        hover = _mask_hover(mask, q_tokens, k_tokens, blockers)
+    fig = category_figure(
+        z,
+        [BLOCKED, ALLOWED, EMPTY_ROW],
+        ["blocked", "allowed", "no key"],
+        q_labels,
+        k_labels,
+        title=title,
+        hover=hover,
+        height=height,
+    )
+    flag_empty_rows(fig, mask, "∅ no key")
+    return fig
+
+
+def _mask_hover(mask, q_tokens, k_tokens, blockers) -> list[list[str]]:
+    def q_text(i):
+        return f"query '{shown(q_tokens[i])}' ({i})"
+
+    rows = []
+    for i in range(mask.shape[0]):
+        row = []
+        for j in range(mask.shape[1]):
+            key = f"key '{shown(k_tokens[j])}' ({j})"
+            if mask[i, j]:
+                state = "allowed"
+            else:
+                by = [name for name, part in blockers if not part[i, j]]
+                state = f"blocked ({', '.join(by)})" if by else "blocked"
+            row.append(f"{q_text(i)} → {key}: {state}")
+        rows.append(row)
+    return rows
+
+
+def flag_empty_rows(fig: go.Figure, mask: torch.Tensor, text: str) -> None:
+    """Write `text` at the right end of each row with no allowed key (readable sizes only)."""
+    if max(mask.shape) > CELL_TEXT_LIMIT:
+        return
+    rows = (~mask.any(dim=1)).nonzero().flatten().tolist()
+    if not rows:
+        return
+    flags = [
+        {
+            "x": mask.shape[1] - 0.5,
+            "y": row,
+            "text": text,
+            "xanchor": "left",
+            "showarrow": False,
+            "font": {"color": EMPTY_ROW, "size": 13},
+        }
+        for row in rows
+    ]
+    fig.layout.annotations = [*fig.layout.annotations, *flags]
+    fig.layout.margin.r = 64  # short: on a phone every pixel of width is the grid's
+    # Plotly widens an autoranged axis to hold its annotations: the grid would shrink to make room
+    fig.layout.xaxis.range = [-0.5, mask.shape[1] - 0.5]
+    fig.layout.yaxis.update(range=[mask.shape[0] - 0.5, -0.5], autorange=False)
+
+
+def difference_figure(a, b, q_tokens, k_tokens, *, name_a: str, name_b: str) -> go.Figure:
+    """Where two masks differ: only in A, only in B, in both, in neither."""
+    z = a.to(torch.uint8) + 2 * b.to(torch.uint8)  # 0 neither, 1 only A, 2 only B, 3 both
+    labels = [[axis_label(t, k) for k, t in enumerate(tokens)] for tokens in (q_tokens, k_tokens)]
+    hover = None
+    if max(a.shape) <= CELL_TEXT_LIMIT:
+        words = ["neither", "only in A", "only in B", "both"]
+        hover = [
+            [
+                f"query '{shown(q_tokens[i])}' ({i}) → key '{shown(k_tokens[j])}' ({j}): {words[int(z[i, j])]}"
+                for j in range(a.shape[1])
+            ]
+            for i in range(a.shape[0])
+        ]
+    return category_figure(
+        z,
+        [BLOCKED, ONLY_A, ONLY_B, ALLOWED],
+        ["neither", "only A", "only B", "both"],
+        *labels,
+        title=f"difference: A = {name_a}, B = {name_b}",
+        hover=hover,
+    )
+
+
+def thumbnail(mask: torch.Tensor, title: str, subtitle: str = "") -> go.Figure:
+    """A small gallery heatmap, no axes text, same colours as the full view; `subtitle` (the
+    parameters) on a line of its own, where a quarter of a screen has room for it."""
+    empty = ~mask.any(dim=1)
+    z = mask.to(torch.uint8)
+    z[empty] = 2
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.numpy(),
+            zmin=-0.5,
+            zmax=2.5,
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            hoverinfo="skip",
+            colorscale=[
+                [0, BLOCKED],
+                [1 / 3, BLOCKED],
+                [1 / 3, ALLOWED],
+                [2 / 3, ALLOWED],
+                [2 / 3, EMPTY_ROW],
+                [1, EMPTY_ROW],
+            ],
+        )
+    )
+    return frame_figure(
+        fig,
+        title,
+        250,
+        title_extra={
+            "font": {"size": 14},
+            "x": 0.02,
+            "subtitle": {"text": html.escape(subtitle, quote=False), "font": {"size": 12}},
+        },
+        x={"visible": False},
+        y={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
+        margin={"l": 4, "r": 4, "t": 54, "b": 4},
+    )
+
+
+def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: str) -> go.Figure:
+    """The (B, T, C) block drawn flat: one row per (sentence, position), one column per feature;
+    categories: 0 not averaged, 1 averaged, 2 a padding cell that is averaged (the leak),
+    3 padding not averaged, 4 the cell being normalized."""
+    B, T, C = categories.shape
+    z = categories.reshape(B * T, C)
+    fig = category_figure(
+        z,
+        [BLOCKED, ALLOWED, EMPTY_ROW, PADDING_CELL, BLACK],
+        ["not averaged", "averaged", "padding, averaged", "padding", "this cell"],
+        row_labels,
+        [f"f{c}" for c in range(C)],
+        title=title,
+        height=min(900, 200 + 16 * B * T),
+    )
+    for b in range(1, B):  # a line between sentences
+        fig.add_hline(y=b * T - 0.5, line_color=RULE, line_width=2)
+    fig.update_xaxes(title="features")
+    fig.update_yaxes(title="sentence s, position t", scaleanchor=None)
+    return fig

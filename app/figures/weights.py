@@ -1,0 +1,415 @@
+"""Figures of attention weights: one head, a grid of layers x heads, the pipeline from scores to
+weights, weights as lines between tokens, and a signed matrix."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+import torch
+
+from app.figures.cells import flag_empty_rows
+from app.figures.style import (
+    BAR_BELOW,
+    BLOCKED,
+    CELL_TEXT_LIMIT,
+    EDGE,
+    EMPTY_ROW,
+    FIGURE_CELLS,
+    LEGEND_BELOW,
+    SERIES,
+    axis_label,
+    frame_figure,
+    heatmap_height,
+    heatmap_layout,
+    label_band,
+    shown,
+    tick_labels,
+    title_band,
+)
+
+WEIGHT_SCALE = "Viridis"  # sequential, colour-blind safe; blocked cells are not on it at all
+
+
+def shrink_factor(cells: int, budget: int) -> int:
+    """The smallest block side f such that cells / f^2 fits in `budget`."""
+    factor = 1
+    while cells > budget * factor * factor:
+        factor += 1
+    return factor
+
+
+def _block_means(z: torch.Tensor, factor: int) -> torch.Tensor:
+    """Means over factor x factor blocks, NaN (blocked) cells left out; a block with no allowed
+    cell stays NaN, so it still shows as blocked."""
+    rows, cols = -(-z.shape[0] // factor), -(-z.shape[1] // factor)
+    padded = torch.full((rows * factor, cols * factor), float("nan"))
+    padded[: z.shape[0], : z.shape[1]] = z
+    return padded.view(rows, factor, cols, factor).nanmean(dim=(1, 3))
+
+
+def _downsampled(title: str, factor: int) -> str:
+    note = f"downsampled {factor}x: each cell the mean of a {factor} x {factor} block"
+    return title if factor == 1 else f"{title} ({note})"
+
+
+def weights_trace(
+    weights: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    factor: int = 1,
+    zmax: float = 1.0,
+    showscale=True,
+    colorscale=WEIGHT_SCALE,
+    zmid=None,
+    x=None,
+    y=None,
+    hovertemplate=None,
+    text=None,
+    colorbar: dict | None = None,
+) -> go.Heatmap:
+    """Allowed cells on the colour scale; blocked cells left empty, so the grey background shows:
+    a blocked cell never looks like a small weight. `factor` > 1 sends block means instead of cells
+    (positions stay token positions; only for figures without category axes)."""
+    z = weights.float().masked_fill(~mask, float("nan"))
+    if factor > 1:
+        z = _block_means(z, factor)
+    small = max(weights.shape) <= CELL_TEXT_LIMIT
+    place = {} if factor == 1 else {"x0": (factor - 1) / 2, "dx": factor, "y0": (factor - 1) / 2, "dy": factor}
+    return go.Heatmap(
+        z=z.numpy(),
+        x=x,
+        y=y,
+        **place,
+        zmin=-zmax if zmid is not None else 0.0,
+        zmax=zmax,
+        zmid=zmid,
+        colorscale=colorscale,
+        showscale=showscale,
+        hoverongaps=text is not None,  # with text, a blocked cell says what blocked it
+        hovertemplate=hovertemplate,
+        text=text,
+        colorbar={**BAR_BELOW, "len": 0.5, "title": {"text": "weight" if zmid is None else "score", "side": "top"}}
+        | (colorbar or {}),
+        xgap=1 if small else 0,
+        ygap=1 if small else 0,
+    )
+
+
+def _blocked_legend() -> go.Scatter:
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        name="blocked (masked)",
+        showlegend=True,
+        marker={"size": 14, "color": BLOCKED, "symbol": "square", "line": {"color": EDGE, "width": 1}},
+    )
+
+
+def _named(tokens: list[str]) -> list[str]:
+    """Unique category names 'token (position)': hover reads them, no text per cell is sent."""
+    return [f"{shown(t)} ({k})" for k, t in enumerate(tokens)]
+
+
+def attention_figure(
+    weights: torch.Tensor,
+    mask: torch.Tensor,
+    q_tokens: list[str],
+    k_tokens: list[str],
+    *,
+    title: str,
+    mask_name: str = "the mask",
+    height: int | None = None,
+) -> go.Figure:
+    """One head (Q, K): weights on Viridis, blocked cells grey, rows with no allowed key flagged.
+    Hover names the query token, the key token and the weight, or what blocked the cell."""
+    q_names, k_names = _named(q_tokens), _named(k_tokens)
+    text = None
+    if max(mask.shape) <= CELL_TEXT_LIMIT:
+        blocked = f"blocked by {html.escape(mask_name, quote=False)}"
+        text = [
+            [f"weight {w:.3f}" if ok else blocked for w, ok in zip(row, allowed, strict=True)]
+            for row, allowed in zip(weights.tolist(), mask.tolist(), strict=True)
+        ]
+    trace = weights_trace(
+        weights,
+        mask,
+        x=k_names,
+        y=q_names,
+        text=text,
+        hovertemplate="query %{y} → key %{x}: " + ("%{text}" if text else "weight %{z:.3f}") + "<extra></extra>",
+    )
+    fig = go.Figure([trace, _blocked_legend()])
+    heatmap_layout(
+        fig,
+        title,
+        [axis_label(t, k) for k, t in enumerate(q_tokens)],
+        [axis_label(t, k) for k, t in enumerate(k_tokens)],
+        height or heatmap_height(len(q_tokens)),
+        q_values=q_names,
+        k_values=k_names,
+        # the plot area hugs the cells: grey outside them would read as blocked cells
+        x={"type": "category", "constrain": "domain"},
+        y={"type": "category", "constrain": "domain"},
+        plot_bgcolor=BLOCKED,
+        legend={**LEGEND_BELOW, "x": 0.55},  # beside the colour bar (len 0.5), not on its title
+    )
+    flag_empty_rows(fig, mask, "∅ no key")
+    return fig
+
+
+def _grid(rows: int, cols: int, *, gap_x: float, gap_y: float = 0.0, col_titles=(), row_titles=()) -> dict:
+    """The layout make_subplots builds for a rows x cols grid (cell k = row * cols + col, row 0 on
+    top, titles as annotations) at a fraction of its cost: it was 30% of an attention page run.
+    Cells are square (a query x key map keeps its shape however wide the screen), centred in their
+    slots; titles are placed on the cells themselves, so they stay beside them."""
+    width, height = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
+    xs = [(c * (width + gap_x), c * (width + gap_x) + width) for c in range(cols)]
+    ys = [(max(0.0, 1 - r * (height + gap_y) - height), 1 - r * (height + gap_y)) for r in range(rows)]  # no -1e-17
+    layout = {}
+    for k in range(rows * cols):
+        n = _cell_suffix(k)
+        layout[f"xaxis{n}"] = {"anchor": f"y{n}", "domain": xs[k % cols], "constrain": "domain"}
+        layout[f"yaxis{n}"] = {
+            "anchor": f"x{n}",
+            "domain": ys[k // cols],
+            "constrain": "domain",
+            "scaleanchor": f"x{n}",
+        }
+    title = {"font": {"size": 16}, "showarrow": False}
+
+    def on(k: int) -> dict:
+        return {"xref": f"x{_cell_suffix(k)} domain", "yref": f"y{_cell_suffix(k)} domain"}
+
+    on_top = {"x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"}
+    # row titles down the left edge: the right edge is the modebar's
+    on_left = {"textangle": -90, "x": 0, "xanchor": "right", "xshift": -4, "y": 0.5, "yanchor": "middle"}
+    layout["annotations"] = [{**title, **on(c), **on_top, "text": t} for c, t in enumerate(col_titles)] + [
+        {**title, **on(r * cols), **on_left, "text": t} for r, t in enumerate(row_titles)
+    ]
+    return layout
+
+
+def _cell_suffix(k: int) -> str:
+    """Axis names of grid cell k: x, y for the first, x2, y2 for the second, ..."""
+    return "" if k == 0 else str(k + 1)
+
+
+def _in_cell(trace, k: int):
+    trace.update(xaxis=f"x{_cell_suffix(k)}", yaxis=f"y{_cell_suffix(k)}")
+    return trace
+
+
+def grid_figure(
+    weights: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    title: str,
+    selected: tuple[int, int] | None = None,
+    row_name: str = "layer",
+    col_titles: list[str] | None = None,
+) -> go.Figure:
+    """Layers x heads small heatmaps (BertViz's model view), one colour scale, blocked cells grey."""
+    layers, heads = weights.shape[:2]
+    factor = shrink_factor(weights.numel(), FIGURE_CELLS)
+    traces = [
+        _in_cell(
+            weights_trace(weights[layer, head], mask, factor=factor, showscale=layer == head == 0),
+            layer * heads + head,
+        )
+        for layer in range(layers)
+        for head in range(heads)
+    ]
+    grid = _grid(
+        layers,
+        heads,
+        gap_x=0.01,
+        gap_y=0.02,
+        col_titles=col_titles or [f"head {h}" for h in range(heads)],
+        row_titles=[f"{row_name} {r}" for r in range(layers)],
+    )
+    fig = go.Figure(traces, layout=grid)
+    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False}
+    frame = []  # a rectangle around the selected head
+    if selected is not None:
+        suffix = _cell_suffix(selected[0] * heads + selected[1])
+        frame.append(
+            {
+                "type": "rect",
+                "xref": f"x{suffix} domain",
+                "yref": f"y{suffix} domain",
+                "x0": -0.02,
+                "x1": 1.02,
+                "y0": -0.02,
+                "y1": 1.02,
+                "line": {"color": EMPTY_ROW, "width": 4},
+            }
+        )
+    fig = frame_figure(
+        fig,
+        _downsampled(title, factor),
+        # square cells about 800 px across the row (a desk's or projector's width), within 300 .. 900
+        min(900, max(300, round(layers * min(220, 800 / heads) * weights.shape[2] / weights.shape[3]) + 110)),
+        top=80,
+        x=hidden,
+        y={**hidden, "autorange": "reversed"},
+        plot_bgcolor=BLOCKED,
+        shapes=frame,
+    )
+    fig.layout.margin.l = 30  # the row titles
+    return fig
+
+
+def pipeline_figure(
+    stages: dict, mask: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str, training: bool
+) -> go.Figure:
+    """One head step by step: scores -> masked scores -> softmax -> dropout. Scores and weights
+    each have their own colour scale and bar."""
+    # two short lines each: four panels share a phone's width
+    last = "after dropout<br>(training)" if training else "dropout off<br>(evaluation)"
+    names = ["scores<br>= q·k / √d", "masked<br>scores", "softmax<br>weights", last]
+    bound = max(stages["scores"].abs().max().item(), 1e-6)
+    everywhere = torch.ones_like(mask)
+    top = max(stages["dropout"].max().item(), 1.0)
+    factor = shrink_factor(4 * mask.numel(), FIGURE_CELLS)
+    signed = {"zmid": 0, "colorscale": "RdBu", "factor": factor}
+    bar = {"len": 0.45, "x": 0.0}  # under the score panels, and under the weight panels
+    traces = [
+        weights_trace(stages["scores"], everywhere, zmax=bound, showscale=True, colorbar=bar, **signed),
+        weights_trace(stages["scores"], mask, zmax=bound, showscale=False, **signed),
+        weights_trace(stages["weights"], mask, zmax=top, showscale=True, colorbar={**bar, "x": 0.52}, factor=factor),
+        weights_trace(stages["dropout"], mask, zmax=top, showscale=False, factor=factor),
+    ]
+    k_labels = [axis_label(t, k) for k, t in enumerate(k_tokens)]
+    band = title_band(k_labels)  # the figure title, the keys' labels and axis title on top, as elsewhere
+    layout = _grid(1, 4, gap_x=0.03, col_titles=names)
+    for note in layout["annotations"]:  # the panel titles above the key labels
+        note["yshift"] = label_band(k_labels) + 6
+    fig = go.Figure([_in_cell(t, k) for k, t in enumerate(traces)], layout=layout)
+    frame_figure(
+        fig,
+        _downsampled(title, factor),
+        min(760, 300 + 18 * len(q_tokens)) + 40,
+        top=band + 40,
+        title_extra={"y": 0.99, "yref": "container", "yanchor": "top"},
+        x={
+            "showgrid": False,
+            "zeroline": False,
+            "side": "top",
+            "tickangle": -60,
+            "title": {"text": "keys", "standoff": 4},
+            **tick_labels(k_labels),
+        },
+        y={"showgrid": False, "zeroline": False, "autorange": "reversed", "showticklabels": False},
+        plot_bgcolor=BLOCKED,
+    )
+    q_ticks = tick_labels([axis_label(t, k) for k, t in enumerate(q_tokens)])
+    fig.layout.yaxis.update(showticklabels=True, title="queries", **q_ticks)  # the query tokens once, left
+    return fig
+
+
+def lines_view(
+    weights: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str, threshold: float = 0.05
+) -> go.Figure:
+    """BertViz's head view: queries left, keys right, one line per weight above `threshold`,
+    opacity = weight; several heads get several colours. weights: (H, Q, K)."""
+    traces = []
+    levels = [(0.05, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01)]  # a trace per opacity band
+    for head in range(weights.shape[0]):
+        for low, high in levels:
+            xs, ys = [], []
+            for i, j in ((weights[head] >= max(low, threshold)) & (weights[head] < high)).nonzero().tolist():
+                xs += [0, 1, None]
+                ys += [i, j, None]
+            if xs:
+                traces.append(
+                    go.Scatter(
+                        x=xs,
+                        y=ys,
+                        mode="lines",
+                        hoverinfo="skip",
+                        showlegend=False,
+                        name=f"head {head}",
+                        legendgroup=f"head {head}",
+                        line={"color": SERIES[head % len(SERIES)], "width": 3},
+                        opacity=(low + high) / 2,
+                    )
+                )
+    # one legend entry per head, at full strength: a line's swatch would carry its faint opacity
+    traces += [
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            name=f"head {head}",
+            legendgroup=f"head {head}",
+            line={"color": SERIES[head % len(SERIES)], "width": 3},
+        )
+        for head in range(weights.shape[0])
+    ]
+    labels = [
+        {
+            "x": side,
+            "y": k,
+            "text": axis_label(token, k),
+            "showarrow": False,
+            "xanchor": "right" if side == 0 else "left",
+            "xshift": -6 if side == 0 else 6,
+        }
+        for side, tokens in ((0, q_tokens), (1, k_tokens))
+        for k, token in enumerate(tokens)
+    ]
+    return frame_figure(
+        go.Figure(traces),
+        title,
+        max(360, 60 + 26 * max(len(q_tokens), len(k_tokens))),
+        x={"visible": False, "range": [-0.35, 1.35]},
+        y={"visible": False, "autorange": "reversed"},
+        showlegend=weights.shape[0] > 1,
+        annotations=labels,
+    )
+
+
+def matrix_figure(
+    values: torch.Tensor,
+    row_labels: list[str],
+    col_labels: list[str],
+    *,
+    title: str,
+    signed: bool = False,
+    fmt: str | None = None,
+    subtitle: str = "",
+) -> go.Figure:
+    """A labelled matrix: signed values on RdBu centred on 0, others on Viridis (both colour-blind
+    safe); with `fmt`, the values are written in the cells. The bar shows plain numbers (Plotly's
+    own would write 1e-12 as "1p"), and a matrix of zeros says so. `subtitle`: a second, smaller
+    line under the title (one long line would not fit a phone)."""
+    largest = values.abs().max().item()
+    zero = largest < 1e-9
+    bound = 1.0 if zero else largest
+    scale = (
+        {"zmin": -bound, "zmax": bound, "colorscale": "RdBu", "reversescale": True}
+        if signed
+        else {"colorscale": WEIGHT_SCALE}
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=values.float().numpy(),
+            x=col_labels,
+            y=row_labels,
+            **scale,
+            colorbar={**BAR_BELOW, "len": 0.5, "tickformat": ".2~g", "exponentformat": "none"},
+            texttemplate=f"%{{z:{fmt}}}" if fmt else None,
+            hovertemplate="%{y}, %{x}: %{z:.4f}<extra></extra>",
+        )
+    )
+    return frame_figure(
+        fig,
+        f"{title}: 0 everywhere" if zero else title,
+        min(700, max(260, 120 + 30 * len(row_labels))) + (24 if subtitle else 0),
+        top=108 if subtitle else 84,
+        title_extra={"subtitle": {"text": html.escape(subtitle, quote=False)}} if subtitle else None,
+        x={"type": "category", "side": "top"},  # the colour bar has the bottom
+        y={"autorange": "reversed", "type": "category"},
+    )
