@@ -115,11 +115,11 @@ def bounded(max_bytes: int, max_entries: int = 64):
     """Decorator: cache the function's results in a `Bounded` cache named after the function.
 
     The key is the call's arguments, except those whose names start with "_" (as in Streamlit:
-    objects the other arguments identify). Page scripts define their functions anew on every run;
-    the cache lives here, by name, so every run and every session shares it."""
+    objects the other arguments identify). The cache lives here, by the function's module and name,
+    so every run and every session shares it."""
 
     def decorate(function):
-        # page scripts all run as __main__: their file names tell their functions apart
+        # the file's name: two pages' functions may share a name (`run`)
         name = f"{Path(function.__code__.co_filename).stem}.{function.__qualname__}"
         with _registry_lock:
             cache = CACHES.setdefault(name, Bounded(name, max_bytes, max_entries))

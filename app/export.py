@@ -26,6 +26,7 @@ from plotly.offline import get_plotlyjs
 
 from app import figures
 from app.chromium import CHROMIUM_ARGS, chromium_path
+from app.pages import HOME
 from app.slides import Deck, Slide, load
 
 ENTRY = Path(__file__).parent / "streamlit_app.py"
@@ -36,22 +37,32 @@ class BadSlide(ValueError):
     """A slide whose page fails or warns that a link parameter is not allowed."""
 
 
+def opened(page: str, params: dict[str, str], timeout: float = 120):
+    """The app run headless (Streamlit's AppTest) at `page` (a name in app/pages.py) with these link
+    parameters, as a browser opening the link would run it."""
+    from streamlit.testing.v1 import AppTest
+    from streamlit.util import calc_hash
+
+    at = AppTest.from_file(str(ENTRY), default_timeout=timeout)
+    for key, value in params.items():
+        at.query_params[key] = value
+    if page == HOME:
+        return at.run()
+    at.run()  # AppTest opens the default page first; the link's parameters go with the switch too
+    # AppTest.switch_page takes a page file; our pages are functions, which Streamlit finds by the
+    # hash of their URL path (st.Page._script_hash): the request a browser's link makes
+    at._page_hash = calc_hash(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
 def slide_figures(slide: Slide) -> list:
     """Run the slide's page with its parameters and return the Plotly figures it draws; BadSlide
     when the page fails or refuses one of the slide's parameters (the pack would show a fallback)."""
-    from streamlit.testing.v1 import AppTest
-
     # the page runs outside a server: Streamlit would warn, once per slide, that there is none
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
-    at = AppTest.from_file(str(ENTRY), default_timeout=120)
-    for key, value in slide.params.items():
-        at.query_params[key] = value
-    at.run()
-    if slide.page != "home":
-        at.switch_page(slide.script)
-        for key, value in slide.params.items():
-            at.query_params[key] = value
-        at.run()
+    at = opened(slide.page, slide.params)
     if at.exception:
         raise BadSlide(f"the page failed: {at.exception[0].value}")
     refused = [w.value for w in at.warning if w.value.startswith("Link parameter")]

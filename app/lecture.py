@@ -101,7 +101,7 @@ class Lecture:
             if 0 <= j < len(deck.slides):
                 target = deck.slides[j]
                 column.page_link(
-                    target.script,
+                    target.target(),
                     label=f"{icon} {label}" if label == "Previous" else f"{label} {icon}",
                     query_params=self.step_query(deck, name, j),
                     help=f"slide {j + 1}: {target.title} (arrow key {'←' if label == 'Previous' else '→'})",

@@ -24,6 +24,11 @@ import plotly.graph_objects  # noqa: F401
 import torch  # noqa: F401
 
 import app.figures  # noqa: F401
+import app.views.attention  # noqa: F401  (the pages: app/pages.py imports each when first linked)
+import app.views.cross_attention  # noqa: F401
+import app.views.home  # noqa: F401
+import app.views.mask_explorer  # noqa: F401
+import app.views.normalization  # noqa: F401
 import masks  # noqa: F401
 import model.transformer  # noqa: F401
 

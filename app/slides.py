@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.pages import HOME, SCRIPTS
+from app.pages import BY_NAME, HOME
 
 SHIPPED = Path(__file__).parent / "slides"
 MAX_SLIDES = 200  # each slide runs its page (about a second): a deck stays a lecture, not an hour
@@ -28,13 +28,13 @@ MAX_BYTES = 256 * 1024
 @dataclass(frozen=True)
 class Slide:
     title: str
-    page: str  # a key of SCRIPTS (app/pages.py)
+    page: str  # a page's name (app/pages.py)
     params: dict[str, str]  # link parameters, as they appear in the URL
     caption: str = ""
 
-    @property
-    def script(self) -> str:
-        return SCRIPTS[self.page]
+    def target(self):
+        """The slide's page, for st.page_link."""
+        return BY_NAME[self.page].target()
 
     @property
     def url_path(self) -> str:
@@ -92,8 +92,8 @@ def load(path: Path | str) -> Deck:
             raise ValueError(f"{where}: title must be a non-empty string")
         if not isinstance(caption, str):
             raise ValueError(f"{where}: caption must be a string")
-        if page not in SCRIPTS:
-            raise ValueError(f"{where}: page must be one of {', '.join(SCRIPTS)} (got {page!r})")
+        if page not in BY_NAME:
+            raise ValueError(f"{where}: page must be one of {', '.join(BY_NAME)} (got {page!r})")
         if not isinstance(params, dict) or not all(isinstance(v, (str, int, bool)) for v in params.values()):
             raise ValueError(f"{where}: params must be a table of strings, integers or booleans")
         slides.append(

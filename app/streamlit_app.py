@@ -23,11 +23,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if presenting else "auto",
 )
-pages = [  # the first is the default page, at the root: /
-    st.Page(p.script, title=p.title, icon=p.icon, default=k == 0, url_path=None if k == 0 else p.name)
-    for k, p in enumerate(PAGES)
-]
-page = st.navigation(pages)
+page = st.navigation([p.target() for p in PAGES])  # the first is the default page, at the root: /
 open_page(page)
 # Back / Forward through views, arrow keys for slides, figures that fit a phone (app/browser.js)
 st.html(f"<script>{BROWSER_JS}</script>", unsafe_allow_javascript=True)

@@ -13,45 +13,6 @@ from app.lecture import Lecture
 from app.state import Link
 from model.tasks import TASKS
 
-link = Link()
-lecture = Lecture(link, "Attention")
-
-with st.sidebar:
-    st.header("Model")
-    chosen = model_runs.choose_model(link, "decoder")
-    name, model, tokenizer, example = chosen.name, chosen.model, chosen.tokenizer, chosen.example
-
-    def use_example():
-        st.session_state["text"] = example
-
-    st.button("Use the example input", on_click=use_example, icon=":material/lightbulb:")
-    text = link.text(
-        "Input",
-        "text",
-        example,
-        max_chars=5_000,
-        help=model_runs.input_help(tokenizer),
-    )
-
-ids = model_runs.read_ids(tokenizer, text, model.config.max_len, "input", example)
-tokens = tokenizer.decode(ids)
-T = len(ids)
-
-with st.sidebar:
-    st.header("Mask")
-    if chosen.pretrained:
-        trained_with = f"{chosen.pretrained.task.trained_mask} (as trained)"
-    else:
-        trained_with = f"{'causal' if model.config.arch == 'decoder' else 'full'} (the model's default)"
-    choice = link.choice(
-        "Mask",
-        "mask",
-        ["trained", "custom"],
-        "trained",
-        help=f"trained: {trained_with}; custom: any scheme or combination from the mask library",
-    )
-    custom = combination_controls(link, scheme_control(link, "m_", T, T, st), st) if choice == "custom" else None
-
 
 @bounded(max_bytes=192 * MiB)
 def run(spec: model_runs.ModelSpec, ids: tuple, mask: masks.Predicate | None):
@@ -65,16 +26,64 @@ def run(spec: model_runs.ModelSpec, ids: tuple, mask: masks.Predicate | None):
     return attention_views.stacked(out.attentions, out.masks["self"])
 
 
-weights, scores, applied = run(chosen.spec, tuple(ids), custom)
-mask_name = custom.name if custom else trained_with
-start, why = model_runs.opening_head(chosen, "self", trained_mask=custom is None)
-attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens, mask_name, start, why)
-st.caption(
-    f"Model **{name}** ({TASKS[name].arch if name in TASKS else 'decoder'}), {T} tokens, mask: {mask_name}. "
-    "Grey cells are blocked by the mask; colours are attention weights."
-)
-empty = masks.stats(attn.mask).empty_rows
-if empty:
-    st.warning(f"{len(empty)} queries have no allowed key under this mask: their weights are all 0 (not NaN).")
-attention_views.show(lecture, attn, model.config)
-lecture.share()
+def model_and_text(link: Link) -> tuple[model_runs.Choice, list[int]]:
+    """The sidebar's model and input: the chosen model and the input's token ids."""
+    with st.sidebar:
+        st.header("Model")
+        chosen = model_runs.choose_model(link, "decoder")
+
+        def use_example():
+            st.session_state["text"] = chosen.example
+
+        st.button("Use the example input", on_click=use_example, icon=":material/lightbulb:")
+        text = link.text(
+            "Input",
+            "text",
+            chosen.example,
+            max_chars=5_000,
+            help=model_runs.input_help(chosen.tokenizer),
+        )
+    return chosen, model_runs.read_ids(chosen.tokenizer, text, chosen.model.config.max_len, "input", chosen.example)
+
+
+def mask_choice(link: Link, chosen: model_runs.Choice, length: int) -> tuple[str, masks.Predicate | None]:
+    """The sidebar's mask: how the trained mask is named, and the custom mask (None: the trained one)."""
+    with st.sidebar:
+        st.header("Mask")
+        if chosen.pretrained:
+            trained_with = f"{chosen.pretrained.task.trained_mask} (as trained)"
+        else:
+            trained_with = f"{'causal' if chosen.model.config.arch == 'decoder' else 'full'} (the model's default)"
+        choice = link.choice(
+            "Mask",
+            "mask",
+            ["trained", "custom"],
+            "trained",
+            help=f"trained: {trained_with}; custom: any scheme or combination from the mask library",
+        )
+        custom = None
+        if choice == "custom":
+            custom = combination_controls(link, scheme_control(link, "m_", length, length, st), st)
+    return trained_with, custom
+
+
+def show() -> None:
+    link = Link()
+    lecture = Lecture(link, "Attention")
+    chosen, ids = model_and_text(link)
+    tokens, T = chosen.tokenizer.decode(ids), len(ids)
+    trained_with, custom = mask_choice(link, chosen, T)
+    weights, scores, applied = run(chosen.spec, tuple(ids), custom)
+    mask_name = custom.name if custom else trained_with
+    start, why = model_runs.opening_head(chosen, "self", trained_mask=custom is None)
+    attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens, mask_name, start, why)
+    arch = TASKS[chosen.name].arch if chosen.name in TASKS else "decoder"
+    st.caption(
+        f"Model **{chosen.name}** ({arch}), {T} tokens, mask: {mask_name}. "
+        "Grey cells are blocked by the mask; colours are attention weights."
+    )
+    empty = masks.stats(attn.mask).empty_rows
+    if empty:
+        st.warning(f"{len(empty)} queries have no allowed key under this mask: their weights are all 0 (not NaN).")
+    attention_views.show(lecture, attn, chosen.model.config)
+    lecture.share()

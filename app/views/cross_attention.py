@@ -20,25 +20,6 @@ KINDS = ["cross", "encoder", "decoder"]
 # steps took 80 s; the trained models read at most 20 tokens
 ANSWER_STEPS = 32
 
-link = Link()
-lecture = Lecture(link, "Cross-attention")
-
-with st.sidebar:
-    st.header("Model")
-    chosen = model_runs.choose_model(link, "encoder_decoder")
-    name, model, tokenizer, example = chosen.name, chosen.model, chosen.tokenizer, chosen.example
-    reads = model_runs.input_help(tokenizer)
-    source_text = link.text("Source (encoder input)", "source", example, max_chars=2_000, help=reads)
-    target_text = link.text(
-        "Target (decoder input; empty = the model's own answer)", "target", "", max_chars=2_000, help=reads
-    )
-    src_pad = link.integer("Source padding", "src_pad", 0, 8, 0, help="[PAD] tokens after the source")
-    tgt_pad = link.integer("Target padding", "tgt_pad", 0, 8, 0, help="[PAD] tokens after the target")
-
-limit = model.config.max_len - 9  # room for [BOS] and padding
-src = model_runs.read_ids(tokenizer, source_text, limit, "source", example)
-tgt = model_runs.read_ids(tokenizer, target_text, limit, "target") if target_text.strip() else []
-
 
 @bounded(max_bytes=8 * MiB)
 def own_answer(spec: model_runs.ModelSpec, src: tuple, steps: int, _keep_going) -> list[int]:
@@ -47,6 +28,15 @@ def own_answer(spec: model_runs.ModelSpec, src: tuple, steps: int, _keep_going) 
     it itself)."""
     model, tokenizer, _ = model_runs.model_for(spec)
     return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, steps, _keep_going)
+
+
+@bounded(max_bytes=192 * MiB)
+def run(spec: model_runs.ModelSpec, src_ids: tuple, tgt_ids: tuple):
+    model, _, _ = model_runs.model_for(spec)
+    with torch.no_grad():
+        out = model(torch.tensor([src_ids]), torch.tensor([tgt_ids]))
+    found = {"cross": out.cross_attentions, "encoder": out.encoder_attentions, "decoder": out.decoder_attentions}
+    return {kind: attention_views.stacked(found[kind], out.masks[kind]) for kind in KINDS}
 
 
 def code(text: str) -> str:
@@ -70,12 +60,32 @@ def as_read(tokens: list[str]) -> str:
     return " ".join(parts + ([code(run)] if run else [])) or "(nothing: its first token is [EOS])"
 
 
-said = []
-if not tgt:
+def inputs(link: Link) -> tuple[model_runs.Choice, list[int], list[int], int, int, int]:
+    """The sidebar: the chosen model, the source's and the target's ids (the target empty: the
+    model's own answer), their padding, and the longest input the model takes."""
+    with st.sidebar:
+        st.header("Model")
+        chosen = model_runs.choose_model(link, "encoder_decoder")
+        reads = model_runs.input_help(chosen.tokenizer)
+        source_text = link.text("Source (encoder input)", "source", chosen.example, max_chars=2_000, help=reads)
+        target_text = link.text(
+            "Target (decoder input; empty = the model's own answer)", "target", "", max_chars=2_000, help=reads
+        )
+        src_pad = link.integer("Source padding", "src_pad", 0, 8, 0, help="[PAD] tokens after the source")
+        tgt_pad = link.integer("Target padding", "tgt_pad", 0, 8, 0, help="[PAD] tokens after the target")
+    limit = chosen.model.config.max_len - 9  # room for [BOS] and padding
+    src = model_runs.read_ids(chosen.tokenizer, source_text, limit, "source", chosen.example)
+    tgt = model_runs.read_ids(chosen.tokenizer, target_text, limit, "target") if target_text.strip() else []
+    return chosen, src, tgt, src_pad, tgt_pad, limit
+
+
+def answered(chosen: model_runs.Choice, src: list[int], limit: int) -> tuple[list[int], list[str]]:
+    """The model's own answer to the source, and sentences that say what it is."""
+    tokenizer = chosen.tokenizer
     tgt = own_answer(chosen.spec, tuple(src), min(limit, ANSWER_STEPS), this_session_is_open())
     answer, n = tokenizer.decode(tgt), len(tgt)
     cut = f" (cut at {ANSWER_STEPS}: type a target for a longer one)" if n == ANSWER_STEPS else ""
-    said.append(f"Target: the model's own greedy answer, {n} token{'' if n == 1 else 's'}{cut}: {as_read(answer)}.")
+    said = [f"Target: the model's own greedy answer, {n} token{'' if n == 1 else 's'}{cut}: {as_read(answer)}."]
     specials = [t for t in answer if t in SPECIALS]
     if specials:
         are = "is a special token" if len(specials) == 1 else "are special tokens"
@@ -85,39 +95,43 @@ if not tgt:
             "can emit any token of its vocabulary, special ones included; each is one token, not the letters "
             "of its name."
         )
-src_ids = src + [tokenizer.pad_id] * src_pad
-tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
-src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
+    return tgt, said
 
 
-@bounded(max_bytes=192 * MiB)
-def run(spec: model_runs.ModelSpec, src_ids: tuple, tgt_ids: tuple):
-    model, _, _ = model_runs.model_for(spec)
-    with torch.no_grad():
-        out = model(torch.tensor([src_ids]), torch.tensor([tgt_ids]))
-    found = {"cross": out.cross_attentions, "encoder": out.encoder_attentions, "decoder": out.decoder_attentions}
-    return {kind: attention_views.stacked(found[kind], out.masks[kind]) for kind in KINDS}
-
-
-runs = run(chosen.spec, tuple(src_ids), tuple(tgt_ids))
-kind = link.choice(
-    "Attention",
-    "kind",
-    KINDS,
-    "cross",
-    help="cross: decoder queries x encoder keys; encoder: bidirectional with source padding; "
-    "decoder: causal with target padding",
-)
-axes = {"cross": (tgt_tokens, src_tokens), "encoder": (src_tokens, src_tokens), "decoder": (tgt_tokens, tgt_tokens)}
-blocked_by = {"cross": "source padding", "encoder": "source padding", "decoder": "causal and target padding"}
-start, why = model_runs.opening_head(chosen, kind)
-attn = attention_views.AttentionSet(kind, *runs[kind], *axes[kind], blocked_by[kind], start, why)
-attention_views.show(lecture, attn, model.config, self_attention=kind != "cross")
-# under the figures: above them they would push the figures below a projector's fold
-st.caption(
-    "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
-    "(columns). Grey cells are blocked by the mask, padding included."
-)
-for sentence in said:
-    st.caption(sentence)
-lecture.share()
+def show() -> None:
+    link = Link()
+    lecture = Lecture(link, "Cross-attention")
+    chosen, src, tgt, src_pad, tgt_pad, limit = inputs(link)
+    tokenizer = chosen.tokenizer
+    said = []
+    if not tgt:
+        tgt, said = answered(chosen, src, limit)
+    src_ids = src + [tokenizer.pad_id] * src_pad
+    tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
+    src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
+    runs = run(chosen.spec, tuple(src_ids), tuple(tgt_ids))
+    kind = link.choice(
+        "Attention",
+        "kind",
+        KINDS,
+        "cross",
+        help="cross: decoder queries x encoder keys; encoder: bidirectional with source padding; "
+        "decoder: causal with target padding",
+    )
+    axes = {
+        "cross": (tgt_tokens, src_tokens),
+        "encoder": (src_tokens, src_tokens),
+        "decoder": (tgt_tokens, tgt_tokens),
+    }
+    blocked_by = {"cross": "source padding", "encoder": "source padding", "decoder": "causal and target padding"}
+    start, why = model_runs.opening_head(chosen, kind)
+    attn = attention_views.AttentionSet(kind, *runs[kind], *axes[kind], blocked_by[kind], start, why)
+    attention_views.show(lecture, attn, chosen.model.config, self_attention=kind != "cross")
+    # under the figures: above them they would push the figures below a projector's fold
+    st.caption(
+        "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
+        "(columns). Grey cells are blocked by the mask, padding included."
+    )
+    for sentence in said:
+        st.caption(sentence)
+    lecture.share()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 import torch
 
@@ -19,53 +21,35 @@ SHOWN_EMPTY_ROWS = 8  # reasons listed under the figure; the figure flags every 
 CROP = 8  # the conventions tab prints this corner of each tensor
 WINDOW_CHECK = 1024  # longest sequence the windows tab compares masks on (two masks of its square per rule)
 
-link = Link()
-lecture = Lecture(link, "Masks")
 
-# -- tokens ------------------------------------------------------------------------------------
-with st.sidebar:
-    st.header("Tokens")
-    source_kind = link.choice("Queries from", "input", ["sentence", "length"], "sentence")
-    if source_kind == "sentence":
-        text = link.text(
-            "Sentence (queries; also the keys unless a source is given)",
-            "text",
-            DEFAULT_TEXT,
-            max_chars=100_000,
-            help=WORDS_HELP,
-        )
-        q_tokens, notice = tokens_from_text(text, "sentence")
-        source = link.text(
-            "Source sentence for the keys (cross-attention; empty = self-attention)",
-            "source",
-            "",
-            max_chars=100_000,
-            help=WORDS_HELP,
-        )
-        k_tokens, source_notice = tokens_from_text(source, "source") if source.strip() else (q_tokens, None)
-    else:
-        q_len = link.integer("Queries", "n", 1, MAX_TOKENS, 16, help=f"1 to {MAX_TOKENS} positions")
-        kv_len = link.integer("Keys (0 = as many as queries)", "kv_n", 0, MAX_TOKENS, 0)
-        q_tokens, k_tokens = positions(q_len), positions(kv_len or q_len)
-        notice = source_notice = None
-
-view = link.choice(
-    "View",
-    "view",
-    VIEWS,
-    "mask",
-    help="mask: one mask in detail; compare: two masks and their difference; "
-    "unilm: the four masks of UniLM on this sentence",
-)
-with st.sidebar:
-    st.header("Mask")
-    if view == "unilm":  # its four masks are fixed: scheme controls here would do nothing
-        st.caption("The UniLM view draws its own four masks; the scheme controls are in the mask and compare views.")
-        mask_a = None
-    else:
-        mask_a = combination_controls(link, scheme_control(link, "", len(q_tokens), len(k_tokens), st), st)
-show_notice(notice)
-show_notice(source_notice)
+def token_controls(link: Link) -> tuple[list[str], list[str], list]:
+    """The sidebar's tokens: the queries', the keys', and notices about what was read."""
+    with st.sidebar:
+        st.header("Tokens")
+        source_kind = link.choice("Queries from", "input", ["sentence", "length"], "sentence")
+        if source_kind == "sentence":
+            text = link.text(
+                "Sentence (queries; also the keys unless a source is given)",
+                "text",
+                DEFAULT_TEXT,
+                max_chars=100_000,
+                help=WORDS_HELP,
+            )
+            q_tokens, notice = tokens_from_text(text, "sentence")
+            source = link.text(
+                "Source sentence for the keys (cross-attention; empty = self-attention)",
+                "source",
+                "",
+                max_chars=100_000,
+                help=WORDS_HELP,
+            )
+            k_tokens, source_notice = tokens_from_text(source, "source") if source.strip() else (q_tokens, None)
+        else:
+            q_len = link.integer("Queries", "n", 1, MAX_TOKENS, 16, help=f"1 to {MAX_TOKENS} positions")
+            kv_len = link.integer("Keys (0 = as many as queries)", "kv_n", 0, MAX_TOKENS, 0)
+            q_tokens, k_tokens = positions(q_len), positions(kv_len or q_len)
+            notice = source_notice = None
+    return q_tokens, k_tokens, [notice, source_notice]
 
 
 @bounded(max_bytes=128 * MiB)
@@ -87,19 +71,29 @@ def mask_view(pred: masks.Predicate, q_tokens: tuple, k_tokens: tuple, title: st
     return fig, mask, masks.stats(mask)
 
 
-def draw_mask(pred: masks.Predicate, title: str | None = None, key: str = "mask", projector_height: int | None = None):
-    fig, mask, stats = mask_view(pred, tuple(q_tokens), tuple(k_tokens), title or pred.name)
-    lecture.show(
+@dataclass(frozen=True)
+class Context:
+    """What every part of the page draws with: its link, its lecture tools, each axis's tokens."""
+
+    link: Link
+    lecture: Lecture
+    q_tokens: list[str]
+    k_tokens: list[str]
+
+
+def draw_mask(page: Context, pred: masks.Predicate, title: str | None = None, key: str = "mask", projector_height=None):
+    fig, mask, stats = mask_view(pred, tuple(page.q_tokens), tuple(page.k_tokens), title or pred.name)
+    page.lecture.show(
         fig,
         key=key,
         projector_height=projector_height,
-        alt=f"Attention mask {pred.name}: {len(q_tokens)} queries by {len(k_tokens)} keys, "
+        alt=f"Attention mask {pred.name}: {len(page.q_tokens)} queries by {len(page.k_tokens)} keys, "
         f"{stats.density:.0%} of cells allowed",
     )
     return mask, stats
 
 
-def explain_empty_rows(pred: masks.Predicate, stats: masks.MaskStats) -> None:
+def explain_empty_rows(q_tokens: list[str], pred: masks.Predicate, stats: masks.MaskStats) -> None:
     if not stats.empty_rows:
         return
     lines = [
@@ -163,7 +157,7 @@ def code_tab(pred: masks.Predicate) -> None:
     st.code(f"import masks\n\nmask = ({pred.call_text()}).build()\n", language="python")
 
 
-def stats_tab(stats: masks.MaskStats) -> None:
+def stats_tab(page: Context, stats: masks.MaskStats) -> None:
     counts = stats.keys_per_query.float()
     cols = st.columns(5)
     cols[0].metric("density", f"{stats.density:.1%}", help="allowed cells / all cells")
@@ -175,8 +169,8 @@ def stats_tab(stats: masks.MaskStats) -> None:
         f"{stats.skippable_tiles} / {stats.tiles}",
         help="tiles with no allowed cell: FlexAttention skips them",
     )
-    lecture.show(
-        figures.keys_per_query_figure(stats.keys_per_query, q_tokens),
+    page.lecture.show(
+        figures.keys_per_query_figure(stats.keys_per_query, page.q_tokens),
         key="keys_per_query",
         alt="bar chart of keys per query",
     )
@@ -186,12 +180,12 @@ def _keys(n: int) -> str:
     return f"{n} key{'' if n == 1 else 's'}"
 
 
-def windows_tab(pred: masks.Predicate) -> None:
+def windows_tab(page: Context, pred: masks.Predicate) -> None:
     """Our window in each library's code: its parameter, with its own rule built and checked against
     ours, or why that library cannot take it. Every sentence is built from masks.windows' data."""
     windows = [leaf.params["window"] for leaf in pred.leaves() if leaf.scheme.name == "sliding_window"]
-    window = windows[0] if windows else link.integer("Window (ours)", "win", 1, 4096, 3)
-    length = min(max(len(q_tokens), 2 * window + 2), WINDOW_CHECK)
+    window = windows[0] if windows else page.link.integer("Window (ours)", "win", 1, 4096, 3)
+    length = min(max(len(page.q_tokens), 2 * window + 2), WINDOW_CHECK)
     st.markdown(
         f"Our `window={window}` (keys a query sees, itself included) in {len(ALL_CONVENTIONS)} rules: each "
         "library's parameter for the same mask, its own rule built and compared with ours on a sequence of "
@@ -255,12 +249,11 @@ def windows_tab(pred: masks.Predicate) -> None:
         st.markdown(f"“{family}” names {len(readings)} rules that read {window} differently: {counts}.")
 
 
-# -- views -------------------------------------------------------------------------------------
-if view == "mask":
-    mask, stats = draw_mask(
-        mask_a, projector_height=660
-    )  # the page's one figure: a projector's room under the controls
-    explain_empty_rows(mask_a, stats)
+def mask_section(page: Context, mask_a: masks.Predicate) -> None:
+    """One mask in detail: the figure, its empty rows, and tabs of code, conventions, stats, windows."""
+    # the page's one figure: a projector's room under the controls
+    mask, stats = draw_mask(page, mask_a, projector_height=660)
+    explain_empty_rows(page.q_tokens, mask_a, stats)
     # bound to the URL, so only the open tab's content runs (and a link opens the same tab)
     tabs = st.tabs(["Code", "Conventions", "Stats", "Windows"], key="tab", bind="query-params")
     for tab, show in zip(
@@ -268,31 +261,37 @@ if view == "mask":
         [
             lambda: code_tab(mask_a),
             lambda: conventions_tab(mask_a, mask),
-            lambda: stats_tab(stats),
-            lambda: windows_tab(mask_a),
+            lambda: stats_tab(page, stats),
+            lambda: windows_tab(page, mask_a),
         ],
         strict=True,
     ):
         if tab.open:
             with tab:
                 show()
-elif view == "compare":
+
+
+def compare_section(page: Context, mask_a: masks.Predicate) -> None:
+    """Two masks side by side and their difference."""
     with st.sidebar:
         st.header("Compare with (B)")
-        mask_b = scheme_control(link, "b_", len(q_tokens), len(k_tokens), st, default="sliding_window")
+        mask_b = scheme_control(page.link, "b_", len(page.q_tokens), len(page.k_tokens), st, default="sliding_window")
     left, right = st.columns(2)
     with left:
-        a, _ = draw_mask(mask_a, f"A: {mask_a.name}", key="mask_a")
+        a, _ = draw_mask(page, mask_a, f"A: {mask_a.name}", key="mask_a")
     with right:
-        b, _ = draw_mask(mask_b, f"B: {mask_b.name}", key="mask_b")
-    lecture.show(
-        figures.difference_figure(a, b, q_tokens, k_tokens, name_a=mask_a.name, name_b=mask_b.name),
+        b, _ = draw_mask(page, mask_b, f"B: {mask_b.name}", key="mask_b")
+    page.lecture.show(
+        figures.difference_figure(a, b, page.q_tokens, page.k_tokens, name_a=mask_a.name, name_b=mask_b.name),
         key="difference",
         alt="difference between mask A and mask B",
     )
-else:
-    q_len, kv_len = len(q_tokens), len(k_tokens)
-    prefix = link.integer("Source length (seq-to-seq prefix)", "unilm_prefix", 0, kv_len, min(3, kv_len))
+
+
+def unilm_section(page: Context) -> None:
+    """UniLM's four masks on these tokens."""
+    q_len, kv_len = len(page.q_tokens), len(page.k_tokens)
+    prefix = page.link.integer("Source length (seq-to-seq prefix)", "unilm_prefix", 0, kv_len, min(3, kv_len))
     st.caption("UniLM trains one network for four tasks by changing only the mask.")
     unilm = [
         ("bidirectional (BERT)", masks.predicate("full", q_len, kv_len)),
@@ -303,5 +302,37 @@ else:
     columns = st.columns(2)
     for k, (title, pred) in enumerate(unilm):
         with columns[k % 2]:
-            draw_mask(pred, title, key=f"unilm_{k}")
-lecture.share()
+            draw_mask(page, pred, title, key=f"unilm_{k}")
+
+
+def show() -> None:
+    link = Link()
+    lecture = Lecture(link, "Masks")
+    q_tokens, k_tokens, notices = token_controls(link)
+    view = link.choice(
+        "View",
+        "view",
+        VIEWS,
+        "mask",
+        help="mask: one mask in detail; compare: two masks and their difference; "
+        "unilm: the four masks of UniLM on this sentence",
+    )
+    with st.sidebar:
+        st.header("Mask")
+        if view == "unilm":  # its four masks are fixed: scheme controls here would do nothing
+            st.caption(
+                "The UniLM view draws its own four masks; the scheme controls are in the mask and compare views."
+            )
+            mask_a = None
+        else:
+            mask_a = combination_controls(link, scheme_control(link, "", len(q_tokens), len(k_tokens), st), st)
+    for notice in notices:
+        show_notice(notice)
+    page = Context(link, lecture, q_tokens, k_tokens)
+    if view == "mask":
+        mask_section(page, mask_a)
+    elif view == "compare":
+        compare_section(page, mask_a)
+    else:
+        unilm_section(page)
+    lecture.share()

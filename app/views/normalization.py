@@ -40,35 +40,6 @@ FIXES = {
     "the batch, padding of shorter sentences included, and one sentence alone has no statistics at all.",
 }
 
-link = Link()
-lecture = Lecture(link, "Normalization")
-if not lecture.presenting:  # on a projector the lecturer says it, and the figures start above the fold
-    st.markdown(
-        "Why transformers use **LayerNorm** and not BatchNorm: sentences differ in length, so a batch carries "
-        "padding, and BatchNorm's statistics mix sentences and padding. Everything below is computed live."
-    )
-
-# -- LayerNorm vs BatchNorm ----------------------------------------------------------------------
-st.header("LayerNorm vs BatchNorm on a padded batch")
-# the batch's controls: beside the text on a screen, in the sidebar on a projector
-left, right = (st.sidebar, st.sidebar) if lecture.presenting else st.columns([2, 1])
-with left:
-    text = link.text(
-        "Sentences, one per line", "sentences", DEFAULT_SENTENCES, max_chars=5_000, lines=True, help=WORDS_HELP
-    )
-sentences = [split_words(line)[:MAX_WORDS] for line in text.splitlines() if split_words(line)][:MAX_SENTENCES]
-if not sentences:
-    st.info("No sentence given; showing the example batch.")
-    sentences = [split_words(line) for line in DEFAULT_SENTENCES.splitlines()]
-with right:
-    pick = link.integer("Sentence to follow", "pick", 1, len(sentences), 2) - 1
-    extra_pad = link.integer("Extra padding", "extra_pad", 1, 16, 4, help="pad the batch by this many more tokens")
-    feature = link.integer("Feature", "feature", 0, FEATURES - 1, 0)
-left.caption(
-    f"Up to {MAX_SENTENCES} sentences of {MAX_WORDS} words; each word is a fixed vector of {FEATURES} "
-    "features (the same word always looks the same), padding is the zero vector."
-)
-
 
 @bounded(max_bytes=64 * MiB)
 def batch_views(sentences: tuple, pick: int, extra_pad: int, feature: int) -> dict:
@@ -110,64 +81,6 @@ def batch_views(sentences: tuple, pick: int, extra_pad: int, feature: int) -> di
     return {"moves": {kind: result[kind] for kind in NORMS}, "views": views}
 
 
-batch = batch_views(tuple(tuple(s) for s in sentences), pick, extra_pad, feature)
-
-st.subheader("Which cells each normalization averages")
-st.caption(
-    f"For the first token of sentence {pick + 1}, feature f{feature} (black): blue cells enter its mean "
-    "and variance; vermillion ones are padding that does."
-)
-columns = st.columns(2)
-for column, kind in zip(columns, ["layer", "batch"], strict=True):
-    with column:
-        lecture.show(batch["views"][kind]["cells"], key=f"cells_{kind}", alt=f"cells {NAMES[kind]} averages")
-
-st.subheader(f"Sentence {pick + 1} after each normalization: does it depend on the rest of the batch?")
-moves = batch["moves"]
-table = [
-    {
-        "normalization": NAMES[kind],
-        f"moves with {extra_pad} more padding": f"{moves[kind]['more_padding']:.4f}",
-        "moves when the sentence is alone": f"{moves[kind]['alone']:.4f}",
-        "what it fixes, what it still depends on": FIXES[kind],
-    }
-    for kind in NORMS
-]
-st.table(table, hide_index=True)  # a table wraps its text: a data grid clipped the last column
-columns = st.columns(2)
-for column, kind in zip(columns, ["layer", "batch"], strict=True):
-    with column:
-        views = batch["views"][kind]
-        lecture.show(views["output"], key=f"out_{kind}", alt=f"{NAMES[kind]} output")
-        lecture.show(views["difference"], key=f"diff_{kind}", alt=f"{NAMES[kind]} change with more padding")
-
-# -- Pre-LN vs Post-LN -----------------------------------------------------------------------------
-st.header("Pre-LN vs Post-LN")
-st.code(
-    "Post-LN (Vaswani et al. 2017)          Pre-LN (GPT-2, Xiong et al. 2020)\n"
-    "x ──┬──► F ──►(+)──► LayerNorm ──►     x ──┬──► LayerNorm ──► F ──►(+)──►\n"
-    "    └──────────┘                           └─────────────────────────┘\n"
-    "x_next = LN(x + F(x))                  x_next = x + F(LN(x))",
-    language=None,
-)
-left, right = st.columns(2)
-with left:
-    depth = link.integer("Layers", "depth", 1, MAX_DEPTH, 6)
-with right:
-    init = link.choice(
-        "Initialization",
-        "init",
-        ["xavier", "normal"],
-        "xavier",
-        help="xavier: as in the paper and the original Transformer; normal: GPT-2's N(0, 0.02)",
-    )
-st.caption(
-    "A decoder from `model/` at initialization (d_model 64, 4 heads), a language-modelling loss on random "
-    "tokens, averaged over 3 seeds; the gradient of each layer's FFN weight W² in FFN(x) = act(x W¹) W² "
-    "(the weight Xiong et al. 2020 measure). The sentences under the charts are computed from their numbers."
-)
-
-
 @bounded(max_bytes=16 * MiB)
 def placement_views(depth: int, init: str) -> tuple[list, list[str]]:
     """The three charts of the study at this depth and initialization, and the sentences computed
@@ -204,11 +117,104 @@ def placement_views(depth: int, init: str) -> tuple[list, list[str]]:
     return shown, placement_findings(per_layer, by_depth)
 
 
-with st.spinner("Computing gradients at initialization…"):  # shown after half a second: a new depth
-    charts, findings = placement_views(depth, init)
-for column, (key, title, figure) in zip(st.columns(3), charts, strict=True):
-    with column:
-        lecture.show(figure, key=f"chart_{key}", alt=title)
-for sentence in findings:
-    st.markdown(sentence)
-lecture.share()
+def batch_section(link: Link, lecture: Lecture) -> None:
+    """LayerNorm vs BatchNorm on a padded batch: the controls, the cells each averages, how far the
+    followed sentence moves."""
+    st.header("LayerNorm vs BatchNorm on a padded batch")
+    # the batch's controls: beside the text on a screen, in the sidebar on a projector
+    left, right = (st.sidebar, st.sidebar) if lecture.presenting else st.columns([2, 1])
+    with left:
+        text = link.text(
+            "Sentences, one per line", "sentences", DEFAULT_SENTENCES, max_chars=5_000, lines=True, help=WORDS_HELP
+        )
+    sentences = [split_words(line)[:MAX_WORDS] for line in text.splitlines() if split_words(line)][:MAX_SENTENCES]
+    if not sentences:
+        st.info("No sentence given; showing the example batch.")
+        sentences = [split_words(line) for line in DEFAULT_SENTENCES.splitlines()]
+    with right:
+        pick = link.integer("Sentence to follow", "pick", 1, len(sentences), 2) - 1
+        extra_pad = link.integer("Extra padding", "extra_pad", 1, 16, 4, help="pad the batch by this many more tokens")
+        feature = link.integer("Feature", "feature", 0, FEATURES - 1, 0)
+    left.caption(
+        f"Up to {MAX_SENTENCES} sentences of {MAX_WORDS} words; each word is a fixed vector of {FEATURES} "
+        "features (the same word always looks the same), padding is the zero vector."
+    )
+
+    batch = batch_views(tuple(tuple(s) for s in sentences), pick, extra_pad, feature)
+
+    st.subheader("Which cells each normalization averages")
+    st.caption(
+        f"For the first token of sentence {pick + 1}, feature f{feature} (black): blue cells enter its mean "
+        "and variance; vermillion ones are padding that does."
+    )
+    columns = st.columns(2)
+    for column, kind in zip(columns, ["layer", "batch"], strict=True):
+        with column:
+            lecture.show(batch["views"][kind]["cells"], key=f"cells_{kind}", alt=f"cells {NAMES[kind]} averages")
+
+    st.subheader(f"Sentence {pick + 1} after each normalization: does it depend on the rest of the batch?")
+    moves = batch["moves"]
+    table = [
+        {
+            "normalization": NAMES[kind],
+            f"moves with {extra_pad} more padding": f"{moves[kind]['more_padding']:.4f}",
+            "moves when the sentence is alone": f"{moves[kind]['alone']:.4f}",
+            "what it fixes, what it still depends on": FIXES[kind],
+        }
+        for kind in NORMS
+    ]
+    st.table(table, hide_index=True)  # a table wraps its text: a data grid clipped the last column
+    columns = st.columns(2)
+    for column, kind in zip(columns, ["layer", "batch"], strict=True):
+        with column:
+            views = batch["views"][kind]
+            lecture.show(views["output"], key=f"out_{kind}", alt=f"{NAMES[kind]} output")
+            lecture.show(views["difference"], key=f"diff_{kind}", alt=f"{NAMES[kind]} change with more padding")
+
+
+def placement_section(link: Link, lecture: Lecture) -> None:
+    """Pre-LN vs Post-LN at initialization: the controls, three charts and what they show."""
+    st.header("Pre-LN vs Post-LN")
+    st.code(
+        "Post-LN (Vaswani et al. 2017)          Pre-LN (GPT-2, Xiong et al. 2020)\n"
+        "x ──┬──► F ──►(+)──► LayerNorm ──►     x ──┬──► LayerNorm ──► F ──►(+)──►\n"
+        "    └──────────┘                           └─────────────────────────┘\n"
+        "x_next = LN(x + F(x))                  x_next = x + F(LN(x))",
+        language=None,
+    )
+    left, right = st.columns(2)
+    with left:
+        depth = link.integer("Layers", "depth", 1, MAX_DEPTH, 6)
+    with right:
+        init = link.choice(
+            "Initialization",
+            "init",
+            ["xavier", "normal"],
+            "xavier",
+            help="xavier: as in the paper and the original Transformer; normal: GPT-2's N(0, 0.02)",
+        )
+    st.caption(
+        "A decoder from `model/` at initialization (d_model 64, 4 heads), a language-modelling loss on random "
+        "tokens, averaged over 3 seeds; the gradient of each layer's FFN weight W² in FFN(x) = act(x W¹) W² "
+        "(the weight Xiong et al. 2020 measure). The sentences under the charts are computed from their numbers."
+    )
+    with st.spinner("Computing gradients at initialization…"):  # shown after half a second: a new depth
+        charts, findings = placement_views(depth, init)
+    for column, (key, title, figure) in zip(st.columns(3), charts, strict=True):
+        with column:
+            lecture.show(figure, key=f"chart_{key}", alt=title)
+    for sentence in findings:
+        st.markdown(sentence)
+
+
+def show() -> None:
+    link = Link()
+    lecture = Lecture(link, "Normalization")
+    if not lecture.presenting:  # on a projector the lecturer says it, and the figures start above the fold
+        st.markdown(
+            "Why transformers use **LayerNorm** and not BatchNorm: sentences differ in length, so a batch carries "
+            "padding, and BatchNorm's statistics mix sentences and padding. Everything below is computed live."
+        )
+    batch_section(link, lecture)
+    placement_section(link, lecture)
+    lecture.share()

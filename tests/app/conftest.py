@@ -4,13 +4,13 @@ import base64
 import html
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ENTRY = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
+from app.export import opened
+from app.pages import HOME
 
 
 def charts(at: AppTest) -> list[dict]:
@@ -33,17 +33,10 @@ def title(figure: dict) -> str:
     return html.unescape(" ".join([title["text"], *([title["subtitle"]["text"]] if "subtitle" in title else [])]))
 
 
-def run_page(page: str | None = None, timeout: float = 60, **params) -> AppTest:
-    """Open the app (at `page`, e.g. "views/mask_explorer.py") with these link parameters."""
-    at = AppTest.from_file(ENTRY, default_timeout=timeout)
-    for key, value in params.items():
-        at.query_params[key] = value
-    if page:  # AppTest opens the default page first; the link's parameters go with the switch too
-        at.run()
-        at.switch_page(page)
-        for key, value in params.items():
-            at.query_params[key] = value
-    return at.run()
+def run_page(page: str = HOME, timeout: float = 60, **params) -> AppTest:
+    """Open the app at `page` (a name in app/pages.py: "masks", "attention"...) with these link
+    parameters, as a browser opening the link would."""
+    return opened(page, params, timeout)
 
 
 def shown_text(at: AppTest, kinds=("warning", "info", "error", "markdown", "caption")) -> str:
@@ -55,6 +48,6 @@ def shown_text(at: AppTest, kinds=("warning", "info", "error", "markdown", "capt
 @pytest.fixture
 def masks_page():
     def open_masks(**params) -> AppTest:
-        return run_page("views/mask_explorer.py", **params)
+        return run_page("masks", **params)
 
     return open_masks

@@ -8,7 +8,7 @@ from plotly.subplots import make_subplots
 from model import pretrained
 from tests.app.conftest import as_array, charts, run_page, shown_text, title
 
-ATTENTION, CROSS = "views/attention.py", "views/cross_attention.py"
+ATTENTION, CROSS = "attention", "cross"
 
 
 def head_figure(at) -> dict:

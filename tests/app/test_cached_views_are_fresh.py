@@ -13,7 +13,7 @@ from app import model_runs
 from model import pretrained
 from tests.app.conftest import as_array, charts, run_page, title
 
-ATTENTION, CROSS, MASKS = "views/attention.py", "views/cross_attention.py", "views/mask_explorer.py"
+ATTENTION, CROSS, MASKS = "attention", "cross", "masks"
 
 
 def drawn(at, words: str) -> np.ndarray:

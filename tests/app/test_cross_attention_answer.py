@@ -12,7 +12,7 @@ from model.inspect import greedy_decode
 from model.tokenizer import SPECIALS
 from tests.app.conftest import run_page
 
-CROSS = "views/cross_attention.py"
+CROSS = "cross"
 STEPS = 32  # the page's ANSWER_STEPS
 
 

@@ -11,10 +11,10 @@ from model import pretrained
 from tests.app.conftest import as_array, charts, run_page, shown_text, title
 
 ATTENTION, CROSS, MASKS, NORMALIZATION = (
-    "views/attention.py",
-    "views/cross_attention.py",
-    "views/mask_explorer.py",
-    "views/normalization.py",
+    "attention",
+    "cross",
+    "masks",
+    "normalization",
 )
 
 

@@ -12,11 +12,11 @@ from tests.app.conftest import run_page, shown_text
 BAD = ["", "   ", "²", "①"]  # "²" passes str.isdigit() and then fails in int()
 WIDGETS = ("pills", "number_input", "toggle")  # text boxes take any text, so only these can be wrong
 PAGES = {
-    "home": "views/home.py",
-    "masks": "views/mask_explorer.py",
-    "attention": "views/attention.py",
-    "cross": "views/cross_attention.py",
-    "normalization": "views/normalization.py",
+    "home": "home",
+    "masks": "masks",
+    "attention": "attention",
+    "cross": "cross",
+    "normalization": "normalization",
 }
 # views that between them show every control of every page
 CONTEXTS = [
@@ -97,7 +97,7 @@ def test_a_bad_slide_step_opens_the_first_slide_with_a_warning(bad):
 def test_a_square_only_scheme_on_unequal_lengths_says_so_and_draws_the_default():
     """`document` needs as many queries as keys: its own defaults cannot help, so the page says why
     and draws the default scheme instead of failing."""
-    at = run_page("views/mask_explorer.py", scheme="document", input="length", n="5", kv_n="7")
+    at = run_page("masks", scheme="document", input="length", n="5", kv_n="7")
     assert not at.exception, [e.value for e in at.exception]
     said = shown_text(at, kinds=("error", "warning"))
     assert "document needs q_len == kv_len" in said and "causal" in said

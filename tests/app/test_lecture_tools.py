@@ -6,7 +6,7 @@ from app import figures
 from masks import build
 from tests.app.conftest import charts, run_page
 
-PAGES = ["views/mask_explorer.py", "views/attention.py", "views/cross_attention.py", "views/normalization.py"]
+PAGES = ["masks", "attention", "cross", "normalization"]
 
 
 def share_links(at) -> list[str]:
@@ -14,7 +14,7 @@ def share_links(at) -> list[str]:
 
 
 def test_share_panel_links_the_exact_view_as_link_embed_and_iframe():
-    at = run_page("views/mask_explorer.py", scheme="prefix_lm", prefix="5", view="compare")
+    at = run_page("masks", scheme="prefix_lm", prefix="5", view="compare")
     view, embed, dark, iframe = share_links(at)
     assert "scheme=prefix_lm" in view and "prefix=5" in view and "view=compare" in view
     assert "text=" not in view  # controls at their defaults stay out of the link
@@ -36,7 +36,7 @@ def test_every_page_has_the_share_panel_and_presentation_mode(page):
 
 
 def test_normal_mode_keeps_normal_sizes():
-    figure = charts(run_page("views/mask_explorer.py"))[0]
+    figure = charts(run_page("masks"))[0]
     assert figure["layout"]["font"]["size"] == figures.FONT["size"]
 
 
@@ -61,12 +61,12 @@ def test_dark_theme_keeps_the_data_colours_and_changes_only_the_page():
 def test_presentation_mode_does_not_change_the_figure_the_next_visitor_gets():
     """Figures come from a cache every session shares: a presenter's large ticks stay theirs."""
     ticks = lambda at: charts(at)[0]["layout"]["xaxis"].get("tickfont", {}).get("size")  # noqa: E731
-    plain = ticks(run_page("views/mask_explorer.py", scheme="strided"))
-    assert ticks(run_page("views/mask_explorer.py", scheme="strided", present="true").run()) > (plain or 0)  # see above
-    assert ticks(run_page("views/mask_explorer.py", scheme="strided")) == plain
+    plain = ticks(run_page("masks", scheme="strided"))
+    assert ticks(run_page("masks", scheme="strided", present="true").run()) > (plain or 0)  # see above
+    assert ticks(run_page("masks", scheme="strided")) == plain
 
 
 @pytest.mark.parametrize(("value", "shown"), [("", "(empty)"), ("   ", "(3 blank characters)"), ("a`b", "`a'b`")])
 def test_a_link_value_is_quoted_so_a_reader_sees_what_it_was(value, shown):
-    at = run_page("views/mask_explorer.py", view=value)
+    at = run_page("masks", view=value)
     assert f"Link parameter `view` = {shown} is not allowed" in "\n".join(w.value for w in at.warning)

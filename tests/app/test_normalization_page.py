@@ -10,7 +10,7 @@ from model.transformer import Transformer
 from tests.app.conftest import as_array, charts, run_page, shown_text, title
 from tests.model.test_normalization import check_trend
 
-PAGE = "views/normalization.py"
+PAGE = "normalization"
 
 
 def test_page_runs_with_defaults_and_draws_every_figure():

@@ -41,7 +41,7 @@ def test_a_deck_added_or_edited_while_the_server_runs_is_read_again(tmp_path, mo
 def test_every_page_a_slide_can_name_opens(page):
     """One list of pages (app/pages.py) makes both the navigation and the slides' page names."""
     slide = slides.Slide("a slide", page.name, {})
-    at = run_page(slide.script)
+    at = run_page(slide.page)
     assert not at.exception, [e.value for e in at.exception]
     assert slide.url_path == ("./" if page == PAGES[0] else page.name)  # the first page is the app's root
 
@@ -71,7 +71,7 @@ def test_bad_slide_files_name_the_line_and_the_problem(tmp_path, text, message):
 
 def test_a_link_opens_the_step_with_its_title_caption_previous_and_next():
     deck = slides.shipped_deck("mask-schemes")
-    at = run_page("views/mask_explorer.py", **deck.query("mask-schemes", 1))
+    at = run_page("masks", **deck.query("mask-schemes", 1))
     assert [h.value for h in at.subheader] == [deck.slides[1].title]
     assert f"{deck.slides[1].caption}  \nSlide 2 of 8 · {deck.title}" in [c.value for c in at.caption]
     links = {link.proto.label: link.proto for link in at.get("page_link")}
@@ -86,7 +86,7 @@ def test_a_link_opens_the_step_with_its_title_caption_previous_and_next():
     [({"slides": "../../etc/passwd"}, "`slides`"), ({"slides": "mask-schemes", "step": "99"}, "`step`")],
 )
 def test_bad_slide_links_warn(params, named):
-    at = run_page("views/mask_explorer.py", **params)
+    at = run_page("masks", **params)
     assert not at.exception and named in shown_text(at, kinds=("warning",))
 
 

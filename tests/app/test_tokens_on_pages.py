@@ -9,7 +9,7 @@ import pytest
 from app.text import visible
 from tests.app.conftest import charts, run_page
 
-ATTENTION = "views/attention.py"
+ATTENTION = "attention"
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦
 THUMB_MEDIUM = "\U0001f44d\U0001f3fd"  # 👍🏽
 ZWSP = "\u200b"
@@ -42,7 +42,7 @@ def test_visible_tokens_are_shown_as_typed_and_long_ones_cut_between_graphemes()
 
 def test_the_masks_page_shows_one_tick_per_perceived_character():
     text = f"{FAMILY} {THUMB_MEDIUM} e\u0301 [PAD] a{ZWSP}b"
-    at = run_page("views/mask_explorer.py", text=text)
+    at = run_page("masks", text=text)
     assert not at.exception and not at.warning
     figure = charts(at)[0]
     for axis in ("xaxis", "yaxis"):
@@ -68,7 +68,7 @@ def test_the_attention_help_says_whether_spaces_are_tokens_and_the_axes_agree(mo
 
 
 def test_the_normalization_page_names_an_invisible_word():
-    at = run_page("views/normalization.py", timeout=180, sentences=f"a{ZWSP}b", depth="1")
+    at = run_page("normalization", timeout=180, sentences=f"a{ZWSP}b", depth="1")
     assert not at.exception
     cells = next(f for f in charts(at) if f["layout"]["title"]["text"] == "LayerNorm")
     labels = ticks(cells, "yaxis")
