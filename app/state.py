@@ -74,6 +74,17 @@ def open_page(page) -> None:
         dropped = {key: value for key, value in wanted.items() if key not in query}
         st.session_state[ARRIVED] = dropped
         st.query_params.update(dropped)  # the address bar
+        # and the link the controls start from: Streamlit seeds a bound control from the URL as the run
+        # began, less what it dropped (on Back / Forward over any value given in code)
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        with get_session_state().query_params() as params:
+            params.set_initial_query_params_from_current()
+    elif wanted != query and last == name:
+        # another step of a deck on the same page (Back, Forward): its controls are bound to their
+        # parameters already, which Streamlit refuses to set or to switch to; they take the step's
+        # values from here (the address bar is the step's entry, less values at their defaults)
+        st.session_state[ARRIVED] = {key: value for key, value in wanted.items() if query.get(key) != value}
     elif wanted != query:
         st.switch_page(page, query_params=wanted)
     if last == name:  # Streamlit moves the address bar along for a link to another page only
@@ -113,8 +124,9 @@ class Link:
     """
 
     def __init__(self) -> None:
-        self.raw = st.query_params.to_dict()
-        self.dropped = set(st.session_state.pop(ARRIVED, {}))  # see open_page: seeded by hand
+        arrived = st.session_state.pop(ARRIVED, {})  # see open_page: values seeded by hand
+        self.raw = {**st.query_params.to_dict(), **arrived}
+        self.dropped = set(arrived)
         self.warned: set[str] = set()
         # link warnings go at the top of the page, where a reader looks first (on a phone the
         # sidebar with most controls is closed)

@@ -245,6 +245,39 @@ def test_slides_step_in_the_running_page_with_their_title_caption_and_key_figure
     context.close()
 
 
+def test_back_and_forward_walk_the_slides_with_no_error(chromium, app_url):
+    """Browser Back after each step (within a page and onto another) returns to the step before, drawn
+    as its link draws it; Forward comes back. (Back after a step within a page raised "Cannot
+    directly set query parameter 'scheme' - it is bound to a widget".)"""
+    deck = slides.shipped_deck("mask-schemes")
+    context = chromium.new_context(viewport=PROJECTOR)
+    page = opened(context, step_url(app_url, deck, 0), "slide-back-1")
+
+    drawn = {}  # step -> the titles of its figures when stepped to
+
+    def at_step(k: int) -> None:
+        page.wait_for_function(f"() => new URLSearchParams(location.search).get('step') === '{k + 1}'")
+        wait_for_app(page)
+        main = page.get_by_test_id("stMain")
+        expect(main.get_by_role("heading", name=deck.slides[k].title)).to_be_visible()
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        titles = [t.text_content() for t in page.locator(".js-plotly-plot .gtitle").all()]
+        assert drawn.setdefault(k, titles) == titles, (k + 1, titles, drawn[k])
+
+    at_step(0)
+    for k in range(1, len(deck.slides)):
+        page.keyboard.press("ArrowRight")
+        at_step(k)
+    for k in range(len(deck.slides) - 2, -1, -1):
+        page.go_back()
+        at_step(k)
+        page.screenshot(path=ARTIFACTS / f"slide-back-{k + 1}.png")
+    for k in range(1, 3):
+        page.go_forward()
+        at_step(k)
+    context.close()
+
+
 def test_the_packs_slides_have_previous_next_and_index_links_that_work_offline(chromium, tmp_path):
     deck = slides.shipped_deck("mask-schemes")
     write_pack(slides.Deck(deck.title, deck.slides[:3]), tmp_path, images=False)
