@@ -46,14 +46,11 @@ def opened(page: str, params: dict[str, str], timeout: float = 120):
     at = AppTest.from_file(str(ENTRY), default_timeout=timeout)
     for key, value in params.items():
         at.query_params[key] = value
-    if page == HOME:
-        return at.run()
-    at.run()  # AppTest opens the default page first; the link's parameters go with the switch too
-    # AppTest.switch_page takes a page file; our pages are functions, which Streamlit finds by the
-    # hash of their URL path (st.Page._script_hash): the request a browser's link makes
-    at._page_hash = calc_hash(page)
-    for key, value in params.items():
-        at.query_params[key] = value
+    # AppTest.switch_page takes a page file, and only after a first run; our pages are functions,
+    # which Streamlit finds by the hash of their URL path (st.Page._script_hash), as a browser's
+    # request for /<page> does: the link opened as a fresh tab opens it
+    if page != HOME:
+        at._page_hash = calc_hash(page)
     return at.run()
 
 

@@ -48,7 +48,12 @@ def open_page(page) -> None:
     query = st.query_params.to_dict()
     step, last_step = (query.get("slides"), query.get("step")), st.session_state.get("_step")
     st.session_state["_page"], st.session_state["_step"] = name, step
-    if last is None or (last == name and (step == last_step or step[0] is None)):
+    if last is None:  # a link opened in a new tab: it is the view, less a step's values it leaves out
+        linked = slides.linked_step(query)
+        if linked and linked.slide.page == name:
+            arrive({key: value for key, value in linked.slide.params.items() if key not in query})
+        return
+    if last == name and (step == last_step or step[0] is None):
         return
     for key in [key for key in st.session_state if not key.startswith("_") and key not in SESSION_WIDE]:
         del st.session_state[key]
@@ -71,15 +76,7 @@ def open_page(page) -> None:
         # the link as sent, less the values Streamlit dropped for having been bound on another page
         # (on a page change the browser sends those of the page it leaves too): the page's controls
         # take them from here in this run, where a switch to the link would cost a second run
-        dropped = {key: value for key, value in wanted.items() if key not in query}
-        st.session_state[ARRIVED] = dropped
-        st.query_params.update(dropped)  # the address bar
-        # and the link the controls start from: Streamlit seeds a bound control from the URL as the run
-        # began, less what it dropped (on Back / Forward over any value given in code)
-        from streamlit.runtime.state.session_state_proxy import get_session_state
-
-        with get_session_state().query_params() as params:
-            params.set_initial_query_params_from_current()
+        arrive({key: value for key, value in wanted.items() if key not in query})
     elif wanted != query and last == name:
         # another step of a deck on the same page (Back, Forward): its controls are bound to their
         # parameters already, which Streamlit refuses to set or to switch to; they take the step's
@@ -89,6 +86,21 @@ def open_page(page) -> None:
         st.switch_page(page, query_params=wanted)
     if last == name:  # Streamlit moves the address bar along for a link to another page only
         st.query_params["step"] = step[1]
+
+
+def arrive(values: dict[str, str]) -> None:
+    """Link values the URL of this run lacks, for the page's controls (app/state.Link seeds them)
+    and the address bar."""
+    from streamlit.runtime.state.session_state_proxy import get_session_state
+
+    if not values:
+        return
+    st.session_state[ARRIVED] = values
+    st.query_params.update(values)
+    # and the link the controls start from: Streamlit seeds a bound control from the URL as the run
+    # began, less what it dropped (on Back / Forward over any value given in code)
+    with get_session_state().query_params() as params:
+        params.set_initial_query_params_from_current()
 
 
 def this_session_is_open():

@@ -11,7 +11,7 @@ import pytest
 from app import slides
 from app.export import write_pack
 from app.pages import PAGES
-from tests.app.conftest import run_page, shown_text
+from tests.app.conftest import charts, run_page, shown_text, title
 
 
 def test_the_shipped_deck_walks_through_the_lecture_notes():
@@ -79,6 +79,23 @@ def test_a_link_opens_the_step_with_its_title_caption_previous_and_next():
     assert links["◀ Previous"].query_string == urlencode(deck.query("mask-schemes", 0))
     assert links["Next ▶"].page == "masks" and "step=3" in links["Next ▶"].query_string
     assert "c1_scheme=padding" in links["Next ▶"].query_string
+
+
+@pytest.mark.parametrize("k", [2, 4, 5], ids=["masks", "masks-unilm", "attention"])
+def test_a_link_that_names_only_the_step_draws_the_steps_view(k):
+    """`?slides=NAME&step=K` alone (a hand-made link): the slide's title over the slide's own view,
+    not over the page's default one; a value the link gives still wins."""
+    deck = slides.shipped_deck("mask-schemes")
+    slide = deck.slides[k]
+    full = charts(run_page(slide.page, **deck.query("mask-schemes", k)))
+    bare = run_page(slide.page, slides="mask-schemes", step=str(k + 1))
+    assert not bare.exception and [h.value for h in bare.subheader] == [slide.title]
+    assert [title(f) for f in charts(bare)] == [title(f) for f in full]
+
+
+def test_a_value_in_a_step_link_wins_over_the_slides():
+    at = run_page("masks", slides="mask-schemes", step="3", scheme="full")
+    assert title(charts(at)[0]).startswith("full")
 
 
 @pytest.mark.parametrize(
