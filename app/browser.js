@@ -99,7 +99,7 @@ if (!window.maskLabFit) {
     }
     // from where the title starts to the right edge, less the modebar's strip where it is shown
     const right = figure.getBoundingClientRect().right - (innerWidth > 640 ? 48 : 8);
-    for (const title of figure.querySelectorAll(".gtitle")) {
+    for (const title of figure.querySelectorAll(".gtitle, .gtitle-subtitle")) {
       const size = parseFloat(title.style.fontSize);
       const box = title.getBoundingClientRect();
       const room = right - box.left;
@@ -116,9 +116,14 @@ if (!window.maskLabFit) {
       .map((name) => layout[name]).filter((axis) => axis._inputDomain && axis._length);
     const spare = rows.length && Math.min(...rows.map((axis) => layout._size.h - axis._length / (axis._inputDomain[1] - axis._inputDomain[0])));
     const height = spare > 8 ? Math.round(layout.height - spare) : layout.height;
-    // Streamlit sized the chart's box for the height it sent: the box follows the figure
+    // Streamlit sized the chart's box, its frame and its place on the page for the height it sent:
+    // they follow the figure (not a frame shown full screen, which Streamlit sizes to the window)
     const box = figure.closest('[data-testid="stPlotlyChart"]');
+    const frame = box?.closest('[data-testid="stFullScreenFrame"]');
+    const place = frame?.closest('[data-testid="stElementContainer"]');
     if (box) box.style.height = height + "px";
+    if (frame) frame.style.height = getComputedStyle(frame).position === "fixed" ? "" : height + "px";
+    if (place) place.style.flexBasis = height + "px";  // its height in the page's column of elements
     figure.maskLabFitted = height === layout.height;  // else once more, after this relayout's draw
     if (!figure.maskLabFitted) Plotly.relayout(figure, {height});
   };

@@ -14,7 +14,7 @@
   };
   const groups = {  // in this order: a colour bar's ticks are also an axis's ticks
     colorbar: ".colorbar text, .colorbar .cbfill",  // its labels and its bar
-    title: ".gtitle",
+    title: ".gtitle, .gtitle-subtitle",
     xtitle: "[class^='g-x'][class$='title'] text",
     ytitle: "[class^='g-y'][class$='title'] text",
     xtick: ".xaxislayer-above .xtick text",
@@ -57,8 +57,8 @@
       const next = Math.min(edges.bottom, ...under);
       if (next - bottom > BAND) problems.push(`${name}: ${Math.round(next - bottom)} px empty under the cells`);
     }
-    const box = figure.closest('[data-testid="stPlotlyChart"]').getBoundingClientRect();
-    if (box.height > edges.height + 2) problems.push(`${name}: its box on the page is ${Math.round(box.height - edges.height)} px taller than the figure`);
+    const box = figure.closest('[data-testid="stElementContainer"]').getBoundingClientRect();
+    if (box.height > edges.height + 2) problems.push(`${name}: its place on the page is ${Math.round(box.height - edges.height)} px taller than the figure`);
   });
   return problems;
 }
