@@ -140,7 +140,7 @@ def attention_figure(
         text=text,
         hovertemplate="query %{y} → key %{x}: " + ("%{text}" if text else "weight %{z:.3f}") + "<extra></extra>",
     )
-    fig = go.Figure([trace, _blocked_legend()])
+    fig = go.Figure([trace, *([_blocked_legend()] if not mask.all() else [])])
     heatmap_layout(
         fig,
         title,

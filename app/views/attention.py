@@ -78,9 +78,9 @@ def show() -> None:
     start, why = model_runs.opening_head(chosen, "self", trained_mask=custom is None)
     attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens, mask_name, start, why)
     arch = TASKS[chosen.name].arch if chosen.name in TASKS else "decoder"
+    grey = "Grey cells are blocked by the mask" if not attn.mask.all() else "The mask blocks no cell"
     st.caption(
-        f"Model **{chosen.name}** ({arch}), {T} tokens, mask: {mask_name}. "
-        "Grey cells are blocked by the mask; colours are attention weights."
+        f"Model **{chosen.name}** ({arch}), {T} tokens, mask: {mask_name}. {grey}; colours are attention weights."
     )
     empty = masks.stats(attn.mask).empty_rows
     if empty:

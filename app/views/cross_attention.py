@@ -128,9 +128,12 @@ def show() -> None:
     attn = attention_views.AttentionSet(kind, *runs[kind], *axes[kind], blocked_by[kind], start, why)
     attention_views.show(lecture, attn, chosen.model.config, self_attention=kind != "cross")
     # under the figures: above them they would push the figures below a projector's fold
+    grey = (
+        "Grey cells are blocked by the mask, padding included." if not attn.mask.all() else "The mask blocks no cell."
+    )
     st.caption(
         "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
-        "(columns). Grey cells are blocked by the mask, padding included."
+        f"(columns). {grey}"
     )
     for sentence in said:
         st.caption(sentence)

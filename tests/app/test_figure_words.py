@@ -28,3 +28,32 @@ def test_a_mask_legend_names_only_the_categories_the_mask_has():
     causal[0] = False  # now a query has no key
     named = [t.name for t in figures.mask_figure(causal, list("abcd"), list("abcd"), title="causal").data if t.name]
     assert any("no key" in n for n in named)
+
+
+def test_a_head_names_blocked_cells_only_when_its_mask_blocks_one():
+    weights = torch.full((3, 3), 1 / 3)
+    legend = [
+        t.name
+        for t in figures.attention_figure(
+            weights, torch.ones(3, 3, dtype=bool), list("abc"), list("abc"), title="full"
+        ).data
+        if t.name
+    ]
+    assert not any("blocked" in n for n in legend)
+    causal = torch.ones(3, 3, dtype=torch.bool).tril()
+    legend = [
+        t.name
+        for t in figures.attention_figure(weights, causal, list("abc"), list("abc"), title="causal").data
+        if t.name
+    ]
+    assert "blocked (masked)" in legend
+
+
+def test_the_pages_say_grey_cells_are_blocked_only_when_a_cell_is():
+    from tests.app.conftest import run_page, shown_text
+
+    grey = "Grey cells are blocked"
+    assert grey in shown_text(run_page("attention"))
+    assert grey not in shown_text(run_page("attention", mask="custom", m_scheme="full"))
+    assert grey not in shown_text(run_page("cross", model="reverse"))  # no padding: nothing is blocked
+    assert grey in shown_text(run_page("cross", model="reverse", src_pad="2"))
