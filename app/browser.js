@@ -83,7 +83,8 @@ if (!window.maskLabFit) {
   };
   const fit = (figure) => {
     for (const axis of figure.querySelectorAll(".xaxislayer-above, .yaxislayer-above")) {
-      thin([...axis.querySelectorAll(".xtick text, .ytick text")], axis.classList.contains("yaxislayer-above"));
+      // every panel's axis: Plotly names their ticks xtick, x2tick, x3tick...
+      thin([...axis.querySelectorAll("g > text")], axis.classList.contains("yaxislayer-above"));
     }
     // panel titles side by side (the pipeline's four), and row titles down the side (a grid of
     // many layers), get smaller together until no two touch

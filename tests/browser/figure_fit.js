@@ -48,6 +48,14 @@
     for (const t of texts) {
       if (t.box.left < edges.left - 2 || t.box.right > edges.right + 2) problems.push(`${name}: ${t.group} "${t.el.textContent}" cut`);
     }
+    // slanted tick labels of one axis (any panel's: x2, x3...) stand at least 0.8 of a line apart
+    for (const axis of figure.querySelectorAll(".xaxislayer-above")) {
+      const labels = [...axis.querySelectorAll("g > text")].filter((t) => shown(t) && /rotate/.test(t.getAttribute("transform") || ""));
+      const size = parseFloat(labels[0]?.style.fontSize) || 12;
+      const centres = labels.map((t) => { const b = t.getBoundingClientRect(); return (b.left + b.right) / 2; }).sort((a, b) => a - b);
+      const piled = centres.filter((c, k) => k > 0 && (c - centres[k - 1]) * Math.sin(Math.PI / 3) < 0.8 * size).length;
+      if (piled) problems.push(`${name}: ${piled} slanted labels of an axis pile on their neighbours`);
+    }
     const layout = figure._fullLayout;
     const square = Object.keys(layout).some((key) => /^yaxis\d*$/.test(key) && layout[key].scaleanchor);
     const cells = [...figure.querySelectorAll(".nsewdrag")].map((area) => area.getBoundingClientRect().bottom);
