@@ -281,6 +281,8 @@ def for_projector(fig: go.Figure, height: int | None = None) -> go.Figure:
     height = height or min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
     top = round((fig.layout.margin.t or 60) * PROJECTOR["ticks"] / FONT["size"])  # labels and titles grew
     fig.update_layout(font_size=PROJECTOR["font"], title_font_size=PROJECTOR["title"], height=height, margin_t=top)
+    if fig.layout.title.subtitle.text:  # a thumbnail's parameters, an entropy bound: as large as body text
+        fig.update_layout(title_subtitle_font_size=PROJECTOR["font"])
     fig.update_annotations(font_size=PROJECTOR["ticks"])
     for note in fig.layout.annotations:  # panel titles lifted over labels that grew with the font
         if note.yshift:

@@ -299,9 +299,9 @@ def unilm_section(page: Context) -> None:
         ("right-to-left", masks.predicate("right_to_left", q_len, kv_len)),
         (f"seq-to-seq (prefix of {prefix})", masks.predicate("prefix_lm", q_len, kv_len, prefix=prefix)),
     ]
-    columns = st.columns(2)
+    columns = st.columns(4 if page.lecture.presenting else 2)  # a projector: all four above the fold
     for k, (title, pred) in enumerate(unilm):
-        with columns[k % 2]:
+        with columns[k % len(columns)]:
             draw_mask(page, pred, title, key=f"unilm_{k}")
 
 
