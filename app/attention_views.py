@@ -33,6 +33,8 @@ class AttentionSet:
     mask_name: str  # what blocked cells were blocked by, for hover text
     start: tuple[int, int] = (0, 0)  # the (layer, head) the page opens on
     why_start: str | None = None  # a sentence saying why, computed from the weights
+    head_notes: dict[tuple[int, int], str] | None = None  # a label per (layer, head) on the grid (its role)
+    notes_caption: str | None = None  # what the labels mean, with their threshold
 
     @property
     def layers(self) -> int:
@@ -45,7 +47,8 @@ class AttentionSet:
     def figure(self, *key, build):
         """`build()` drawn once per view (`key`) for as long as these weights (a cached run's,
         shared by every session) live: the sessions of a class stepping to one view share it."""
-        view = (*key, self.name, tuple(self.q_tokens), tuple(self.k_tokens), self.mask_name)
+        notes = tuple(sorted((self.head_notes or {}).items()))
+        view = (*key, self.name, tuple(self.q_tokens), tuple(self.k_tokens), self.mask_name, notes)
         return derived(self.weights, view, build)
 
 
@@ -211,12 +214,17 @@ def show(lecture: Lecture, attn: AttentionSet, config, self_attention: bool = Tr
                 attn.figure(
                     "grid",
                     build=lambda: figures.grid_figure(
-                        attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads, {tokens}"
+                        attn.weights,
+                        attn.mask,
+                        title=f"{attn.name} attention: layers x heads, {tokens}",
+                        notes=attn.head_notes,
                     ),
                 ),
                 key="grid_figure",
                 alt="all layers and heads",
             )
+            if attn.notes_caption:
+                st.caption(attn.notes_caption)
         with one:
             show_head(lecture, attn)
     elif view == "pipeline":

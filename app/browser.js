@@ -86,17 +86,32 @@ if (!window.maskLabFit) {
       // every panel's axis: Plotly names their ticks xtick, x2tick, x3tick...
       thin([...axis.querySelectorAll("g > text")], axis.classList.contains("yaxislayer-above"));
     }
+    // a label written on a grid cell (a head's role) shows only where the cell is wider than it
+    const cellNotes = new Set();
+    (figure.layout.annotations || []).forEach((note, k) => {
+      if (note.name !== "cell note") return;
+      const text = figure.querySelector(`.annotation[data-index="${k}"] .annotation-text`);
+      const cell = figure._fullLayout["xaxis" + note.xref.replace(/^x| domain$/g, "")];
+      if (!text || !cell) return;
+      cellNotes.add(text);
+      text.closest(".annotation").style.display = text.getBoundingClientRect().width > cell._length ? "none" : "";
+    });
     // panel titles side by side (the pipeline's four), and row titles down the side (a grid of
     // many layers), get smaller together until no two touch
-    const notes = [...figure.querySelectorAll(".annotation-text")];
+    const notes = [...figure.querySelectorAll(".annotation-text")].filter((t) => !cellNotes.has(t));
     for (const upright of [true, false]) {
       const group = notes.filter((t) => /rotate/.test(t.getAttribute("transform") || "") !== upright);
       const touch = (a, b) => a.left < b.right + 4 && b.left < a.right + 4 && a.top < b.bottom + 4 && b.top < a.bottom + 4;
-      for (let size = parseFloat(group[0]?.style.fontSize); size > 9; size *= 0.9) {
+      const touching = () => {
         const boxes = group.map((t) => t.getBoundingClientRect());
-        if (!boxes.some((a, i) => boxes.some((b, j) => j > i && touch(a, b)))) break;
+        return boxes.some((a, i) => boxes.some((b, j) => j > i && touch(a, b)));
+      };
+      for (let size = parseFloat(group[0]?.style.fontSize); size > 9; size *= 0.9) {
+        if (!touching()) break;
         group.forEach((t) => (t.style.fontSize = size * 0.9 + "px"));
       }
+      // still touching at the smallest size (12 heads on a phone): every other one, as tick labels
+      if (touching()) thin(group, !upright);
     }
     // from where the title starts to the right edge, less the modebar's strip where it is shown
     const right = figure.getBoundingClientRect().right - (innerWidth > 640 ? 48 : 8);
@@ -143,7 +158,9 @@ if (!window.maskLabFit) {
   // A table's toolbar (search, download, full screen) shows 44 px above it, over the text before it
   // on a touch or a hover: the table keeps that room (1 rem is already the gap between elements).
   const style = document.createElement("style");
+  // Pills in a column scroll sideways by default: 12 heads on a projector would hide the last ones.
   style.textContent = `@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none; } }
+    [data-testid="stButtonGroup"] [role="radiogroup"] { flex-wrap: wrap; }
     [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] > [data-testid="stDataFrame"]) { margin-top: 1.75rem; }`;
   document.head.appendChild(style);
   new MutationObserver(() => document.querySelectorAll(".js-plotly-plot").forEach(watch))

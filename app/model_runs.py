@@ -161,12 +161,18 @@ class Choice:
         return self.spec.name
 
 
-def choose_model(link: Link, arch: str) -> Choice:
-    """Checkpoints of this architecture, or a fresh random model with its own controls."""
-    options = checkpoints(encoder_decoder=arch == "encoder_decoder") + [RANDOM]
-    name = link.choice(
-        "Model", "model", options, options[0], help="a shipped checkpoint trained on a task, or a fresh random model"
-    )
+def model_name(link: Link, arch: str, real: list[str] = ()) -> str:
+    """The model picker: checkpoints of this architecture, then `real` pretrained models, then random."""
+    options = checkpoints(encoder_decoder=arch == "encoder_decoder") + list(real) + [RANDOM]
+    what = "a shipped checkpoint trained on a task"
+    what += f", a real pretrained model ({', '.join(real)})" if real else ""
+    return link.choice("Model", "model", options, options[0], help=f"{what}, or a fresh random model")
+
+
+def choose_model(link: Link, arch: str, name: str | None = None) -> Choice:
+    """A checkpoint of this architecture, or a fresh random model with its own controls (`name`:
+    already picked with `model_name`)."""
+    name = name or model_name(link, arch)
     if name == RANDOM:
         layers = link.integer("Layers", "layers", 1, 6, 2)
         heads = int(link.choice("Heads", "heads", ["1", "2", "4", "8"], "4"))

@@ -84,3 +84,43 @@ def greedy_decode(model, src: torch.Tensor, bos_id: int, eos_id: int, max_new: i
             break
         out.append(token)
     return out[1:]
+
+
+ROLES = {"previous": "the previous token", "next": "the next token", "special": "a special token", "self": "itself"}
+
+
+def head_roles(weights: list[torch.Tensor], lengths: list[int], special: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What each head's rows point at: for each role in ROLES, the share of real query rows whose
+    largest weight is on the previous token, the next token, a special token ([CLS], [SEP], <s>...)
+    or the query itself. `weights` per layer (B, H, T, T), `lengths` real tokens per sequence,
+    `special` (B, T) True at special tokens. Each share is (L, H), over the rows where the role can
+    occur (the first token has no previous one) and that attend somewhere; NaN where there is none."""
+    top = torch.stack([w.argmax(dim=-1) for w in weights])  # (L, B, H, T): the key each row points at
+    attends = torch.stack([w.sum(dim=-1) > 0 for w in weights])
+    B, T = special.shape
+    q = torch.arange(T)
+    length = torch.tensor(lengths)[:, None]
+    real = q[None, :] < length  # (B, T)
+    on_special = special[torch.arange(B)[None, :, None, None], top]
+    cases = {  # role -> (hit (L, B, H, T), rows where it can occur (B, T))
+        "previous": (top == q - 1, real & (q >= 1)),
+        "next": (top == q + 1, q[None, :] + 1 < length),
+        "special": (on_special, real & special.any(dim=1, keepdim=True)),
+        "self": (top == q, real),
+    }
+    shares = {}
+    for role, (hit, rows) in cases.items():
+        counted = attends & rows[None, :, None, :]
+        shares[role] = (hit & counted).sum(dim=(1, 3)) / counted.sum(dim=(1, 3))  # 0 / 0 = NaN: no such row
+    return shares
+
+
+def named_heads(shares: dict[str, torch.Tensor], threshold: float) -> dict[tuple[int, int], tuple[str, float]]:
+    """(layer, head) -> (role, share) for heads whose largest role share is at least `threshold`."""
+    stacked = torch.stack([s.nan_to_num(0.0) for s in shares.values()])  # (roles, L, H)
+    best, which = stacked.max(dim=0)
+    roles = list(shares)
+    return {
+        (layer, head): (roles[which[layer, head]], best[layer, head].item())
+        for layer, head in (best >= threshold).nonzero().tolist()
+    }

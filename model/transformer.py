@@ -26,14 +26,18 @@ class Attention(NamedTuple):
     scores: torch.Tensor  # (B, H, Q, K) q k^T / sqrt(d), before the mask
 
 
-def attention(q, k, v, mask=None, dropout_p: float = 0.0, training: bool = False) -> Attention:
+def attention(
+    q, k, v, mask=None, dropout_p: float = 0.0, training: bool = False, scale: float | None = None
+) -> Attention:
     """Scaled dot-product attention that hides nothing.
 
     q (B, H, Q, d), k and v (B, H, K, d); mask bool, broadcastable to (B, H, Q, K), True = may
     attend. Equals F.scaled_dot_product_attention with the same mask. A query with no allowed
     key gets weights 0 and output 0, never NaN (plain softmax over a row of -inf is NaN).
+    `scale` multiplies q k^T; None is 1 / sqrt(d) (a real model may use another, model/hf.py).
     """
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # (B, H, Q, K)
+    scale = 1 / math.sqrt(q.size(-1)) if scale is None else scale
+    scores = (q @ k.transpose(-2, -1)) * scale  # (B, H, Q, K)
     weights = F.dropout(masked_softmax(scores, mask), p=dropout_p, training=training)
     return Attention(weights @ v, weights, scores)
 

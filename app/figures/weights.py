@@ -209,8 +209,10 @@ def grid_figure(
     selected: tuple[int, int] | None = None,
     row_name: str = "layer",
     col_titles: list[str] | None = None,
+    notes: dict[tuple[int, int], str] | None = None,
 ) -> go.Figure:
-    """Layers x heads small heatmaps (BertViz's model view), one colour scale, blocked cells grey."""
+    """Layers x heads small heatmaps (BertViz's model view), one colour scale, blocked cells grey.
+    `notes`: a short label written on a cell's lower edge, by (layer, head) (a head's role)."""
     layers, heads = weights.shape[:2]
     factor = shrink_factor(weights.numel(), FIGURE_CELLS)
     traces = [
@@ -229,6 +231,22 @@ def grid_figure(
         col_titles=col_titles or [f"head {h}" for h in range(heads)],
         row_titles=[f"{row_name} {r}" for r in range(layers)],
     )
+    for (layer, head), text in (notes or {}).items():
+        suffix = _cell_suffix(layer * heads + head)
+        grid["annotations"].append(
+            {
+                "name": "cell note",  # app/browser.js hides a note wider than its cell (a phone's grid)
+                "text": html.escape(text, quote=False),
+                "xref": f"x{suffix} domain",
+                "yref": f"y{suffix} domain",
+                "x": 0.5,
+                "y": 0.0,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12, "color": "black"},
+                "bgcolor": "rgba(255, 255, 255, 0.8)",
+            }
+        )
     fig = go.Figure(traces, layout=grid)
     hidden = {"showticklabels": False, "showgrid": False, "zeroline": False}
     frame = []  # a rectangle around the selected head

@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 import masks
-from app import attention_views, model_runs
+from app import attention_views, model_runs, real_models
 from app.cache import MiB, bounded
 from app.controls import combination_controls, scheme_control
 from app.lecture import Lecture
@@ -26,11 +26,10 @@ def run(spec: model_runs.ModelSpec, ids: tuple, mask: masks.Predicate | None):
     return attention_views.stacked(out.attentions, out.masks["self"])
 
 
-def model_and_text(link: Link) -> tuple[model_runs.Choice, list[int]]:
+def model_and_text(link: Link, name: str) -> tuple[model_runs.Choice, list[int]]:
     """The sidebar's model and input: the chosen model and the input's token ids."""
     with st.sidebar:
-        st.header("Model")
-        chosen = model_runs.choose_model(link, "decoder")
+        chosen = model_runs.choose_model(link, "decoder", name)
 
         def use_example():
             st.session_state["text"] = chosen.example
@@ -70,7 +69,14 @@ def mask_choice(link: Link, chosen: model_runs.Choice, length: int) -> tuple[str
 def show() -> None:
     link = Link()
     lecture = Lecture(link, "Attention")
-    chosen, ids = model_and_text(link)
+    real = real_models.names()
+    with st.sidebar:
+        st.header("Model")
+        name = model_runs.model_name(link, "decoder", real)
+    if name in real:
+        real_models.show(link, lecture, name)
+        return
+    chosen, ids = model_and_text(link, name)
     tokens, T = chosen.tokenizer.decode(ids), len(ids)
     trained_with, custom = mask_choice(link, chosen, T)
     weights, scores, applied = run(chosen.spec, tuple(ids), custom)

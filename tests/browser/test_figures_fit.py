@@ -17,6 +17,8 @@ LINKS = [
     "attention?view=pipeline",
     "attention?view=aggregate",
     "attention?view=lines",
+    "attention?model=minilm-l6",
+    "attention?model=minilm-l6&view=pipeline&seq=2",
     "cross",
     "cross?view=pipeline",
     "cross?view=aggregate",

@@ -1,0 +1,320 @@
+"""Real pretrained models on the Attention page (model/hf.py): a batch of sentences, the model's own
+mask or any from masks/, every view the toy models have, head roles computed from the weights, and
+what the mask changes, in numbers: each sentence's embedding and, for a language model, its next
+token. A model is loaded once per server; a run is cached by model, token ids and mask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import streamlit as st
+import torch
+import torch.nn.functional as F
+
+import masks
+from app import attention_views
+from app.cache import MiB, bounded, derived
+from app.controls import combination_controls, scheme_control
+from app.lecture import Lecture
+from app.state import Link
+from app.text import quoted
+from model import hf
+from model.inspect import ROLES, head_roles, named_heads
+
+EXAMPLE = "the cat sat on the mat while the dog barked loudly outside\na dog barked"
+IDS_EXAMPLE = "1 2 3 4 5 6\n7 8"  # for a model without a tokenizer: token ids
+MAX_SENTENCES = 8
+SAME = 0.9999  # a cosine at or above this is "the same embedding" (float rounding is ~1e-7)
+SHORT = {"previous": "prev", "next": "next", "self": "self"}  # grid labels; a special token is named
+
+
+def names() -> list[str]:
+    """Real models this server offers: the shipped one if installed, and the operator's directories."""
+    return list(hf.available())
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model (once per server)…")
+def load(name: str) -> hf.RealModel:
+    return hf.load(name)
+
+
+def override(ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool) -> torch.Tensor | None:
+    """The mask that replaces the model's own: the scheme (T, T), and with `padding` each sequence's
+    padding keys hidden too, (B, 1, T, T)."""
+    if mask is None:
+        return None
+    built = mask.build()
+    if not padding:
+        return built
+    T = built.shape[0]
+    real = torch.arange(T)[None, :] < torch.tensor([len(row) for row in ids])[:, None]
+    return built & real[:, None, None, :]
+
+
+@bounded(max_bytes=256 * MiB, max_entries=32)
+def run(name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool) -> hf.Run:
+    """One forward pass of the batch `ids` (padded on the right) under `mask` (None: the model's own)."""
+    return load(name).run_ids([list(row) for row in ids], override(ids, mask, padding))
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What the mask changes, per sentence, and the sentences that say it."""
+
+    rows: list[dict]
+    summary: list[str]
+
+
+def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+    return F.cosine_similarity(a, b, dim=-1).item()
+
+
+def next_token(model: hf.RealModel, out: hf.Run, k: int) -> tuple[str, float]:
+    """The most likely token after sequence k's last real token, and its probability."""
+    probabilities = out.logits[k, out.lengths[k] - 1].softmax(dim=-1)
+    p, token = probabilities.max(dim=-1)
+    return hf.readable(model.tokenizer, [int(token)])[0], p.item()
+
+
+def effects(name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool) -> Effect:
+    """Each sentence's mean-pooled embedding under this mask against the model's own mask on the same
+    batch, and against the sentence run alone (its own mask, no padding); a language model's next
+    token under both masks."""
+    model, this, own = load(name), run(name, ids, mask, padding), run(name, ids, None, False)
+    rows, to_own, to_alone = [], [], []
+    for k, row in enumerate(ids):
+        alone = run(name, (row,), None, False)
+        to_own.append(cosine(this.pooled()[k], own.pooled()[k]))
+        to_alone.append(cosine(this.pooled()[k], alone.pooled()[0]))
+        found = {"sentence": k + 1, "tokens": len(row), "padding": len(this.tokens[k]) - len(row)}
+        if mask is not None:
+            found["cosine to own mask"] = to_own[-1]
+        found["cosine to sentence alone"] = to_alone[-1]
+        if this.logits is not None:
+            token, p = next_token(model, this, k)
+            found["next token"] = f"{token} ({p:.0%})"
+            if mask is not None:
+                token, p = next_token(model, own, k)
+                found["next token, own mask"] = f"{token} ({p:.0%})"
+        rows.append(found)
+    return Effect(rows, summary(to_own if mask is not None else None, to_alone))
+
+
+def summary(to_own: list[float] | None, to_alone: list[float]) -> list[str]:
+    """Sentences about the cosines, computed from them (`to_own` None: the model's own mask is shown)."""
+    said = []
+
+    def lowest(values: list[float]) -> str:
+        k = min(range(len(values)), key=values.__getitem__)
+        return f"lowest {values[k]:.4f}, sentence {k + 1}"
+
+    if to_own is not None:
+        changed = sum(c < SAME for c in to_own)
+        said.append(
+            f"This mask changes {changed} of {len(to_own)} sentence embeddings (cosine to the model's own mask "
+            f"below {SAME}; {lowest(to_own)})."
+            if changed
+            else f"This mask leaves every sentence embedding as the model's own mask makes it (cosine ≥ {SAME})."
+        )
+    same = sum(c >= SAME for c in to_alone)
+    said.append(
+        f"{same} of {len(to_alone)} sentences have in this padded batch the embedding they have alone "
+        f"(cosine ≥ {SAME}; {lowest(to_alone)})."
+    )
+    return said
+
+
+def special_positions(model: hf.RealModel, out: hf.Run) -> torch.Tensor:
+    """(B, T) True at the real tokens that are the tokenizer's special tokens ([CLS], [SEP], <s>...)."""
+    special = set(model.tokenizer.all_special_tokens) if model.tokenizer is not None else set()
+    return torch.tensor([[t in special for t in row] for row in out.tokens]) & out.real
+
+
+def roles(model: hf.RealModel, out: hf.Run, threshold: float):
+    """Head labels for the grid, their caption, and the clearest head with a sentence saying why."""
+    special = special_positions(model, out)
+    present = sorted(
+        {
+            t
+            for row, marks in zip(out.tokens, special.tolist(), strict=True)
+            for t, m in zip(row, marks, strict=True)
+            if m
+        }
+    )
+    shares = head_roles(out.attentions, out.lengths, special)
+    named = named_heads(shares, threshold)
+    special_label = "/".join(t.strip("[]<>") for t in present) or "special"
+    label = {**SHORT, "special": special_label}
+    notes = {head: label[role] for head, (role, _) in named.items()}
+    described = {**ROLES, "special": f"a special token ({', '.join(present)})" if present else ROLES["special"]}
+    key = "; ".join(f"{label[r]} = {described[r]}" for r in ROLES if r != "special" or present)
+    caption = (
+        f"Labels computed from these weights: a head is named for what at least {threshold:.0%} of its real "
+        f"query rows put their largest weight on ({key}); {len(named)} of {model.layers * model.heads} heads are named."
+    )
+    if not named:
+        return notes, caption, (0, 0), None
+    (layer, head), (role, share) = max(named.items(), key=lambda item: item[1][1])
+    why = (
+        f"Opens on layer {layer}, head {head}: {share:.0%} of its real query rows put their largest weight on "
+        f"{described[role]}, the clearest role of any head in this batch."
+    )
+    return notes, caption, (layer, head), why
+
+
+def shapes_config(model: hf.RealModel) -> SimpleNamespace:
+    """What the shapes view reads, from a transformers config."""
+    config = model.config
+    return SimpleNamespace(
+        d_model=config.hidden_size,
+        n_heads=model.heads,
+        d_ff=getattr(config, "intermediate_size", None) or 4 * config.hidden_size,
+        activation=getattr(config, "hidden_act", None) or getattr(config, "activation_function", "gelu"),
+    )
+
+
+def description(name: str, model: hf.RealModel) -> str:
+    shipped = hf.SHIPPED.get(name)
+    what = shipped.title if shipped else f"{type(model.model).__name__} from {model.directory}, listed by the server"
+    return f"{what}. A real pretrained model, every attention computed by our attention function."
+
+
+def sentences(link: Link, model: hf.RealModel) -> tuple[tuple[tuple[int, ...], ...], list[str]]:
+    """The sidebar's sentences as token ids, one sequence per line, and what was cut or replaced:
+    said on the page, where a reader looks (on a phone the sidebar is closed)."""
+    example = EXAMPLE if model.tokenizer is not None else IDS_EXAMPLE
+    text = link.text(
+        "Sentences (one per line: a padded batch)",
+        "text",
+        example,
+        max_chars=5_000,
+        lines=True,
+        help=f"Up to {MAX_SENTENCES} sentences, padded on the right to the longest; the model's own tokenizer.",
+    )
+    lines, said = [line.strip() for line in text.splitlines() if line.strip()], []
+    if not lines:
+        said.append(f"No sentence given: showing the example ({quoted(example, limit=80)}).")
+        lines = example.splitlines()
+    if len(lines) > MAX_SENTENCES:
+        said.append(f"{len(lines)} sentences given; this page runs at most {MAX_SENTENCES}: using the first ones.")
+        lines = lines[:MAX_SENTENCES]
+    ids = []
+    for k, tokens in enumerate(tokenized(model, lines, said)):
+        if model.max_len is not None and len(tokens) > model.max_len:
+            said.append(
+                f"Sentence {k + 1} has {len(tokens)} tokens; {model.name} reads at most {model.max_len}: "
+                f"using the first {model.max_len}."
+            )
+            tokens = tokens[: model.max_len]
+        ids.append(tuple(tokens))
+    return tuple(ids), said
+
+
+def tokenized(model: hf.RealModel, lines: list[str], said: list[str]) -> list[list[int]]:
+    """Each line's token ids: from the model's tokenizer, or for a model without one, the line read as
+    ids separated by spaces (a line that is not is left out, and said)."""
+    if model.tokenizer is not None:
+        return model.tokenize(lines)
+    found, top = [], model.config.vocab_size - 1
+    for k, line in enumerate(lines):
+        words = line.split()
+        if all(w.isdigit() and int(w) <= top for w in words):
+            found.append([int(w) for w in words])
+        else:
+            said.append(
+                f"Line {k + 1} left out: {model.name} has no tokenizer, so a line is token ids 0 .. {top} "
+                "separated by spaces."
+            )
+    return found or tokenized(model, IDS_EXAMPLE.splitlines(), said)
+
+
+def mask_choice(link: Link, model: hf.RealModel, T: int) -> tuple[masks.Predicate | None, bool, str]:
+    own = f"the model's own: padding{', causal' if model.causal else ''}"
+    st.header("Mask")
+    choice = link.choice(
+        "Mask",
+        "mask",
+        ["own", "custom"],
+        "own",
+        help=f"own: {own}; custom: any scheme or combination from the mask library, which replaces it",
+    )
+    if choice == "own":
+        return None, False, own
+    custom = combination_controls(link, scheme_control(link, "m_", T, T, st), st)
+    padding = link.flag(
+        "AND the padding mask",
+        "keep_pad",
+        False,
+        help="off: the scheme alone replaces the model's mask, so padding is attended where the scheme allows; "
+        "on: each sentence's padding keys stay hidden",
+    )
+    return custom, padding, f"{custom.name}{' AND padding' if padding else ''}"
+
+
+def show(link: Link, lecture: Lecture, name: str) -> None:
+    """The Attention page for real model `name` (the model picker is already drawn)."""
+    try:
+        model = load(name)
+    except (ValueError, OSError) as error:
+        st.error(f"{name} cannot be loaded: {quoted(str(error), limit=400)}")
+        return
+    with st.sidebar:
+        st.caption(description(name, model))
+        ids, said = sentences(link, model)
+        T = max(map(len, ids))
+        shown = 0
+        if len(ids) > 1:
+            shown = int(link.choice("Sentence shown", "seq", [str(k + 1) for k in range(len(ids))], "1")) - 1
+        mask, padding, mask_name = mask_choice(link, model, T)
+        percent = link.integer(
+            "Head label threshold (%)",
+            "role_at",
+            10,
+            100,
+            50,
+            help="a head is named for a role that at least this share of its rows follow",
+        )
+    threshold = percent / 100
+    for text in said:
+        st.warning(text)
+    try:
+        out = run(name, ids, mask, padding)
+        found = effects(name, ids, mask, padding)
+    except NotImplementedError as error:
+        st.error(f"{name} cannot run through our attention function: {quoted(str(error), limit=400)}")
+        return
+    notes, caption, start, why = derived(out, ("roles", threshold), lambda: roles(model, out, threshold))
+    weights, scores, applied = derived(
+        out,
+        ("sequence", shown),
+        lambda: (
+            torch.stack([a[shown] for a in out.attentions]),
+            torch.stack([s[shown] for s in out.scores]),
+            out.mask[shown, 0],
+        ),
+    )
+    tokens = out.tokens[shown]
+    attn = attention_views.AttentionSet(
+        "self", weights, scores, applied, tokens, tokens, mask_name, start, why, notes, caption
+    )
+    grey = "Grey cells are blocked by the mask" if not applied.all() else "The mask blocks no cell"
+    st.caption(
+        f"Model **{name}** ({model.kind}, {model.layers} layers x {model.heads} heads), sentence {shown + 1} of "
+        f"{len(ids)}: {len(ids[shown])} tokens and {T - len(ids[shown])} padding, mask: {mask_name}. {grey}; "
+        "colours are attention weights."
+    )
+    empty = masks.stats(applied).empty_rows
+    if empty:
+        st.warning(f"{len(empty)} queries have no allowed key under this mask: their weights are all 0 (not NaN).")
+    st.dataframe(
+        found.rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.4f") for c in ("cosine to own mask", "cosine to sentence alone")
+        },
+    )
+    st.caption(" ".join(["Embedding: the mean of a sentence's real tokens' last hidden states."] + found.summary))
+    attention_views.show(lecture, attn, shapes_config(model))
+    lecture.share()

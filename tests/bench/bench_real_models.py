@@ -1,0 +1,123 @@
+"""Real pretrained models: the cost of running MiniLM through our attention function, and of the
+Attention page with it, in Chromium.
+
+Run with `python -m tests.bench.bench_real_models` (part of `make bench`). Baselines measured in
+the same run: transformers' own eager attention with `output_attentions=True` (what attention
+viewers built on transformers run) and its SDPA kernel (no weights kept); in the browser, the
+one-heatmap Plotly app redrawing a heatmap of the same size. Writes
+tests/bench/results/real_models.md.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import torch
+from transformers import AutoModel
+
+from model import hf
+from tests.bench.bench_attention import TOKENS_SHOWN
+from tests.bench.browser import HEAD_SHOWN, ROOT, browser_page, plotly_floor, served, timed
+from tests.bench.common import machine, median_seconds, write_result
+from tests.browser.conftest import wait_for_app
+
+CHANGES = 7
+BATCHES = {
+    "the page's example: 2 sentences, 14 tokens": [
+        "the cat sat on the mat while the dog barked loudly outside",
+        "a dog barked",
+    ],
+    "8 sentences, 64 tokens": [" ".join(["word"] * (62 - 7 * k)) for k in range(8)],
+}
+
+
+def forward_times(real: hf.RealModel, texts: list[str]) -> dict[str, float]:
+    batch = real.tokenizer(texts, padding=True, return_tensors="pt")
+    ids = [real.tokenizer(t)["input_ids"] for t in texts]
+    times = {"ours (mask_lab, weights and scores kept)": median_seconds(lambda: real.run_ids(ids), 15)}
+    for implementation, keep in (("eager", True), ("sdpa", False)):
+        model = AutoModel.from_pretrained(real.directory, attn_implementation=implementation).eval()
+
+        def forward(model=model, keep=keep):
+            with torch.no_grad():
+                model(**batch, output_attentions=keep)
+
+        label = "transformers eager, output_attentions" if keep else "transformers sdpa, no weights"
+        times[label] = median_seconds(forward, 15)
+    return times
+
+
+def head_changes(page, base_url: str) -> list[float]:
+    page.goto(f"{base_url}/attention?model=minilm-l6")
+    wait_for_app(page)
+    heads = page.get_by_role("radiogroup", name="Head", exact=True)
+    return [
+        timed(page, heads.get_by_role("radio", name=str(h % 4), exact=True).click, HEAD_SHOWN, h % 4)
+        for h in range(1, CHANGES + 1)
+    ]
+
+
+def text_changes(page, base_url: str) -> list[float]:
+    """A new pair of sentences each time: the model runs (the batch, each sentence alone)."""
+    page.goto(f"{base_url}/attention?model=minilm-l6")
+    wait_for_app(page)
+    box = page.get_by_role("textbox", name="Sentences (one per line: a padded batch)")
+    times = []
+    for k in range(1, CHANGES + 1):
+        box.fill(" ".join(["word"] * (10 + k)) + "\na dog barked")
+        times.append(timed(page, lambda: box.press("Control+Enter"), TOKENS_SHOWN, 12 + k))
+    return times
+
+
+def main() -> str:
+    real = hf.load("minilm-l6")
+    model_rows = []
+    for name, texts in BATCHES.items():
+        times = forward_times(real, texts)
+        model_rows.append((name, times))
+        print(name, {k: f"{v * 1e3:.1f} ms" for k, v in times.items()}, flush=True)
+    with browser_page() as page:
+        with served(ROOT / "tests" / "bench" / "minimal_plotly_app.py") as heatmap_app:
+            floor = plotly_floor(page, heatmap_app, 14, CHANGES)
+        with served(ROOT / "app" / "streamlit_app.py") as app:
+            head_changes(page, app)  # first pass: loads the model, fills the caches
+            head = statistics.median(head_changes(page, app))
+            text = statistics.median(text_changes(page, app))
+    print(f"head {head * 1e3:.0f} ms, text {text * 1e3:.0f} ms, one-heatmap app {floor * 1e3:.0f} ms", flush=True)
+    eager = "transformers eager, output_attentions"
+    lines = [
+        "# Real pretrained models: MiniLM through our attention function",
+        "",
+        f"Machine: {machine()}. Command: `python -m tests.bench.bench_real_models` (or `make bench`).",
+        "",
+        "## One forward pass of all-MiniLM-L6-v2 (6 layers x 12 heads), median of 15",
+        "",
+        "Baselines in the same run: transformers' eager attention returning the weights (what an attention",
+        "viewer on transformers runs), and its SDPA kernel, which keeps no weights.",
+        "",
+        "| batch | implementation | ms | / eager with weights |",
+        "|---|---|---|---|",
+    ]
+    for name, times in model_rows:
+        for implementation, seconds in times.items():
+            lines.append(f"| {name} | {implementation} | {seconds * 1e3:.1f} | {seconds / times[eager]:.2f} |")
+    lines += [
+        "",
+        "## The Attention page with minilm-l6, in Chromium (medians over 7 changes)",
+        "",
+        "Timed in the page from the input event to the updated figure. Baseline: the one-heatmap app",
+        f"(tests/bench/minimal_plotly_app.py) redrawing one 14 x 14 heatmap, same run: {floor * 1e3:.0f} ms.",
+        "",
+        "| change | ms | / one-heatmap app |",
+        "|---|---|---|",
+        f"| head (the run is cached: the figure is redrawn) | {head * 1e3:.0f} | {head / floor:.2f} |",
+        f"| sentences (the model runs: the batch, and each sentence alone) | {text * 1e3:.0f} | {text / floor:.2f} |",
+    ]
+    text_out = "\n".join(lines) + "\n"
+    print(text_out)
+    print("wrote", write_result("real_models.md", text_out))
+    return text_out
+
+
+if __name__ == "__main__":
+    main()

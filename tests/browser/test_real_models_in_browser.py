@@ -1,0 +1,55 @@
+"""A real pretrained model in Chromium, as a person uses it: pick it, type two sentences, switch
+the mask to full and back, and read the cosine the page states. At a projector's size and a
+phone's; screenshots under tests/artifacts/."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ARTIFACTS, wait_for_app
+
+SIZES = {"projector": (1920, 1080), "phone": (390, 844)}
+
+
+def pick(page, label: str, option: str) -> None:
+    page.get_by_role("radiogroup", name=label).get_by_role("radio", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def lowest_alone(page) -> float:
+    """The cosine the page states for the sentence that changes most against itself run alone."""
+    caption = page.get_by_text(re.compile("the embedding they have alone")).text_content()
+    return float(re.search(r"alone \(cosine ≥ 0.9999; lowest ([0-9.]+)", caption).group(1))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_pick_the_real_model_type_two_sentences_and_toggle_the_mask(chromium, app_url, size):
+    width, height = SIZES[size]
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(f"{app_url}/attention")
+    wait_for_app(page)
+    if size == "phone":  # the controls are in the sidebar, closed on a phone
+        page.get_by_test_id("stExpandSidebarButton").click()
+    pick(page, "Model", "minilm-l6")
+    box = page.get_by_role("textbox", name="Sentences (one per line: a padded batch)")
+    box.fill("the quick brown fox jumps over the lazy dog\nhello there")
+    box.press("Control+Enter")
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile("sentence 1 of 2: 11 tokens and 0 padding"))).to_be_visible()
+    assert lowest_alone(page) >= 0.9999  # its own mask hides the padding: each sentence as alone
+    pick(page, "Mask", "custom")
+    pick(page, "Mask scheme", "full")
+    expect(page.get_by_text(re.compile("This mask changes 1 of 2 sentence embeddings"))).to_be_visible()
+    without = lowest_alone(page)
+    assert without < 0.99
+    page.screenshot(path=ARTIFACTS / f"real-model-{size}-full-mask.png")
+    pick(page, "Mask", "own")
+    expect(page.get_by_text(re.compile("This mask changes"))).to_have_count(0)
+    assert lowest_alone(page) >= 0.9999
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFitted)")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / f"real-model-{size}-own-mask.png")
+    context.close()

