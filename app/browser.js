@@ -86,15 +86,16 @@ if (!window.maskLabFit) {
       // every panel's axis: Plotly names their ticks xtick, x2tick, x3tick...
       thin([...axis.querySelectorAll("g > text")], axis.classList.contains("yaxislayer-above"));
     }
-    // a label written on a grid cell (a head's role) shows only where the cell is wider than it
+    // a label written on a head's map in the grid (its role) shows only where the map is wider than it
     const cellNotes = new Set();
+    const axis = figure._fullLayout.xaxis;
     (figure.layout.annotations || []).forEach((note, k) => {
-      if (note.name !== "cell note") return;
+      const cells = /^cell note:(\d+)$/.exec(note.name || "");
       const text = figure.querySelector(`.annotation[data-index="${k}"] .annotation-text`);
-      const cell = figure._fullLayout["xaxis" + note.xref.replace(/^x| domain$/g, "")];
-      if (!text || !cell) return;
+      if (!cells || !text || !axis?._length) return;
       cellNotes.add(text);
-      text.closest(".annotation").style.display = text.getBoundingClientRect().width > cell._length ? "none" : "";
+      const width = (cells[1] * axis._length) / Math.abs(axis.range[1] - axis.range[0]);
+      text.closest(".annotation").style.display = text.getBoundingClientRect().width > width ? "none" : "";
     });
     // panel titles side by side (the pipeline's four), and row titles down the side (a grid of
     // many layers), get smaller together until no two touch

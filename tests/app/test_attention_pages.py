@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from plotly.subplots import make_subplots
 
 from model import pretrained
+from model.tasks import TASKS
 from tests.app.conftest import as_array, charts, run_page, shown_text, title
 
 ATTENTION, CROSS = "attention", "cross"
@@ -47,15 +47,24 @@ def test_the_drawn_head_is_the_models_own_weights():
 def test_the_grid_puts_layer_l_head_h_in_row_l_column_h():
     at = run_page(ATTENTION, model="mirror")  # 3 layers x 4 heads
     grid = next(f for f in charts(at) if "layers x heads" in title(f))
-    # row titles stand left of the grid (the modebar has the right edge), so none in the reference
-    reference = make_subplots(rows=3, cols=4, horizontal_spacing=0.01, vertical_spacing=0.02).layout
-    assert len(grid["data"]) == 12
-    for k, trace in enumerate(grid["data"]):  # trace k is layer k // 4, head k % 4
-        x, y = reference[f"xaxis{k + 1 if k else ''}"], reference[f"yaxis{k + 1 if k else ''}"]
-        assert np.allclose(grid["layout"][trace.get("xaxis", "x").replace("x", "xaxis")]["domain"], x.domain)
-        assert np.allclose(grid["layout"][trace.get("yaxis", "y").replace("y", "yaxis")]["domain"], y.domain)
-    labels = sorted(a["text"] for a in grid["layout"]["annotations"])
-    assert labels == sorted([f"head {h}" for h in range(4)] + [f"layer {r}" for r in range(3)])
+    x, y = grid["layout"]["xaxis"], grid["layout"]["yaxis"]
+    assert x["ticktext"] == ["head 0", "1", "2", "3"] and y["ticktext"] == ["layer 0", "1", "2"]
+    drawn = as_array(grid["data"][0]["z"])
+    loaded = pretrained.load("mirror")
+    ids = torch.tensor([loaded.tokenizer.encode(TASKS["mirror"].example)])
+    with torch.no_grad():
+        out = loaded.model(ids, **loaded.default_masks(ids))
+    T = ids.shape[1]
+    for layer in range(3):
+        for head in range(4):  # the map under column "head h", in row "layer l", is that head's weights
+            top, left = round(y["tickvals"][layer] - (T - 1) / 2), round(x["tickvals"][head] - (T - 1) / 2)
+            block = drawn[top : top + T, left : left + T]
+            expected = out.attentions[layer].weights[0, head].numpy()
+            assert np.allclose(np.nan_to_num(block, nan=-1), np.where(out.masks["self"][0, 0], expected, -1), atol=1e-6)
+    blank = np.ones(drawn.shape[1], dtype=bool)
+    for head in range(4):
+        blank[round(x["tickvals"][head] - (T - 1) / 2) : round(x["tickvals"][head] + (T + 1) / 2)] = False
+    assert np.isnan(drawn[:, blank]).all()  # between the maps: nothing drawn
 
 
 def test_a_custom_mask_changes_what_the_model_may_attend():
