@@ -12,6 +12,7 @@ from app.figures.cells import flag_empty_rows
 from app.figures.style import (
     BAR_BELOW,
     BLOCKED,
+    CELL_GAP_LIMIT,
     CELL_TEXT_LIMIT,
     EDGE,
     EMPTY_ROW,
@@ -74,7 +75,7 @@ def weights_trace(
     z = weights.float().masked_fill(~mask, float("nan"))
     if factor > 1:
         z = _block_means(z, factor)
-    small = max(weights.shape) <= CELL_TEXT_LIMIT
+    small = max(z.shape) <= CELL_GAP_LIMIT
     place = {} if factor == 1 else {"x0": (factor - 1) / 2, "dx": factor, "y0": (factor - 1) / 2, "dy": factor}
     return go.Heatmap(
         z=z.numpy(),
@@ -126,7 +127,7 @@ def attention_figure(
     Hover names the query token, the key token and the weight, or what blocked the cell."""
     q_names, k_names = _named(q_tokens), _named(k_tokens)
     text = None
-    if max(mask.shape) <= CELL_TEXT_LIMIT:
+    if max(mask.shape) <= CELL_TEXT_LIMIT and not mask.all():  # else %{z} says all a cell's text would
         blocked = f"blocked by {html.escape(mask_name, quote=False)}"
         text = [
             [f"weight {w:.3f}" if ok else blocked for w, ok in zip(row, allowed, strict=True)]
@@ -227,7 +228,7 @@ def grid_figure(
             top, left = layer * (rows + gap), head * (cols + gap)
             values = weights[layer, head].float().masked_fill(~mask, float("nan"))
             z[top : top + rows, left : left + cols] = _block_means(values, factor) if factor > 1 else values
-    small = max(Q, K) <= CELL_TEXT_LIMIT
+    small = max(z.shape) <= CELL_GAP_LIMIT
     trace = go.Heatmap(
         z=z.numpy(),
         zmin=0.0,
