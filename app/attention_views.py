@@ -181,19 +181,30 @@ def show_lines(lecture: Lecture, attn: AttentionSet) -> None:
     why_start(attn)
 
 
-def show_shapes(config, length: int) -> None:
-    rows = [
-        {"tensor": name, "shape": " x ".join(map(str, shape)), "note": note}
-        for name, shape, note in block_shapes(config, length)
-    ]
-    st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption(
+@dataclass(frozen=True)
+class Shapes:
+    """The shapes view: (tensor, shape, note) rows through one block, and a caption naming the sizes."""
+
+    rows: list[tuple[str, tuple[int, ...], str]]
+    caption: str
+
+
+def block(config, length: int) -> Shapes:
+    """Our transformer's block (model/transformer.py) for an input of `length` tokens."""
+    return Shapes(
+        block_shapes(config, length),
         f"B = 1 sentence, T = {length} tokens, C = d_model = {config.d_model}, H = {config.n_heads} heads "
-        f"of d = {config.d_model // config.n_heads}: T vectors in, T vectors out."
+        f"of d = {config.d_model // config.n_heads}: T vectors in, T vectors out.",
     )
 
 
-def show(lecture: Lecture, attn: AttentionSet, config, self_attention: bool = True) -> None:
+def show_shapes(shapes: Shapes) -> None:
+    rows = [{"tensor": name, "shape": " x ".join(map(str, shape)), "note": note} for name, shape, note in shapes.rows]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(shapes.caption)
+
+
+def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: bool = True) -> None:
     """The chosen view of one kind of attention. No fragment: a fragment's closure keeps this run's
     tensors alive for as long as Streamlit keeps the session, after the cache has let them go, and
     a partial rerun leaves the share panel describing the view before it."""
@@ -234,4 +245,4 @@ def show(lecture: Lecture, attn: AttentionSet, config, self_attention: bool = Tr
     elif view == "lines":
         show_lines(lecture, attn)
     else:
-        show_shapes(config, len(attn.q_tokens))
+        show_shapes(shapes)

@@ -6,7 +6,6 @@ token. A model is loaded once per server; a run is cached by model, token ids an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import streamlit as st
 import torch
@@ -163,15 +162,30 @@ def roles(model: hf.RealModel, out: hf.Run, threshold: float):
     return notes, caption, (layer, head), why
 
 
-def shapes_config(model: hf.RealModel) -> SimpleNamespace:
-    """What the shapes view reads, from a transformers config."""
-    config = model.config
-    return SimpleNamespace(
-        d_model=config.hidden_size,
-        n_heads=model.heads,
-        d_ff=getattr(config, "intermediate_size", None) or 4 * config.hidden_size,
-        activation=getattr(config, "hidden_act", None) or getattr(config, "activation_function", "gelu"),
+def block(model: hf.RealModel, out: hf.Run, shown: int) -> attention_views.Shapes:
+    """The shapes view for one sentence, from the tensors the model's first layer gave our attention
+    function (grouped-query attention shows its fewer key/value heads)."""
+    T, C = out.hidden.shape[1], out.hidden.shape[2]
+    (_, H, _, d), (_, H_kv, _, _) = out.shapes["q"], out.shapes["k, v"]
+    shared = f", each shared by {H // H_kv} query heads" if H_kv != H else ""
+    scale = out.shapes["scale"]
+    ffn = getattr(model.config, "intermediate_size", None) or getattr(model.config, "n_inner", None)
+    rows = [
+        ("tokens", (1, T), f"token ids: sentence {shown + 1}, padded to the batch"),
+        ("x, into a layer", (1, T, C), "one vector per token"),
+        ("q", (1, H, T, d), f"{H} query heads of {d}"),
+        ("k, v", (1, H_kv, T, d), f"{H_kv} key / value heads{shared}"),
+        ("scores = q k^T x scale", (1, H, T, T), f"scale {scale:.4g}" if scale is not None else "scale 1 / sqrt(d)"),
+        ("weights = softmax(masked scores)", (1, H, T, T), "rows sum to 1 over allowed keys"),
+        ("heads = weights v, merged", (1, T, H * d), "heads side by side, then projected back to C"),
+        *([("FFN hidden", (1, T, ffn), "per token")] if ffn else []),
+        ("last hidden state", (1, T, C), f"after {model.layers} layers: T vectors in, T vectors out"),
+    ]
+    caption = (
+        f"Measured in this run ({type(model.model).__name__}): B = 1 sentence, T = {T} tokens, C = {C}, "
+        f"H = {H} heads of d = {d}."
     )
+    return attention_views.Shapes(rows, caption)
 
 
 def description(name: str, model: hf.RealModel) -> str:
@@ -316,5 +330,5 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
         },
     )
     st.caption(" ".join(["Embedding: the mean of a sentence's real tokens' last hidden states."] + found.summary))
-    attention_views.show(lecture, attn, shapes_config(model))
+    attention_views.show(lecture, attn, block(model, out, shown))
     lecture.share()

@@ -77,6 +77,7 @@ class Recording:
     weights: list[torch.Tensor] = field(default_factory=list)
     scores: list[torch.Tensor] = field(default_factory=list)
     masks: list[torch.Tensor | None] = field(default_factory=list)
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # of the first call: q, k and v, scale
 
 
 # per thread (each Streamlit session runs in its own): the pass being recorded
@@ -92,9 +93,11 @@ def mask_lab_attention(module, query, key, value, attention_mask, scaling=None, 
             raise NotImplementedError(f"this model's attention uses {what}, which our attention function does not")
     if attention_mask is not None and attention_mask.dtype != torch.bool:
         raise NotImplementedError("this model builds its own additive mask instead of going through the mask interface")
+    recording = RECORDING.get()
+    if recording is not None and not recording.shapes:
+        recording.shapes = {"q": tuple(query.shape), "k, v": tuple(key.shape), "scale": scaling}
     groups = query.shape[1] // key.shape[1]  # grouped-query attention: one key/value head serves `groups` heads
     key, value = key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
-    recording = RECORDING.get()
     mask = attention_mask if recording is None or recording.mask is None else recording.mask
     result = attention(query, key, value, mask, dropout, module.training, scale=scaling)
     if recording is not None:
@@ -198,6 +201,7 @@ class Run:
     lengths: list[int]  # real tokens per sequence
     mask: torch.Tensor  # (B, 1, T, T) bool, the mask every layer applied, True = may attend
     logits: torch.Tensor | None = None  # (B, T, vocab) for a model with a language-model head
+    shapes: dict = field(default_factory=dict)  # layer 0's q (B, H, T, d), k and v (B, H_kv, T, d), scale
 
     @property
     def real(self) -> torch.Tensor:
@@ -272,7 +276,7 @@ class RealModel:
         applied = recording.masks[0]
         applied = torch.ones(B, 1, T, T, dtype=torch.bool) if applied is None else applied.expand(B, 1, T, T)
         tokens = [readable(self.tokenizer, row.tolist()) for row in ids]
-        return Run(recording.weights, recording.scores, hidden, tokens, lengths, applied, logits)
+        return Run(recording.weights, recording.scores, hidden, tokens, lengths, applied, logits, recording.shapes)
 
     def batch(self, ids) -> tuple[torch.Tensor, list[int]]:
         if isinstance(ids, torch.Tensor):

@@ -91,5 +91,5 @@ def show() -> None:
     empty = masks.stats(attn.mask).empty_rows
     if empty:
         st.warning(f"{len(empty)} queries have no allowed key under this mask: their weights are all 0 (not NaN).")
-    attention_views.show(lecture, attn, chosen.model.config)
+    attention_views.show(lecture, attn, attention_views.block(chosen.model.config, T))
     lecture.share()

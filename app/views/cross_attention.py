@@ -126,7 +126,8 @@ def show() -> None:
     blocked_by = {"cross": "source padding", "encoder": "source padding", "decoder": "causal and target padding"}
     start, why = model_runs.opening_head(chosen, kind)
     attn = attention_views.AttentionSet(kind, *runs[kind], *axes[kind], blocked_by[kind], start, why)
-    attention_views.show(lecture, attn, chosen.model.config, self_attention=kind != "cross")
+    shapes = attention_views.block(chosen.model.config, len(attn.q_tokens))
+    attention_views.show(lecture, attn, shapes, self_attention=kind != "cross")
     # under the figures: above them they would push the figures below a projector's fold
     grey = (
         "Grey cells are blocked by the mask, padding included." if not attn.mask.all() else "The mask blocks no cell."

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import Gemma2Config, Gemma2ForCausalLM, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
 from app import real_models
 from model import hf
@@ -14,8 +14,8 @@ from tests.app.conftest import as_array, charts, run_page, shown_text
 TWO = "the cat sat on the mat while the dog barked loudly outside\na dog barked"
 
 
-def table(at) -> list[dict]:
-    return at.dataframe[0].value.to_dict("records")
+def table(at, k: int = 0) -> list[dict]:
+    return at.dataframe[k].value.to_dict("records")
 
 
 def test_the_shipped_model_is_offered_and_its_padded_batch_keeps_each_embedding():
@@ -107,8 +107,7 @@ def operator_model(tmp_path, monkeypatch):
     GPT2LMHeadModel(GPT2Config(n_embd=32, n_layer=2, n_head=4, vocab_size=50, n_positions=32)).save_pretrained(
         directory
     )
-    monkeypatch.setenv(hf.ENVIRONMENT, str(directory))
-    real_models.load.clear()
+    listed(monkeypatch, directory)
     return directory
 
 
@@ -143,3 +142,37 @@ def test_a_user_picks_the_model_types_two_sentences_and_toggles_the_mask():
     pick("Mask", "own")
     assert table(at)[1]["cosine to sentence alone"] >= 0.9999
     assert "cosine to own mask" not in table(at)[1]
+
+
+def listed(monkeypatch, directory):
+    monkeypatch.setenv(hf.ENVIRONMENT, str(directory))
+    real_models.load.clear()
+
+
+def shapes(at) -> dict[str, str]:
+    return {row["tensor"]: row["shape"] for row in table(at, -1)}
+
+
+def test_the_shapes_view_shows_the_tensors_the_model_gave_our_function(tmp_path, monkeypatch):
+    at = run_page("attention", model="minilm-l6", view="shapes")
+    found = shapes(at)
+    assert found["q"] == "1 x 12 x 14 x 32" and found["k, v"] == "1 x 12 x 14 x 32"
+    assert found["FFN hidden"] == "1 x 14 x 1536" and found["last hidden state"] == "1 x 14 x 384"
+    torch.manual_seed(0)  # grouped-query attention: 2 key / value heads serve 4 query heads
+    config = LlamaConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         intermediate_size=64, vocab_size=50)  # fmt: skip
+    LlamaForCausalLM(config).save_pretrained(tmp_path / "tiny-llama")
+    listed(monkeypatch, tmp_path / "tiny-llama")
+    found = shapes(run_page("attention", model="tiny-llama", view="shapes", text="1 2 3"))
+    assert found["q"] == "1 x 4 x 3 x 8" and found["k, v"] == "1 x 2 x 3 x 8"
+
+
+def test_a_model_our_function_cannot_compute_is_refused_on_the_page_with_the_reason(tmp_path, monkeypatch):
+    config = Gemma2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                          head_dim=8, intermediate_size=64, vocab_size=50, attn_logit_softcapping=50.0)  # fmt: skip
+    Gemma2ForCausalLM(config).save_pretrained(tmp_path / "tiny-gemma2")
+    listed(monkeypatch, tmp_path / "tiny-gemma2")
+    at = run_page("attention", model="tiny-gemma2", text="1 2 3")
+    assert not at.exception and not at.get("plotly_chart")
+    assert "tiny-gemma2 cannot run through our attention function" in shown_text(at)
+    assert "logit soft-capping" in shown_text(at)
