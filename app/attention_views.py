@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
+import masks
 from app import figures
 from app.cache import derived
 from app.lecture import Lecture
 from app.state import Link
+from app.text import counted
 from model.inspect import block_shapes, entropy, max_entropy, pipeline, rollout
 
 VIEWS = ["grid", "pipeline", "aggregate", "lines", "shapes"]
@@ -35,6 +37,7 @@ class AttentionSet:
     why_start: str | None = None  # a sentence saying why, computed from the weights
     head_notes: dict[tuple[int, int], str] | None = None  # a label per (layer, head) on the grid (its role)
     notes_caption: str | None = None  # what the labels mean, with their threshold
+    heads_table: list[dict] | None = None  # every named head and its measured share, under the grid
 
     @property
     def layers(self) -> int:
@@ -60,18 +63,48 @@ def stacked(attentions, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
     return weights, scores, mask[0, 0]
 
 
+MODEL_SHOWN = "_model_shown"  # session state: page -> the model its last run showed
+REOPEN = "_reopen"  # session state: the model changed by a click; its pickers start from its own head
+
+
+def model_opened(name: str) -> None:
+    """A model picked in place of another (a click, not Back / Forward to a link that names its head)
+    opens on its own opening head and first sentence: the layer, head and sentence picked for the
+    one before are not this one's, nor is a sentence saying why that head was opened on."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    shown = st.session_state.setdefault(MODEL_SHOWN, {})
+    page = st.session_state.get("_page")
+    before, shown[page] = shown.get(page), name
+    context = get_script_run_ctx(suppress_warning=True)
+    history = context is not None and context.is_history_navigation
+    st.session_state[REOPEN] = before is not None and before != name and not history
+
+
 def head_picker(link: Link, attn: AttentionSet) -> tuple[int, int]:
     left, right = st.columns(2)
     first = [str(k) for k in attn.start]
+    if st.session_state.pop(REOPEN, False):
+        st.session_state["layer"], st.session_state["head"] = first
     layer = int(link.choice("Layer", "layer", [str(k) for k in range(attn.layers)], first[0], where=left))
     head = int(link.choice("Head", "head", [str(k) for k in range(attn.heads)], first[1], where=right))
     return layer, head
 
 
-def why_start(attn: AttentionSet) -> None:
-    """Under the head's figure (above it, it would push the figure below a projector's fold)."""
-    if attn.why_start:
+def why_start(attn: AttentionSet, layer: int, head: int) -> None:
+    """Under the head's figure (above it, it would push the figure below a projector's fold), when it
+    is the head shown."""
+    if attn.why_start and (layer, head) == attn.start:
         st.caption(attn.why_start)
+
+
+def warn_empty_rows(mask: torch.Tensor) -> None:
+    empty = len(masks.stats(mask).empty_rows)
+    if empty:
+        st.warning(
+            f"{counted(empty, 'query has', 'queries have')} no allowed key under this mask: "
+            "their weights are all 0 (not NaN)."
+        )
 
 
 def show_head(lecture: Lecture, attn: AttentionSet) -> None:
@@ -94,7 +127,7 @@ def show_head(lecture: Lecture, attn: AttentionSet) -> None:
         key="head_figure",
         alt=f"{attn.name} attention weights of layer {layer} head {head}",
     )
-    why_start(attn)
+    why_start(attn, layer, head)
 
 
 def show_pipeline(lecture: Lecture, attn: AttentionSet) -> None:
@@ -117,7 +150,7 @@ def show_pipeline(lecture: Lecture, attn: AttentionSet) -> None:
         key="pipeline_figure",
         alt="scores, masked scores, softmax, dropout",
     )
-    why_start(attn)
+    why_start(attn, layer, head)
     st.caption(
         "Grey cells are blocked by the mask: -inf before softmax, exactly 0 after it. In training mode "
         f"dropout zeroes about {percent}% of the allowed weights and scales the rest by 1 / (1 - p), "
@@ -178,7 +211,7 @@ def show_lines(lecture: Lecture, attn: AttentionSet) -> None:
         key="lines_figure",
         alt="attention as lines",
     )
-    why_start(attn)
+    why_start(attn, layer, head)
 
 
 @dataclass(frozen=True)
@@ -236,6 +269,10 @@ def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: b
             )
             if attn.notes_caption:
                 st.caption(attn.notes_caption)
+            if attn.heads_table:
+                with st.expander(f"Named heads ({len(attn.heads_table)})", icon=":material/label:"):
+                    share = st.column_config.NumberColumn(format="percent")
+                    st.dataframe(attn.heads_table, hide_index=True, column_config={"share of rows": share})
         with one:
             show_head(lecture, attn)
     elif view == "pipeline":

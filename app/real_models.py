@@ -17,7 +17,7 @@ from app.cache import MiB, bounded, derived
 from app.controls import combination_controls, scheme_control
 from app.lecture import Lecture
 from app.state import Link
-from app.text import quoted
+from app.text import counted, quoted
 from model import hf
 from model.inspect import ROLES, head_roles, named_heads
 
@@ -77,19 +77,18 @@ def next_token(model: hf.RealModel, out: hf.Run, k: int) -> tuple[str, float]:
 
 
 def effects(name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool) -> Effect:
-    """Each sentence's mean-pooled embedding under this mask against the model's own mask on the same
-    batch, and against the sentence run alone (its own mask, no padding); a language model's next
-    token under both masks."""
+    """Each sentence's mean-pooled embedding: under the model's own mask, against the sentence run
+    alone (what padding does, or does not do); under another mask, against the model's own on the
+    same batch (what the mask changes). A language model's next token under both masks."""
     model, this, own = load(name), run(name, ids, mask, padding), run(name, ids, None, False)
-    rows, to_own, to_alone = [], [], []
+    rows, to_own, own_to_alone = [], [], []
     for k, row in enumerate(ids):
-        alone = run(name, (row,), None, False)
+        own_to_alone.append(cosine(own.pooled()[k], run(name, (row,), None, False).pooled()[0]))
         to_own.append(cosine(this.pooled()[k], own.pooled()[k]))
-        to_alone.append(cosine(this.pooled()[k], alone.pooled()[0]))
         found = {"sentence": k + 1, "tokens": len(row), "padding": len(this.tokens[k]) - len(row)}
-        if mask is not None:
-            found["cosine to own mask"] = to_own[-1]
-        found["cosine to sentence alone"] = to_alone[-1]
+        found["cosine to sentence alone" if mask is None else "cosine to own mask"] = (
+            own_to_alone[-1] if mask is None else to_own[-1]
+        )
         if this.logits is not None:
             token, p = next_token(model, this, k)
             found["next token"] = f"{token} ({p:.0%})"
@@ -97,30 +96,32 @@ def effects(name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate |
                 token, p = next_token(model, own, k)
                 found["next token, own mask"] = f"{token} ({p:.0%})"
         rows.append(found)
-    return Effect(rows, summary(to_own if mask is not None else None, to_alone))
+    return Effect(rows, summary(to_own if mask is not None else None, own_to_alone))
 
 
-def summary(to_own: list[float] | None, to_alone: list[float]) -> list[str]:
+def lowest(values: list[float]) -> str:
+    k = min(range(len(values)), key=values.__getitem__)
+    return f"lowest {values[k]:.4f}, sentence {k + 1}"
+
+
+def summary(to_own: list[float] | None, own_to_alone: list[float]) -> list[str]:
     """Sentences about the cosines, computed from them (`to_own` None: the model's own mask is shown)."""
-    said = []
-
-    def lowest(values: list[float]) -> str:
-        k = min(range(len(values)), key=values.__getitem__)
-        return f"lowest {values[k]:.4f}, sentence {k + 1}"
-
-    if to_own is not None:
-        changed = sum(c < SAME for c in to_own)
-        said.append(
-            f"This mask changes {changed} of {len(to_own)} sentence embeddings (cosine to the model's own mask "
-            f"below {SAME}; {lowest(to_own)})."
-            if changed
-            else f"This mask leaves every sentence embedding as the model's own mask makes it (cosine ≥ {SAME})."
-        )
-    same = sum(c >= SAME for c in to_alone)
-    said.append(
-        f"{same} of {len(to_alone)} sentences have in this padded batch the embedding they have alone "
-        f"(cosine ≥ {SAME}; {lowest(to_alone)})."
-    )
+    n, alone = len(own_to_alone), sum(c >= SAME for c in own_to_alone)
+    if to_own is None:
+        return [
+            f"{alone} of {counted(n, 'sentence has', 'sentences have')} in this padded batch the embedding "
+            f"{'it has' if n == 1 else 'they have'} alone (cosine ≥ {SAME}; {lowest(own_to_alone)})."
+        ]
+    changed = sum(c < SAME for c in to_own)
+    said = [
+        f"This mask changes {changed} of {n} sentence embeddings (cosine to the model's own mask below {SAME}; "
+        f"{lowest(to_own)})."
+        if changed
+        else f"This mask leaves every sentence embedding as the model's own mask makes it (cosine ≥ {SAME})."
+    ]
+    if alone == n:  # then "to its own mask" is also "to itself run alone"
+        said.append("Under the model's own mask each sentence has the embedding it has alone, so these are also "
+                    "cosines to each sentence run alone, without padding.")  # fmt: skip
     return said
 
 
@@ -130,36 +131,48 @@ def special_positions(model: hf.RealModel, out: hf.Run) -> torch.Tensor:
     return torch.tensor([[t in special for t in row] for row in out.tokens]) & out.real
 
 
-def roles(model: hf.RealModel, out: hf.Run, threshold: float):
-    """Head labels for the grid, their caption, and the clearest head with a sentence saying why."""
+@dataclass(frozen=True)
+class Roles:
+    """Head roles computed from one run's weights (model/inspect.head_roles) at a threshold."""
+
+    notes: dict[tuple[int, int], str]  # grid labels, for the roles a head's map can show (not sinks)
+    table: list[dict]  # every named head, clearest first
+    caption: str
+    start: tuple[int, int]  # the head the page opens on, and why
+    why: str | None
+
+
+def roles(model: hf.RealModel, out: hf.Run, threshold: float) -> Roles:
+    """Which heads point at the previous token, the next token, a special token or themselves."""
     special = special_positions(model, out)
-    present = sorted(
-        {
-            t
-            for row, marks in zip(out.tokens, special.tolist(), strict=True)
-            for t, m in zip(row, marks, strict=True)
-            if m
-        }
-    )
-    shares = head_roles(out.attentions, out.lengths, special)
-    named = named_heads(shares, threshold)
-    special_label = "/".join(t.strip("[]<>") for t in present) or "special"
-    label = {**SHORT, "special": special_label}
-    notes = {head: label[role] for head, (role, _) in named.items()}
+    present = sorted({t for row, marks in zip(out.tokens, special.tolist(), strict=True)
+                      for t, m in zip(row, marks, strict=True) if m})  # fmt: skip
+    named = named_heads(head_roles(out.attentions, out.lengths, special), threshold)
     described = {**ROLES, "special": f"a special token ({', '.join(present)})" if present else ROLES["special"]}
-    key = "; ".join(f"{label[r]} = {described[r]}" for r in ROLES if r != "special" or present)
+    # clearest first; a head on [CLS] / [SEP] (a resting place, Clark et al. 2019) after one with a pattern
+    order = sorted(named.items(), key=lambda item: (item[1][0] == "special", -item[1][1], item[0]))
+    table = [
+        {"layer": layer, "head": head, "role": described[role], "share of rows": share}
+        for (layer, head), (role, share) in order
+    ]
+    notes = {head: SHORT[role] for head, (role, _) in named.items() if role in SHORT}
+    sinks = sum(role == "special" for role, _ in named.values())
     caption = (
-        f"Labels computed from these weights: a head is named for what at least {threshold:.0%} of its real "
-        f"query rows put their largest weight on ({key}); {len(named)} of {model.layers * model.heads} heads are named."
+        f"Head roles, computed from these weights: a head is named for what at least {threshold:.0%} of its "
+        f"real query rows put their largest weight on. {counted(len(named), 'head', 'heads')} of "
+        f"{model.layers * model.heads} named (the table below); {counted(sinks, 'looks', 'look')} mostly at "
+        f"{described['special']}, and the grid marks the others: "
+        + "; ".join(f"{SHORT[r]} = {ROLES[r]}" for r in SHORT)
+        + "."
     )
-    if not named:
-        return notes, caption, (0, 0), None
-    (layer, head), (role, share) = max(named.items(), key=lambda item: item[1][1])
+    if not order:
+        return Roles(notes, table, caption, (0, 0), None)
+    (layer, head), (role, share) = order[0]
     why = (
         f"Opens on layer {layer}, head {head}: {share:.0%} of its real query rows put their largest weight on "
         f"{described[role]}, the clearest role of any head in this batch."
     )
-    return notes, caption, (layer, head), why
+    return Roles(notes, table, caption, (layer, head), why)
 
 
 def block(model: hf.RealModel, out: hf.Run, shown: int) -> attention_views.Shapes:
@@ -182,8 +195,8 @@ def block(model: hf.RealModel, out: hf.Run, shown: int) -> attention_views.Shape
         ("last hidden state", (1, T, C), f"after {model.layers} layers: T vectors in, T vectors out"),
     ]
     caption = (
-        f"Measured in this run ({type(model.model).__name__}): B = 1 sentence, T = {T} tokens, C = {C}, "
-        f"H = {H} heads of d = {d}."
+        f"Measured in this run ({type(model.model).__name__}): B = 1, the sentence shown (the batch runs "
+        f"{out.hidden.shape[0]}, each padded to T = {T} tokens), C = {C}, H = {H} heads of d = {d}."
     )
     return attention_views.Shapes(rows, caption)
 
@@ -200,7 +213,7 @@ def sentences(link: Link, model: hf.RealModel) -> tuple[tuple[tuple[int, ...], .
     example = EXAMPLE if model.tokenizer is not None else IDS_EXAMPLE
     text = link.text(
         "Sentences (one per line: a padded batch)",
-        "text",
+        "sentences",  # not the toy models' `text`: a sentence is not a letter game's input
         example,
         max_chars=5_000,
         lines=True,
@@ -208,21 +221,20 @@ def sentences(link: Link, model: hf.RealModel) -> tuple[tuple[tuple[int, ...], .
     )
     lines, said = [line.strip() for line in text.splitlines() if line.strip()], []
     if not lines:
-        said.append(f"No sentence given: showing the example ({quoted(example, limit=80)}).")
+        said.append(f"No sentence given: showing the example ({' / '.join(map(quoted, example.splitlines()))}).")
         lines = example.splitlines()
     if len(lines) > MAX_SENTENCES:
         said.append(f"{len(lines)} sentences given; this page runs at most {MAX_SENTENCES}: using the first ones.")
         lines = lines[:MAX_SENTENCES]
-    ids = []
-    for k, tokens in enumerate(tokenized(model, lines, said)):
+    ids = tokenized(model, lines, said)
+    for k, tokens in enumerate(ids):
         if model.max_len is not None and len(tokens) > model.max_len:
             said.append(
                 f"Sentence {k + 1} has {len(tokens)} tokens; {model.name} reads at most {model.max_len}: "
-                f"using the first {model.max_len}."
+                f"cut to {model.max_len}, as its tokenizer cuts (its end token kept)."
             )
-            tokens = tokens[: model.max_len]
-        ids.append(tuple(tokens))
-    return tuple(ids), said
+            ids[k] = model.tokenize(lines[k : k + 1], truncate=True)[0] if model.tokenizer else tokens[: model.max_len]
+    return tuple(map(tuple, ids)), said
 
 
 def tokenized(model: hf.RealModel, lines: list[str], said: list[str]) -> list[list[int]]:
@@ -255,6 +267,10 @@ def mask_choice(link: Link, model: hf.RealModel, T: int) -> tuple[masks.Predicat
     )
     if choice == "own":
         return None, False, own
+    st.caption(
+        "A scheme is the mask library's, the same for every sentence of the batch (its `padding` hides its "
+        "last `pad` keys); each sentence's own padding is the switch at the end."
+    )
     custom = combination_controls(link, scheme_control(link, "m_", T, T, st), st)
     padding = link.flag(
         "AND the padding mask",
@@ -298,7 +314,7 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
     except NotImplementedError as error:
         st.error(f"{name} cannot run through our attention function: {quoted(str(error), limit=400)}")
         return
-    notes, caption, start, why = derived(out, ("roles", threshold), lambda: roles(model, out, threshold))
+    named = derived(out, ("roles", threshold), lambda: roles(model, out, threshold))
     weights, scores, applied = derived(
         out,
         ("sequence", shown),
@@ -310,17 +326,16 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
     )
     tokens = out.tokens[shown]
     attn = attention_views.AttentionSet(
-        "self", weights, scores, applied, tokens, tokens, mask_name, start, why, notes, caption
-    )
+        "self", weights, scores, applied, tokens, tokens, mask_name, named.start, named.why, named.notes,
+        named.caption, named.table,
+    )  # fmt: skip
     grey = "Grey cells are blocked by the mask" if not applied.all() else "The mask blocks no cell"
     st.caption(
         f"Model **{name}** ({model.kind}, {model.layers} layers x {model.heads} heads), sentence {shown + 1} of "
         f"{len(ids)}: {len(ids[shown])} tokens and {T - len(ids[shown])} padding, mask: {mask_name}. {grey}; "
         "colours are attention weights."
     )
-    empty = masks.stats(applied).empty_rows
-    if empty:
-        st.warning(f"{len(empty)} queries have no allowed key under this mask: their weights are all 0 (not NaN).")
+    attention_views.warn_empty_rows(applied)
     st.dataframe(
         found.rows,
         hide_index=True,

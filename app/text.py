@@ -37,6 +37,11 @@ DEFAULT_TEXT = "the cat sat on the mat because it was tired ."
 DEFAULT_SOURCE = "le chat était assis sur le tapis ."
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """'1 query has', '2 queries have': a count and the words that agree with it."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def quoted(text: str, limit: int | None = 40) -> str:
     """Text from a user (or a message quoting one) as a Markdown code span: shown as typed, since
     nothing inside a code span becomes a link, an image, an autolink, HTML or `:color[...]` (escaping

@@ -114,6 +114,9 @@ def model_mask(*args, **kwargs):
 
 
 logging.disable_progress_bar()  # a bar per load on the server's console says nothing
+# "sequence length is longer than the specified maximum": counting a text's tokens is how we find it
+# too long, and we say so ourselves (RealModel.batch, the page)
+logging.get_logger("transformers.tokenization_utils_base").setLevel(logging.ERROR)
 AttentionInterface.register(IMPLEMENTATION, mask_lab_attention)
 AttentionMaskInterface.register(IMPLEMENTATION, model_mask)
 
@@ -240,13 +243,15 @@ class RealModel:
     def kind(self) -> str:
         return "decoder" if self.causal else "encoder"
 
-    def tokenize(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of each text, with the model's special tokens ([CLS] ... [SEP] for BERT)."""
+    def tokenize(self, texts: list[str], truncate: bool = False) -> list[list[int]]:
+        """Token ids of each text, with the model's special tokens ([CLS] ... [SEP] for BERT);
+        `truncate`: cut to the model's positions as its tokenizer does (the end token kept)."""
         if self.tokenizer is None:
             raise ValueError(f"{self.name} has no tokenizer: give token ids to run_ids")
         if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
             raise ValueError("texts must be a non-empty list of strings (one sequence each)")
-        return [self.tokenizer(text)["input_ids"] for text in texts]
+        cut = {"truncation": True, "max_length": self.max_len} if truncate and self.max_len else {}
+        return [self.tokenizer(text, **cut)["input_ids"] for text in texts]
 
     def run(self, texts: list[str], mask: torch.Tensor | None = None) -> Run:
         return self.run_ids(self.tokenize(texts), mask)

@@ -73,6 +73,7 @@ def show() -> None:
     with st.sidebar:
         st.header("Model")
         name = model_runs.model_name(link, "decoder", real)
+    attention_views.model_opened(name)
     if name in real:
         real_models.show(link, lecture, name)
         return
@@ -88,8 +89,6 @@ def show() -> None:
     st.caption(
         f"Model **{chosen.name}** ({arch}), {T} tokens, mask: {mask_name}. {grey}; colours are attention weights."
     )
-    empty = masks.stats(attn.mask).empty_rows
-    if empty:
-        st.warning(f"{len(empty)} queries have no allowed key under this mask: their weights are all 0 (not NaN).")
+    attention_views.warn_empty_rows(attn.mask)
     attention_views.show(lecture, attn, attention_views.block(chosen.model.config, T))
     lecture.share()

@@ -66,6 +66,7 @@ def inputs(link: Link) -> tuple[model_runs.Choice, list[int], list[int], int, in
     with st.sidebar:
         st.header("Model")
         chosen = model_runs.choose_model(link, "encoder_decoder")
+        attention_views.model_opened(chosen.name)
         reads = model_runs.input_help(chosen.tokenizer)
         source_text = link.text("Source (encoder input)", "source", chosen.example, max_chars=2_000, help=reads)
         target_text = link.text(

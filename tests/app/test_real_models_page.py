@@ -1,6 +1,8 @@
 """The Attention page with a real pretrained model: the shipped MiniLM and a model directory the
 server's operator lists; the mask replaces the model's own, and the page says what it changes."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -41,12 +43,12 @@ def test_without_the_padding_mask_the_short_sentence_changes_and_the_page_says_b
     alone = real.run([TWO.splitlines()[1]]).pooled()[0]
     batch = real.run(TWO.splitlines(), mask=torch.ones(14, 14, dtype=torch.bool)).pooled()[1]
     expected = F.cosine_similarity(alone, batch, dim=0).item()
-    assert rows[1]["cosine to sentence alone"] == pytest.approx(expected, abs=1e-6) and expected < 0.95
-    assert rows[1]["cosine to own mask"] == pytest.approx(expected, abs=1e-6)  # own mask == alone, above
+    assert own[1]["cosine to sentence alone"] >= 0.9999  # so "to its own mask" is "to itself alone" here
+    assert rows[1]["cosine to own mask"] == pytest.approx(expected, abs=1e-6) and expected < 0.95
     assert rows[0]["cosine to own mask"] >= 0.9999  # the long sentence has no padding to attend
-    assert own[1]["cosine to sentence alone"] >= 0.9999
     text = shown_text(at)
     assert "This mask changes 1 of 2 sentence embeddings" in text and f"lowest {expected:.4f}, sentence 2" in text
+    assert "these are also cosines to each sentence run alone" in text
     weights = as_array(charts(at)[1]["data"][0]["z"])  # the head shown, sentence 2: blocked cells are NaN
     assert weights.shape == (14, 14) and not np.isnan(weights).any()  # the padding is attended now
     own_weights = as_array(charts(run_page("attention", model="minilm-l6", seq="2"))[1]["data"][0]["z"])
@@ -89,10 +91,10 @@ def test_head_labels_are_the_roles_the_weights_show():
 
 
 def test_bad_input_is_said_and_the_page_still_draws():
-    at = run_page("attention", model="minilm-l6", text="word " * 600)
+    at = run_page("attention", model="minilm-l6", sentences="word " * 600)
     assert not at.exception
-    assert "has 602 tokens; minilm-l6 reads at most 512: using the first 512" in shown_text(at)
-    at = run_page("attention", model="minilm-l6", text="\n".join(f"sentence {k}" for k in range(12)))
+    assert "has 602 tokens; minilm-l6 reads at most 512: cut to 512" in shown_text(at)
+    at = run_page("attention", model="minilm-l6", sentences="\n".join(f"sentence {k}" for k in range(12)))
     assert "12 sentences given; this page runs at most 8" in shown_text(at)
     assert len(table(at)) == 8
     at = run_page("attention", model="/etc/passwd")
@@ -112,7 +114,7 @@ def operator_model(tmp_path, monkeypatch):
 
 
 def test_an_operator_listed_language_model_shows_its_next_token_under_each_mask(operator_model):
-    at = run_page("attention", model="tiny-gpt2", text="1 2 3 4 5\n6 7", mask="custom", m_scheme="full")
+    at = run_page("attention", model="tiny-gpt2", sentences="1 2 3 4 5\n6 7", mask="custom", m_scheme="full")
     assert not at.exception, [e.value for e in at.exception]
     rows = table(at)
     assert {"next token", "next token, own mask"} <= set(rows[0])
@@ -121,7 +123,7 @@ def test_an_operator_listed_language_model_shows_its_next_token_under_each_mask(
     expected = int(own.logits[0, 4].argmax())
     assert rows[0]["next token, own mask"].startswith(f"#{expected} (")
     assert "decoder" in shown_text(at)
-    at = run_page("attention", model="tiny-gpt2", text="one two")
+    at = run_page("attention", model="tiny-gpt2", sentences="one two")
     assert "has no tokenizer, so a line is token ids 0 .. 49" in shown_text(at) and not at.exception
 
 
@@ -133,11 +135,11 @@ def test_a_user_picks_the_model_types_two_sentences_and_toggles_the_mask():
         assert not at.exception, [e.value for e in at.exception]
 
     pick("Model", "minilm-l6")
-    at.sidebar.text_area(key="text").set_value("the quick brown fox jumps over the lazy dog\nhello").run()
+    at.sidebar.text_area(key="sentences").set_value("the quick brown fox jumps over the lazy dog\nhello").run()
     assert [r["tokens"] for r in table(at)] == [11, 3]
     pick("Mask", "custom")
     pick("Mask scheme", "full")
-    without = table(at)[1]["cosine to sentence alone"]
+    without = table(at)[1]["cosine to own mask"]
     assert without < 0.99 and f"lowest {without:.4f}, sentence 2" in shown_text(at)
     pick("Mask", "own")
     assert table(at)[1]["cosine to sentence alone"] >= 0.9999
@@ -163,7 +165,7 @@ def test_the_shapes_view_shows_the_tensors_the_model_gave_our_function(tmp_path,
                          intermediate_size=64, vocab_size=50)  # fmt: skip
     LlamaForCausalLM(config).save_pretrained(tmp_path / "tiny-llama")
     listed(monkeypatch, tmp_path / "tiny-llama")
-    found = shapes(run_page("attention", model="tiny-llama", view="shapes", text="1 2 3"))
+    found = shapes(run_page("attention", model="tiny-llama", view="shapes", sentences="1 2 3"))
     assert found["q"] == "1 x 4 x 3 x 8" and found["k, v"] == "1 x 2 x 3 x 8"
 
 
@@ -172,7 +174,54 @@ def test_a_model_our_function_cannot_compute_is_refused_on_the_page_with_the_rea
                           head_dim=8, intermediate_size=64, vocab_size=50, attn_logit_softcapping=50.0)  # fmt: skip
     Gemma2ForCausalLM(config).save_pretrained(tmp_path / "tiny-gemma2")
     listed(monkeypatch, tmp_path / "tiny-gemma2")
-    at = run_page("attention", model="tiny-gemma2", text="1 2 3")
+    at = run_page("attention", model="tiny-gemma2", sentences="1 2 3")
     assert not at.exception and not at.get("plotly_chart")
     assert "tiny-gemma2 cannot run through our attention function" in shown_text(at)
     assert "logit soft-capping" in shown_text(at)
+
+
+def pick(at, label: str, option: str):
+    next(p for p in at.sidebar.get("button_group") if p.label == label).set_value(option).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def shown_head(at) -> tuple[int, int]:
+    head = next(f for f in charts(at) if ", head " in f["layout"]["title"]["text"])
+    layer, head = re.search(r"layer (\d+), head (\d+)", head["layout"]["title"]["text"]).groups()
+    return int(layer), int(head)
+
+
+def test_another_model_opens_on_its_own_head_and_the_sentence_under_it_names_the_head_shown():
+    at = run_page("attention")  # copy: opens on its induction head, layer 1 head 1
+    assert shown_head(at) == (1, 1)
+    pick(at, "Model", "minilm-l6")
+    said = re.search(r"Opens on layer (\d+), head (\d+)", shown_text(at))
+    assert said and tuple(map(int, said.groups())) == shown_head(at) == (0, 2)
+    assert at.query_params.get("layer") is None and at.query_params.get("head") is None  # its default: no param
+    pick(at, "Mask", "custom")
+    pick(at, "Mask scheme", "right_to_left")  # the clearest head moves; the head shown does not
+    said = re.search(r"Opens on layer (\d+), head (\d+)", shown_text(at))
+    assert said is None or tuple(map(int, said.groups())) == shown_head(at)
+
+
+def test_sentences_typed_for_a_real_model_stay_out_of_a_toy_models_input():
+    at = run_page("attention", model="minilm-l6")
+    at.sidebar.text_area(key="sentences").set_value("only one here").run()
+    pick(at, "Model", "copy")
+    assert not at.get("error") and at.sidebar.text_input(key="text").value != "only one here"
+
+
+def test_a_cut_sentence_keeps_its_end_token():
+    at = run_page("attention", model="minilm-l6", sentences="word " * 600)
+    head = next(f for f in charts(at) if ", head " in f["layout"]["title"]["text"])
+    keys = head["data"][0]["x"]
+    assert len(keys) == 512 and keys[0] == "[CLS] (0)" and keys[-1] == "[SEP] (511)"
+    assert "has 602 tokens; minilm-l6 reads at most 512: cut to 512" in shown_text(at)
+
+
+def test_the_alone_column_is_shown_where_it_means_what_it_says():
+    own = run_page("attention", model="minilm-l6")
+    assert "cosine to sentence alone" in table(own)[0]
+    at = run_page("attention", model="minilm-l6", mask="custom", m_scheme="causal")
+    assert "cosine to sentence alone" not in table(at)[0]  # a changed mask is not padding's doing
+    assert "in this padded batch the embedding they have alone" not in shown_text(at)

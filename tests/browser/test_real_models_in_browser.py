@@ -17,10 +17,10 @@ def pick(page, label: str, option: str) -> None:
     wait_for_app(page)
 
 
-def lowest_alone(page) -> float:
-    """The cosine the page states for the sentence that changes most against itself run alone."""
-    caption = page.get_by_text(re.compile("the embedding they have alone")).text_content()
-    return float(re.search(r"alone \(cosine ≥ 0.9999; lowest ([0-9.]+)", caption).group(1))
+def lowest(page, words: str) -> float:
+    """The lowest cosine the page states in its sentence that contains `words`."""
+    caption = page.get_by_text(re.compile(words)).text_content()
+    return float(re.search(words + r"[^;]*; lowest ([0-9.]+)", caption).group(1))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -39,17 +39,44 @@ def test_pick_the_real_model_type_two_sentences_and_toggle_the_mask(chromium, ap
     box.press("Control+Enter")
     wait_for_app(page)
     expect(page.get_by_text(re.compile("sentence 1 of 2: 11 tokens and 0 padding"))).to_be_visible()
-    assert lowest_alone(page) >= 0.9999  # its own mask hides the padding: each sentence as alone
+    assert lowest(page, "the embedding they have alone") >= 0.9999  # its own mask hides the padding
     pick(page, "Mask", "custom")
     pick(page, "Mask scheme", "full")
     expect(page.get_by_text(re.compile("This mask changes 1 of 2 sentence embeddings"))).to_be_visible()
-    without = lowest_alone(page)
-    assert without < 0.99
+    assert lowest(page, "This mask changes 1 of 2 sentence embeddings") < 0.99  # "hello there" reads padding
     page.screenshot(path=ARTIFACTS / f"real-model-{size}-full-mask.png")
     pick(page, "Mask", "own")
     expect(page.get_by_text(re.compile("This mask changes"))).to_have_count(0)
-    assert lowest_alone(page) >= 0.9999
+    assert lowest(page, "the embedding they have alone") >= 0.9999
     page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFitted)")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.screenshot(path=ARTIFACTS / f"real-model-{size}-own-mask.png")
     context.close()
+
+
+def test_another_model_opens_on_its_head_and_back_returns_to_each_view(page, app_url):
+    page.goto(f"{app_url}/attention")  # copy: its induction head, layer 1 head 1
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_have_text(
+        "self attention, layer 1, head 1"
+    )
+    pick(page, "Model", "minilm-l6")
+    expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_have_text(
+        "self attention, layer 0, head 2"
+    )
+    expect(page.get_by_text(re.compile("Opens on layer 0, head 2"))).to_be_visible()
+    assert "layer=" not in page.url and "head=" not in page.url  # its own opening head: the link's default
+    pick(page, "Layer", "3")
+    page.wait_for_function("() => location.search.includes('layer=3')")
+    expect(page.get_by_text(re.compile("Opens on layer"))).to_have_count(0)  # not the head shown
+    page.go_back()
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_have_text(
+        "self attention, layer 0, head 2"
+    )
+    page.go_back()
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_have_text(
+        "self attention, layer 1, head 1"
+    )
+    expect(page.get_by_test_id("stException")).to_have_count(0)
