@@ -76,15 +76,17 @@ def next_token(model: hf.RealModel, out: hf.Run, k: int) -> tuple[str, float]:
     return hf.readable(model.tokenizer, [int(token)])[0], p.item()
 
 
+@bounded(max_bytes=4 * MiB)  # once per view, not on every rerun (a head change reruns the page)
 def effects(name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool) -> Effect:
     """Each sentence's mean-pooled embedding: under the model's own mask, against the sentence run
     alone (what padding does, or does not do); under another mask, against the model's own on the
     same batch (what the mask changes). A language model's next token under both masks."""
     model, this, own = load(name), run(name, ids, mask, padding), run(name, ids, None, False)
+    this_pooled, own_pooled = this.pooled(), own.pooled()
     rows, to_own, own_to_alone = [], [], []
     for k, row in enumerate(ids):
-        own_to_alone.append(cosine(own.pooled()[k], run(name, (row,), None, False).pooled()[0]))
-        to_own.append(cosine(this.pooled()[k], own.pooled()[k]))
+        own_to_alone.append(cosine(own_pooled[k], run(name, (row,), None, False).pooled()[0]))
+        to_own.append(cosine(this_pooled[k], own_pooled[k]))
         found = {"sentence": k + 1, "tokens": len(row), "padding": len(this.tokens[k]) - len(row)}
         found["cosine to sentence alone" if mask is None else "cosine to own mask"] = (
             own_to_alone[-1] if mask is None else to_own[-1]
