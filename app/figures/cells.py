@@ -28,9 +28,11 @@ from app.figures.style import (
     image_trace,
     legend_traces,
     shown,
+    with_room,
 )
 
 
+@with_room
 def category_figure(
     z: torch.Tensor,
     colors: list[str],
@@ -65,6 +67,7 @@ def category_figure(
     return fig
 
 
+@with_room
 def mask_figure(
     mask: torch.Tensor,
     q_tokens: list[str],
@@ -147,6 +150,7 @@ def flag_empty_rows(fig: go.Figure, mask: torch.Tensor, text: str) -> None:
     fig.layout.yaxis.update(range=[mask.shape[0] - 0.5, -0.5], autorange=False)
 
 
+@with_room
 def difference_figure(a, b, q_tokens, k_tokens, *, name_a: str, name_b: str) -> go.Figure:
     """Where two masks differ: only in A, only in B, in both, in neither."""
     z = a.to(torch.uint8) + 2 * b.to(torch.uint8)  # 0 neither, 1 only A, 2 only B, 3 both
@@ -211,6 +215,7 @@ def thumbnail(mask: torch.Tensor, title: str, subtitle: str = "") -> go.Figure:
     )
 
 
+@with_room
 def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: str) -> go.Figure:
     """The (B, T, C) block drawn flat: one row per (sentence, position), one column per feature;
     categories: 0 not averaged, 1 averaged, 2 a padding cell that is averaged (the leak),

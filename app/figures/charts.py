@@ -5,9 +5,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import torch
 
-from app.figures.style import ALLOWED, EMPTY_ROW, SERIES, axis_label, frame_figure, tick_labels
+from app.figures.style import ALLOWED, EMPTY_ROW, SERIES, axis_label, frame_figure, tick_labels, with_room
 
 
+@with_room
 def keys_per_query_figure(keys_per_query: torch.Tensor, q_tokens: list[str]) -> go.Figure:
     counts = keys_per_query.tolist()
     fig = go.Figure(
@@ -31,6 +32,7 @@ def keys_per_query_figure(keys_per_query: torch.Tensor, q_tokens: list[str]) -> 
     )
 
 
+@with_room
 def lines_figure(
     series: dict[str, list[float]], x: list[int], *, title: str, x_title: str, y_title: str, log_y: bool = False
 ) -> go.Figure:

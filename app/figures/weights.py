@@ -27,6 +27,7 @@ from app.figures.style import (
     shown,
     tick_labels,
     title_band,
+    with_room,
 )
 
 WEIGHT_SCALE = "Viridis"  # sequential, colour-blind safe; blocked cells are not on it at all
@@ -113,6 +114,7 @@ def _named(tokens: list[str]) -> list[str]:
     return [f"{shown(t)} ({k})" for k, t in enumerate(tokens)]
 
 
+@with_room
 def attention_figure(
     weights: torch.Tensor,
     mask: torch.Tensor,
@@ -202,6 +204,7 @@ def _in_cell(trace, k: int):
     return trace
 
 
+@with_room
 def grid_figure(
     weights: torch.Tensor,
     mask: torch.Tensor,
@@ -311,6 +314,7 @@ def grid_figure(
     )
 
 
+@with_room
 def pipeline_figure(
     stages: dict, mask: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str, training: bool
 ) -> go.Figure:
@@ -359,6 +363,7 @@ def pipeline_figure(
     return fig
 
 
+@with_room
 def lines_view(
     weights: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str, threshold: float = 0.05
 ) -> go.Figure:
@@ -421,6 +426,7 @@ def lines_view(
     )
 
 
+@with_room
 def matrix_figure(
     values: torch.Tensor,
     row_labels: list[str],

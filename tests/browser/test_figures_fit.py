@@ -48,3 +48,30 @@ def test_figures_fit_the_screen_no_text_overlaps_is_cut_or_floats(chromium, app_
         page.screenshot(path=ARTIFACTS / f"fit-{size}-{name}.png")
     context.close()
     assert not found, "\n".join(found)
+
+
+# Margins a figure was sent with, and the ones Plotly drew it with: a difference means Plotly made
+# room for labels, a colour bar or a legend by itself (automargin), which is a second full draw
+PUSHES = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((f) => {
+  const sent = {l: 80, r: 80, t: 100, b: 80, ...f.layout.margin}, drawn = f._fullLayout._size;
+  const sides = ['l', 'r', 't', 'b'].filter((side) => drawn[side] > sent[side] + 0.5);
+  const pushed = sides.map((s) => `${s} ${sent[s]} -> ${Math.round(drawn[s])}`).join(', ');
+  return sides.length ? [`${f.layout.title.text}: ${pushed}`] : [];
+})"""
+
+
+def test_figures_come_with_the_room_their_labels_need_so_plotly_draws_each_once(chromium, app_url):
+    """At a desk's size every figure's margins already hold its labels, axis titles, colour bar and
+    legend: Plotly would otherwise draw it twice on every page load and every change (a heatmap's
+    draw is most of what a head change costs in the browser)."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    found = []
+    for link in LINKS:
+        page.goto(f"{app_url}/{link}")
+        wait_for_app(page)
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFitted)")
+        found += [f"{link or 'home'}: {problem}" for problem in page.evaluate(PUSHES)]
+    context.close()
+    assert not found, "\n".join(found)
