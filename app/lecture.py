@@ -140,20 +140,28 @@ class Lecture:
         }
 
     def share(self) -> None:
-        """The share panel, filled once every control of the page exists (so pages use no fragments:
-        a partial rerun would leave it describing the view before)."""
+        """The share button, made once every control of the page exists. Its dialog is filled when it
+        opens, from the view as it is then: its links and figures are never an earlier view's (when a
+        part of the page reruns on its own), and runs nobody opens it on send none of it."""
         self.link.remember()
-        links = self.links()
-        with self.panel.expander("Share this view", icon=":material/share:"):
-            for name in ("view", "embed", "dark embed", "iframe"):
-                st.caption(name)
-                st.code(links[name], language=None, wrap_lines=True)
-            figs, title = list(self.figures), self.title
-            st.download_button(
-                "Figures as offline HTML",
-                data=lambda: figures.standalone_html(figs, title),
-                file_name=f"{title.lower().replace(' ', '-')}.html",
-                mime="text/html",
-                icon=":material/download:",
-                on_click="ignore",  # no rerun: one would race the browser for the file it just made
-            )
+        if self.panel.button("Share this view", icon=":material/share:", key=SHARE, width="stretch"):
+            share_dialog(self.links(), list(self.figures), self.title)
+
+
+SHARE = "_share"  # the share button's key (never in a link)
+
+
+@st.dialog("Share this view", width="large")
+def share_dialog(links: dict[str, str], figs: list, title: str) -> None:
+    """The deep link, the embed links, the iframe snippet and the figures as one offline HTML file."""
+    for name in ("view", "embed", "dark embed", "iframe"):
+        st.caption(name)
+        st.code(links[name], language=None, wrap_lines=True)
+    st.download_button(
+        "Figures as offline HTML",
+        data=lambda: figures.standalone_html(figs, title),
+        file_name=f"{title.lower().replace(' ', '-')}.html",
+        mime="text/html",
+        icon=":material/download:",
+        on_click="ignore",  # no rerun: one would race the browser for the file it just made
+    )

@@ -76,7 +76,7 @@ def next_token(model: hf.RealModel, out: hf.Run, k: int) -> tuple[str, float]:
     return hf.readable(model.tokenizer, [int(token)])[0], p.item()
 
 
-@bounded(max_bytes=4 * MiB)  # once per view, not on every rerun (a head change reruns the page)
+@bounded(max_bytes=4 * MiB)  # once per view, not on every rerun of the page
 def effects(name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool) -> Effect:
     """Each sentence's mean-pooled embedding: under the model's own mask, against the sentence run
     alone (what padding does, or does not do); under another mask, against the model's own on the

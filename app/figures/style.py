@@ -162,6 +162,7 @@ def label_band(k_labels: list[str], font: float = FONT["size"]) -> int:
 
 
 GLYPH = 0.62  # a character's width as a share of the font size, a little over the average (room to spare)
+UPRIGHT_GLYPH = 0.55  # the same for upright labels beside the plot, where a phone has no width to spare
 
 
 def _longest(labels, default: int = 1) -> int:
@@ -213,12 +214,12 @@ def reserve_room(fig: go.Figure) -> go.Figure:
         if not (name.startswith(("xaxis", "yaxis")) and shown):
             continue
         tick = axis.get("tickfont", {}).get("size", font)
-        width = GLYPH * tick * _longest(axis.get("ticktext") or _categories(fig, name), NUMBER_CHARS)
+        chars = _longest(axis.get("ticktext") or _categories(fig, name), NUMBER_CHARS)
         titled = bool((axis.get("title") or {}).get("text"))
         if name.startswith("yaxis"):
-            left = max(left, width + 12 + (1.6 * font if titled else 0))
+            left = max(left, UPRIGHT_GLYPH * tick * chars + 10 + (1.75 * font if titled else 0))
         elif axis.get("side") == "top" and axis.get("tickangle") == -60:
-            right = max(right, 0.5 * width + 0.9 * tick + 4)  # the last label leans out past the plot's right edge
+            right = max(right, 0.5 * GLYPH * tick * chars + 0.9 * tick + 4)  # the last label leans past the plot
     for trace in fig.data:
         if trace.type == "heatmap" and trace.showscale is not False and trace.colorbar.orientation == "h":
             titled = bool(trace.colorbar.title.text)

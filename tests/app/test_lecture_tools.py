@@ -3,6 +3,7 @@
 import pytest
 
 from app import figures
+from app.lecture import SHARE
 from masks import build
 from tests.app.conftest import charts, run_page
 
@@ -10,6 +11,9 @@ PAGES = ["masks", "attention", "cross", "normalization"]
 
 
 def share_links(at) -> list[str]:
+    """The links the share dialog shows, opened from the sidebar's button; none before it opens."""
+    assert not [c for c in at.code if c.value.startswith(("http", "<iframe"))]
+    at.button(key=SHARE).click().run()
     return [c.value for c in at.code if c.value.startswith(("http", "<iframe"))]
 
 
@@ -29,7 +33,8 @@ def test_every_page_has_the_share_panel_and_presentation_mode(page):
     # state Home had before the link's value; a second run is what a browser opening the link gets
     at = run_page(page, present="true").run()
     assert not at.exception
-    assert len(share_links(at)) == 4 and "present=true" in share_links(at)[0]
+    links = share_links(at)
+    assert len(links) == 4 and "present=true" in links[0]
     for figure in charts(at):
         assert figure["layout"]["font"]["size"] >= 20
         assert figure["layout"]["xaxis"]["tickfont"]["size"] >= 18

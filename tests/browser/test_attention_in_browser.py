@@ -63,9 +63,10 @@ def test_cross_attention_page_shows_the_reverse_anti_diagonal(page, app_url):
 
 
 def shared_view_link(page) -> str:
-    page.get_by_text("Share this view").click()
-    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").first.text_content()
-    page.get_by_text("Share this view").click()  # closed again, as the lecturer left it
+    page.get_by_role("button", name="Share this view").click()
+    link = page.get_by_role("dialog").get_by_test_id("stCode").first.text_content()
+    page.keyboard.press("Escape")  # closed again, as the lecturer left it
+    expect(page.get_by_role("dialog")).to_have_count(0)
     return link
 
 
@@ -77,9 +78,8 @@ def test_the_share_link_and_the_html_download_follow_a_head_change(page, app_url
     page.wait_for_function("() => window.location.search.includes('head=3')")
     shared = {k: v[0] for k, v in parse_qs(urlparse(shared_view_link(page)).query).items()}
     assert shared == params(page) and shared["head"] == "3"
-    page.get_by_text("Share this view").click()
-    wait_for_app(page)  # a click during a rerun can land on a button about to be replaced
-    button = page.get_by_role("button", name="Figures as offline HTML")
+    page.get_by_role("button", name="Share this view").click()
+    button = page.get_by_role("dialog").get_by_role("button", name="Figures as offline HTML")
     expect(button).to_be_enabled()
     with page.expect_download(timeout=60_000) as download:
         button.click()
