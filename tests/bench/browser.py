@@ -85,12 +85,17 @@ HEAD_SHOWN = (
 )
 
 
-def plotly_floor(page, base_url: str, n: int, changes: int) -> float:
-    """Median head change in the one-heatmap app: the cost of any Plotly redraw of this size."""
+def heatmap_redraws(page, base_url: str, n: int, changes: int) -> list[float]:
+    """Head changes in the one-heatmap app: the cost of any Plotly redraw of this size."""
     page.goto(f"{base_url}?n={n}")
     wait_for_app(page)
     heads = page.get_by_role("radiogroup", name="Head", exact=True)
-    return statistics.median(
+    return [
         timed(page, heads.get_by_role("radio", name=str(h % 4), exact=True).click, HEAD_SHOWN, h % 4)
         for h in range(1, changes + 1)
-    )
+    ]
+
+
+def plotly_floor(page, base_url: str, n: int, changes: int) -> float:
+    """Median head change in the one-heatmap app."""
+    return statistics.median(heatmap_redraws(page, base_url, n, changes))
