@@ -6,8 +6,6 @@ view never runs the model again (the run is cached by the page).
 
 from __future__ import annotations
 
-import dataclasses
-import weakref
 from dataclasses import dataclass
 
 import streamlit as st
@@ -239,30 +237,10 @@ def show_shapes(shapes: Shapes) -> None:
     st.caption(shapes.caption)
 
 
-def on_its_own(lecture: Lecture, attn: AttentionSet, draw) -> None:
-    """`draw(lecture, attn)` as a part of the page that reruns by itself (a fragment): a layer or head
-    change redraws its figure without sending the whole page again (the browser re-renders every
-    element a run sends). The part holds the run's weights and scores only as long as the shared
-    cache does (weak references: Streamlit keeps a fragment for the life of the session); once the
-    cache has let them go, a change runs the whole page."""
-    weights, scores = weakref.ref(attn.weights), weakref.ref(attn.scores)
-    rest = dataclasses.replace(attn, weights=None, scores=None)
-    kept = len(lecture.figures)
-
-    @st.fragment
-    def part() -> None:
-        current = dataclasses.replace(rest, weights=weights(), scores=scores())
-        if current.weights is None or current.scores is None:
-            st.rerun(scope="app")
-        del lecture.figures[kept:]  # a rerun of the part replaces its figures, it does not add to them
-        draw(lecture, current)
-        lecture.link.remember()  # the page's link, as the share button and other pages read it
-
-    part()
-
-
 def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: bool = True) -> None:
-    """The chosen view of one kind of attention; the views with a head picker rerun on their own."""
+    """The chosen view of one kind of attention. No fragment: a widget bound to the URL stops writing
+    its value to the address bar after it moves from one fragment to another (a view change, seen with
+    Streamlit 1.67), and a fragment's closure would keep this run's tensors for the session's life."""
     view = lecture.link.choice(
         "View",
         "view",
@@ -296,12 +274,12 @@ def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: b
                     share = st.column_config.NumberColumn(format="percent")
                     st.dataframe(attn.heads_table, hide_index=True, column_config={"share of rows": share})
         with one:
-            on_its_own(lecture, attn, show_head)
+            show_head(lecture, attn)
     elif view == "pipeline":
-        on_its_own(lecture, attn, show_pipeline)
+        show_pipeline(lecture, attn)
     elif view == "aggregate":
         show_aggregate(lecture, attn, self_attention)
     elif view == "lines":
-        on_its_own(lecture, attn, show_lines)
+        show_lines(lecture, attn)
     else:
         show_shapes(shapes)

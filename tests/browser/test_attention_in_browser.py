@@ -85,3 +85,16 @@ def test_the_share_link_and_the_html_download_follow_a_head_change(page, app_url
         button.click()
     exported = Path(download.value.path()).read_text()
     assert "layer 1, head 3" in exported and "layer 1, head 1" not in exported
+
+
+@pytest.mark.parametrize("view", ["pipeline", "lines"])
+def test_after_a_view_change_the_head_picked_is_in_the_address_bar(page, app_url, view):
+    """The head picker moves when the view changes; the head picked after that is still in the link
+    (it was not, while the picker reran on its own as a fragment: Streamlit dropped its URL binding)."""
+    page.goto(f"{app_url}/attention")
+    wait_for_app(page)
+    pick(page, "View", view)
+    page.wait_for_function(f"() => location.search.includes('view={view}')")
+    pick(page, "Head", "2")
+    page.wait_for_function("() => location.search.includes('head=2')")
+    assert params(page) == {"view": view, "head": "2"}
