@@ -107,9 +107,8 @@ def warn_empty_rows(mask: torch.Tensor) -> None:
         )
 
 
-def show_head(lecture: Lecture, attn: AttentionSet) -> None:
-    """The head picker and the enlarged head."""
-    layer, head = head_picker(lecture.link, attn)
+def show_head(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
+    """The enlarged head."""
     lecture.show(
         attn.figure(
             "head",
@@ -130,9 +129,8 @@ def show_head(lecture: Lecture, attn: AttentionSet) -> None:
     why_start(attn, layer, head)
 
 
-def show_pipeline(lecture: Lecture, attn: AttentionSet) -> None:
+def show_pipeline(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
     link = lecture.link
-    layer, head = head_picker(link, attn)
     left, middle, right = st.columns(3)
     training = link.flag("Training mode (dropout on)", "train", False, where=left)
     percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=middle)
@@ -195,9 +193,8 @@ def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -
         )
 
 
-def show_lines(lecture: Lecture, attn: AttentionSet) -> None:
+def show_lines(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
     link = lecture.link
-    layer, head = head_picker(link, attn)
     every = link.flag("All heads of the layer, one colour each", "all_heads", False)
     weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
     label = "all heads" if every else f"head {head}"
@@ -238,9 +235,14 @@ def show_shapes(shapes: Shapes) -> None:
 
 
 def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: bool = True) -> None:
-    """The chosen view of one kind of attention. No fragment: a widget bound to the URL stops writing
-    its value to the address bar after it moves from one fragment to another (a view change, seen with
-    Streamlit 1.67), and a fragment's closure would keep this run's tensors for the session's life."""
+    """The chosen view of one kind of attention: the View picker, right under it the Layer and Head
+    pickers in every view that has them (a picker drawn inside other blocks in one view than in
+    another stops writing to the address bar on a slow connection, see
+    tests/app/test_controls_keep_their_place.py), then the view.
+
+    No fragment reruns the head alone: a control bound to the URL also stops writing to the address
+    bar when it moves from one fragment to another (Streamlit 1.67), and a fragment's closure would
+    keep this run's tensors for the session's life."""
     view = lecture.link.choice(
         "View",
         "view",
@@ -249,37 +251,45 @@ def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: b
         help="grid: every layer and head; pipeline: one head step by step; aggregate: mean, max, "
         "entropy, rollout; lines: BertViz-style; shapes: tensors through one block",
     )
-    if view == "grid":
-        tokens = f"{len(attn.q_tokens)} x {len(attn.k_tokens)} tokens"
-        # on a projector side by side, so the head a slide is about is above the fold too
-        every, one = st.columns(2) if lecture.presenting else (st.container(), st.container())
-        with every:
-            lecture.show(
-                attn.figure(
-                    "grid",
-                    build=lambda: figures.grid_figure(
-                        attn.weights,
-                        attn.mask,
-                        title=f"{attn.name} attention: layers x heads, {tokens}",
-                        notes=attn.head_notes,
-                    ),
-                ),
-                key="grid_figure",
-                alt="all layers and heads",
-            )
-            if attn.notes_caption:
-                st.caption(attn.notes_caption)
-            if attn.heads_table:
-                with st.expander(f"Named heads ({len(attn.heads_table)})", icon=":material/label:"):
-                    share = st.column_config.NumberColumn(format="percent")
-                    st.dataframe(attn.heads_table, hide_index=True, column_config={"share of rows": share})
-        with one:
-            show_head(lecture, attn)
-    elif view == "pipeline":
-        show_pipeline(lecture, attn)
-    elif view == "aggregate":
+    if view == "aggregate":
         show_aggregate(lecture, attn, self_attention)
-    elif view == "lines":
-        show_lines(lecture, attn)
-    else:
+        return
+    if view == "shapes":
         show_shapes(shapes)
+        return
+    layer, head = head_picker(lecture.link, attn)
+    if view == "pipeline":
+        show_pipeline(lecture, attn, layer, head)
+    elif view == "lines":
+        show_lines(lecture, attn, layer, head)
+    else:
+        show_grid(lecture, attn, layer, head)
+
+
+def show_grid(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
+    """Every layer and head, and the picked head enlarged: side by side on a projector, so the head a
+    slide is about is above the fold too."""
+    tokens = f"{len(attn.q_tokens)} x {len(attn.k_tokens)} tokens"
+    every, one = st.columns(2) if lecture.presenting else (st.container(), st.container())
+    with every:
+        lecture.show(
+            attn.figure(
+                "grid",
+                build=lambda: figures.grid_figure(
+                    attn.weights,
+                    attn.mask,
+                    title=f"{attn.name} attention: layers x heads, {tokens}",
+                    notes=attn.head_notes,
+                ),
+            ),
+            key="grid_figure",
+            alt="all layers and heads",
+        )
+        if attn.notes_caption:
+            st.caption(attn.notes_caption)
+        if attn.heads_table:
+            with st.expander(f"Named heads ({len(attn.heads_table)})", icon=":material/label:"):
+                share = st.column_config.NumberColumn(format="percent")
+                st.dataframe(attn.heads_table, hide_index=True, column_config={"share of rows": share})
+    with one:
+        show_head(lecture, attn, layer, head)

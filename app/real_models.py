@@ -16,7 +16,7 @@ from app import attention_views
 from app.cache import MiB, bounded, derived
 from app.controls import combination_controls, scheme_control
 from app.lecture import Lecture
-from app.state import Link
+from app.state import Link, varying
 from app.text import counted, quoted
 from model import hf
 from model.inspect import ROLES, head_roles, named_heads
@@ -308,13 +308,14 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
             help="a head is named for a role that at least this share of its rows follow",
         )
     threshold = percent / 100
+    about = varying()
     for text in said:
-        st.warning(text)
+        about.warning(text)
     try:
         out = run(name, ids, mask, padding)
         found = effects(name, ids, mask, padding)
     except NotImplementedError as error:
-        st.error(f"{name} cannot run through our attention function: {quoted(str(error), limit=400)}")
+        about.error(f"{name} cannot run through our attention function: {quoted(str(error), limit=400)}")
         return
     named = derived(out, ("roles", threshold), lambda: roles(model, out, threshold))
     weights, scores, applied = derived(
@@ -332,20 +333,22 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
         named.caption, named.table,
     )  # fmt: skip
     grey = "Grey cells are blocked by the mask" if not applied.all() else "The mask blocks no cell"
-    st.caption(
-        f"Model **{name}** ({model.kind}, {model.layers} layers x {model.heads} heads), sentence {shown + 1} of "
-        f"{len(ids)}: {len(ids[shown])} tokens and {T - len(ids[shown])} padding, mask: {mask_name}. {grey}; "
-        "colours are attention weights."
-    )
-    attention_views.warn_empty_rows(applied)
-    st.dataframe(
-        found.rows,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="%.4f") for c in ("cosine to own mask", "cosine to sentence alone")
-        },
-    )
-    st.caption(" ".join(["Embedding: the mean of a sentence's real tokens' last hidden states."] + found.summary))
+    with about:
+        st.caption(
+            f"Model **{name}** ({model.kind}, {model.layers} layers x {model.heads} heads), sentence {shown + 1} "
+            f"of {len(ids)}: {len(ids[shown])} tokens and {T - len(ids[shown])} padding, mask: {mask_name}. "
+            f"{grey}; colours are attention weights."
+        )
+        attention_views.warn_empty_rows(applied)
+        st.dataframe(
+            found.rows,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                c: st.column_config.NumberColumn(format="%.4f")
+                for c in ("cosine to own mask", "cosine to sentence alone")
+            },
+        )
+        st.caption(" ".join(["Embedding: the mean of a sentence's real tokens' last hidden states."] + found.summary))
     attention_views.show(lecture, attn, block(model, out, shown))
     lecture.share()

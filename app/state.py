@@ -4,6 +4,12 @@ Every view-defining control is a widget bound to the query string (`bind="query-
 link restores the view. Values in a link come from anyone: Streamlit ignores the ones a widget
 cannot take; here each one is also checked against what we allow, and a bad one gets a
 warning at the top of the page naming the parameter, the allowed values and the value used.
+
+A bound control stays in the same blocks in every view of its page: drawn inside other blocks
+than in the run before, its new copy can be mounted while the old one is still on screen (a run
+whose messages arrive spread out: a slow connection, a busy server), and removing the old copy
+unties the new one from the address bar. What comes and goes above a control (a notice, a
+warning, a view's own figures) therefore sits in a `varying()` block.
 """
 
 from __future__ import annotations
@@ -20,6 +26,12 @@ SESSION_WIDE = ("present",)  # settings of the lecture, not of one page: they fo
 VIEWS = "_views"  # session state: page -> its link parameters when the session last left it
 LECTURE = "_lecture"  # session state: the SESSION_WIDE link parameters of the last run
 ARRIVED = "_arrived"  # session state: link values Streamlit dropped on the way in, for the controls of this run
+
+
+def varying():
+    """A block for content that comes and goes (notices, warnings): one block whatever it holds,
+    so the bound controls after it keep their place (see the module's docstring)."""
+    return st.container()
 
 
 def sent_query() -> dict[str, str]:

@@ -10,7 +10,7 @@ from app import attention_views, model_runs, real_models
 from app.cache import MiB, bounded
 from app.controls import combination_controls, scheme_control
 from app.lecture import Lecture
-from app.state import Link
+from app.state import Link, varying
 from model.tasks import TASKS
 
 
@@ -86,9 +86,10 @@ def show() -> None:
     attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens, mask_name, start, why)
     arch = TASKS[chosen.name].arch if chosen.name in TASKS else "decoder"
     grey = "Grey cells are blocked by the mask" if not attn.mask.all() else "The mask blocks no cell"
-    st.caption(
-        f"Model **{chosen.name}** ({arch}), {T} tokens, mask: {mask_name}. {grey}; colours are attention weights."
-    )
-    attention_views.warn_empty_rows(attn.mask)
+    with varying():
+        st.caption(
+            f"Model **{chosen.name}** ({arch}), {T} tokens, mask: {mask_name}. {grey}; colours are attention weights."
+        )
+        attention_views.warn_empty_rows(attn.mask)
     attention_views.show(lecture, attn, attention_views.block(chosen.model.config, T))
     lecture.share()

@@ -12,7 +12,7 @@ from app import figures
 from app.cache import MiB, bounded
 from app.controls import combination_controls, scheme_control, show_notice
 from app.lecture import Lecture
-from app.state import Link
+from app.state import Link, varying
 from app.text import DEFAULT_TEXT, MAX_TOKENS, WORDS_HELP, positions, quoted, tokens_from_text, visible
 from masks.windows import ALL_CONVENTIONS, disagreements
 
@@ -253,7 +253,8 @@ def mask_section(page: Context, mask_a: masks.Predicate) -> None:
     """One mask in detail: the figure, its empty rows, and tabs of code, conventions, stats, windows."""
     # the page's one figure: a projector's room under the controls
     mask, stats = draw_mask(page, mask_a, projector_height=660)
-    explain_empty_rows(page.q_tokens, mask_a, stats)
+    with varying():
+        explain_empty_rows(page.q_tokens, mask_a, stats)
     # bound to the URL, so only the open tab's content runs (and a link opens the same tab)
     tabs = st.tabs(["Code", "Conventions", "Stats", "Windows"], key="tab", bind="query-params")
     for tab, show in zip(
@@ -326,8 +327,9 @@ def show() -> None:
             mask_a = None
         else:
             mask_a = combination_controls(link, scheme_control(link, "", len(q_tokens), len(k_tokens), st), st)
-    for notice in notices:
-        show_notice(notice)
+    with varying():
+        for notice in notices:
+            show_notice(notice)
     page = Context(link, lecture, q_tokens, k_tokens)
     if view == "mask":
         mask_section(page, mask_a)

@@ -10,7 +10,7 @@ import torch
 from app import figures
 from app.cache import MiB, bounded
 from app.lecture import Lecture
-from app.state import Link
+from app.state import Link, varying
 from app.text import WORDS_HELP, visible
 from model.normalization import (
     NORMS,
@@ -121,24 +121,29 @@ def batch_section(link: Link, lecture: Lecture) -> None:
     """LayerNorm vs BatchNorm on a padded batch: the controls, the cells each averages, how far the
     followed sentence moves."""
     st.header("LayerNorm vs BatchNorm on a padded batch")
-    # the batch's controls: beside the text on a screen, in the sidebar on a projector
-    left, right = (st.sidebar, st.sidebar) if lecture.presenting else st.columns([2, 1])
-    with left:
-        text = link.text(
-            "Sentences, one per line", "sentences", DEFAULT_SENTENCES, max_chars=5_000, lines=True, help=WORDS_HELP
-        )
-    sentences = [split_words(line)[:MAX_WORDS] for line in text.splitlines() if split_words(line)][:MAX_SENTENCES]
-    if not sentences:
-        st.info("No sentence given; showing the example batch.")
-        sentences = [split_words(line) for line in DEFAULT_SENTENCES.splitlines()]
-    with right:
-        pick = link.integer("Sentence to follow", "pick", 1, len(sentences), 2) - 1
-        extra_pad = link.integer("Extra padding", "extra_pad", 1, 16, 4, help="pad the batch by this many more tokens")
-        feature = link.integer("Feature", "feature", 0, FEATURES - 1, 0)
-    left.caption(
-        f"Up to {MAX_SENTENCES} sentences of {MAX_WORDS} words; each word is a fixed vector of {FEATURES} "
-        "features (the same word always looks the same), padding is the zero vector."
-    )
+    # the batch's controls beside the text; folded on a projector, so the figures start above the fold
+    # (in the same blocks either way, see app/state.py)
+    with st.expander("The batch", expanded=not lecture.presenting, icon=":material/tune:"):
+        left, right = st.columns([2, 1])
+        with left:
+            text = link.text(
+                "Sentences, one per line", "sentences", DEFAULT_SENTENCES, max_chars=5_000, lines=True, help=WORDS_HELP
+            )
+            st.caption(
+                f"Up to {MAX_SENTENCES} sentences of {MAX_WORDS} words; each word is a fixed vector of {FEATURES} "
+                "features (the same word always looks the same), padding is the zero vector."
+            )
+        sentences = [split_words(line)[:MAX_WORDS] for line in text.splitlines() if split_words(line)]
+        if not sentences:
+            left.info("No sentence given; showing the example batch.")
+            sentences = [split_words(line) for line in DEFAULT_SENTENCES.splitlines()]
+        sentences = sentences[:MAX_SENTENCES]
+        with right:
+            pick = link.integer("Sentence to follow", "pick", 1, len(sentences), 2) - 1
+            extra_pad = link.integer(
+                "Extra padding", "extra_pad", 1, 16, 4, help="pad the batch by this many more tokens"
+            )
+            feature = link.integer("Feature", "feature", 0, FEATURES - 1, 0)
 
     batch = batch_views(tuple(tuple(s) for s in sentences), pick, extra_pad, feature)
 
@@ -210,11 +215,14 @@ def placement_section(link: Link, lecture: Lecture) -> None:
 def show() -> None:
     link = Link()
     lecture = Lecture(link, "Normalization")
-    if not lecture.presenting:  # on a projector the lecturer says it, and the figures start above the fold
-        st.markdown(
-            "Why transformers use **LayerNorm** and not BatchNorm: sentences differ in length, so a batch carries "
-            "padding, and BatchNorm's statistics mix sentences and padding. Everything below is computed live."
-        )
-    batch_section(link, lecture)
+    with varying():
+        if not lecture.presenting:  # on a projector the lecturer says it, and the figures start above the fold
+            st.markdown(
+                "Why transformers use **LayerNorm** and not BatchNorm: sentences differ in length, so a batch "
+                "carries padding, and BatchNorm's statistics mix sentences and padding. Everything below is "
+                "computed live."
+            )
+    with varying():
+        batch_section(link, lecture)
     placement_section(link, lecture)
     lecture.share()

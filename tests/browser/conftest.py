@@ -64,3 +64,23 @@ def wait_for_app(page) -> None:
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(state="attached")
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(state="attached")
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+
+
+# Every message from the server handed to the page this many ms after the one before: a run's
+# elements then reach the page spread out, as on a slow connection or from a busy server
+SPREAD = """(gap) => { const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    addEventListener(type, listener, options) {
+      if (type !== 'message') return super.addEventListener(type, listener, options);
+      let queue = Promise.resolve();
+      const late = (event) => { queue = queue.then(() => new Promise((done) =>
+        setTimeout(() => { listener.call(this, event); done(); }, gap))); };
+      return super.addEventListener(type, late, options);
+    }
+  };
+}"""
+
+
+def spread_messages(page, gap_ms: int = 30) -> None:
+    """From the next page load on, the server's messages reach the app `gap_ms` apart."""
+    page.add_init_script(f"({SPREAD})({gap_ms})")
