@@ -74,9 +74,13 @@ def scheme_control(
         return masks.predicate(name, q_len, kv_len, **values)
     except ValueError as error:
         problem = quoted(str(error), limit=300)
+    defaults = scheme.defaults_for(q_len, kv_len)
     try:
-        fallback = masks.predicate(name, q_len, kv_len, **scheme.defaults_for(q_len, kv_len))
-        where.error(f"{problem}. Using the defaults for {q_len} x {kv_len} tokens.")
+        fallback = masks.predicate(name, q_len, kv_len, **defaults)
+        drawn = "; ".join(
+            f"{k} = {_lengths_text(v) if isinstance(v, tuple) else str(v).lower()}" for k, v in defaults.items()
+        )
+        where.error(f"{problem}. Using the defaults for {q_len} x {kv_len} tokens" + (f": {drawn}." if drawn else "."))
     except ValueError:
         fallback = masks.predicate(default, q_len, kv_len, **masks.SCHEMES[default].defaults_for(q_len, kv_len))
         where.error(f"{problem}. {name} cannot be drawn at {q_len} x {kv_len} tokens: showing {default} instead.")

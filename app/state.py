@@ -26,6 +26,7 @@ SESSION_WIDE = ("present",)  # settings of the lecture, not of one page: they fo
 VIEWS = "_views"  # session state: page -> its link parameters when the session last left it
 LECTURE = "_lecture"  # session state: the SESSION_WIDE link parameters of the last run
 ARRIVED = "_arrived"  # session state: link values Streamlit dropped on the way in, for the controls of this run
+DRAWN_DEFAULTS = "_drawn_defaults"  # session state: text control -> the default it was drawn with last
 
 
 def varying():
@@ -191,6 +192,16 @@ class Link:
         if key in self.dropped and ok:
             st.session_state[key] = value
 
+    def _follow(self, key: str, default: str) -> None:
+        """A text still at the default it was drawn with follows the default when that changes (a
+        document mask's lengths, for a sentence of another length): it keeps showing what is drawn.
+        A text the reader typed stays."""
+        drawn = st.session_state.setdefault(DRAWN_DEFAULTS, {})
+        before = drawn.get(key, default)
+        if before != default and st.session_state.get(key) == before:
+            st.session_state[key] = default
+        drawn[key] = default
+
     def integer(self, label: str, key: str, low: int, high: int, default: int, *, where=st, help=None) -> int:
         default = min(max(default, low), high)
         raw = self.raw.get(key, "")
@@ -235,6 +246,7 @@ class Link:
         self, label: str, key: str, default: str, *, max_chars: int, where=st, help=None, lines: bool = False
     ) -> str:
         widget = where.text_area if lines else where.text_input
+        self._follow(key, default)
         self._seed(key, len(self.raw.get(key, "")) <= max_chars, self.raw.get(key))
         value = widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
         self.values[key] = (value, default)

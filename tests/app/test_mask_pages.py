@@ -91,6 +91,24 @@ def test_bad_document_lengths_get_the_librarys_message(masks_page):
     assert title(charts(at)[0]).startswith("document(lengths=(4, 4, 3)")
 
 
+def test_document_lengths_left_as_drawn_follow_a_new_sentence_and_typed_ones_stay(masks_page):
+    """The lengths box shows the lengths the figure draws: left at its default, it follows a sentence
+    of another length; lengths a reader typed stay, and when they no longer fit, the message names
+    the lengths drawn instead."""
+    at = masks_page(scheme="document")
+    lengths = at.text_input(key="lengths")
+    assert lengths.value == "4, 4, 3"  # 11 tokens
+    at.text_input(key="text").set_value("one two three four five").run()
+    assert at.text_input(key="lengths").value == "2, 2, 1" and not at.error
+    assert title(charts(at)[0]).startswith("document(lengths=(2, 2, 1)")
+    at.text_input(key="lengths").set_value("1, 4").run()
+    at.text_input(key="text").set_value("one two three four five six seven").run()
+    assert at.text_input(key="lengths").value == "1, 4"
+    (error,) = [e.value for e in at.error]
+    assert "lengths must sum to q_len = 7" in error and "lengths = 3, 2, 2" in error, error
+    assert title(charts(at)[0]).startswith("document(lengths=(3, 2, 2)")
+
+
 def test_html_in_tokens_is_shown_as_text(masks_page):
     at = masks_page(text="<img src=x onerror=alert(1)> cat")
     figure = charts(at)[0]
