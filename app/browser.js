@@ -144,7 +144,17 @@ if (!window.maskLabFit) {
     figure.maskLabFitted = height === layout.height;  // else once more, after this relayout's draw
     if (!figure.maskLabFitted) Plotly.relayout(figure, {height});
   };
+  // A presentation link opened on a phone: projector-sized text would bury the cells. The figure
+  // carries the sizes it had for a desk (app/figures/style.py, desk_sizes) and takes them back.
+  const deskOnPhone = (figure) => {
+    const desk = figure.layout?.meta?.desk;
+    if (!desk || innerWidth > 640 || (figure.layout.font?.size ?? null) === desk["font.size"]) return false;
+    figure.maskLabFitted = false;  // once more, after this relayout's draw
+    Plotly.relayout(figure, desk);
+    return true;
+  };
   const settle = (figure) => {
+    if (deskOnPhone(figure)) return;
     fit(figure);
     hug(figure);
   };

@@ -373,6 +373,7 @@ PROJECTOR = {"font": 22, "ticks": 19, "title": 26, "height": 540}
 def for_projector(fig: go.Figure, height: int | None = None) -> go.Figure:
     """Presentation sizes: tick labels >= 19 px, larger text, titles and panel titles; at most 540
     px tall, or `height` (a page's one main figure, high on the page, takes the room it has)."""
+    desk = desk_sizes(fig)
     height = height or min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
     top = round((fig.layout.margin.t or 60) * PROJECTOR["ticks"] / FONT["size"])  # labels and titles grew
     fig.update_layout(font_size=PROJECTOR["font"], title_font_size=PROJECTOR["title"], height=height, margin_t=top)
@@ -384,7 +385,26 @@ def for_projector(fig: go.Figure, height: int | None = None) -> go.Figure:
             note.yshift = round(note.yshift * PROJECTOR["font"] / FONT["size"])
     fig.update_xaxes(tickfont_size=PROJECTOR["ticks"])
     fig.update_yaxes(tickfont_size=PROJECTOR["ticks"])
+    fig.update_layout(meta={"desk": desk})
     return reserve_room(fig)
+
+
+def desk_sizes(fig: go.Figure) -> dict:
+    """What `for_projector` changes, as the figure had it, in Plotly.relayout's terms: app/browser.js
+    puts it back on a phone, where a presentation link (a student opening the lecturer's) would
+    bury the cells under projector-sized text."""
+    layout = fig.layout
+    sizes = {
+        "font.size": layout.font.size,
+        "title.font.size": layout.title.font.size,
+        "title.subtitle.font.size": layout.title.subtitle.font.size,
+        "height": layout.height,
+        **{f"margin.{side}": layout.margin[side] for side in "lrtb"},
+    }
+    for k, note in enumerate(layout.annotations):
+        sizes |= {f"annotations[{k}].font.size": note.font.size, f"annotations[{k}].yshift": note.yshift}
+    axes = [name for name in layout.to_plotly_json() if re.fullmatch(r"[xy]axis\d*", name)]
+    return sizes | {f"{name}.tickfont.size": layout[name].tickfont.size for name in axes}
 
 
 DARK = {"paper": "#0E1117", "text": "#FAFAFA"}  # Streamlit's dark background and text

@@ -25,12 +25,16 @@ LINKS = [
     "normalization",
 ]
 SIZES = {"projector": (1920, 1080), "desk": (1400, 1000), "phone": (390, 844)}
+# presentation mode on a projector, and on the phone of a student who opened the lecturer's link
+SCREENS = {"projector": ("projector", True), "desk": ("desk", False), "phone": ("phone", False),
+           "phone-presentation-link": ("phone", True)}  # fmt: skip
 FIT = (Path(__file__).parent / "figure_fit.js").read_text(encoding="utf-8")
 BAND = 60  # px of empty space allowed under square cells: a legend's own margin
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_figures_fit_the_screen_no_text_overlaps_is_cut_or_floats(chromium, app_url, size):
+@pytest.mark.parametrize("screen", SCREENS)
+def test_figures_fit_the_screen_no_text_overlaps_is_cut_or_floats(chromium, app_url, screen):
+    size, presenting = SCREENS[screen]
     width, height = SIZES[size]
     context = chromium.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
@@ -38,14 +42,14 @@ def test_figures_fit_the_screen_no_text_overlaps_is_cut_or_floats(chromium, app_
     found = []
     for link in LINKS:
         joiner = "&" if "?" in link else "?"
-        page.goto(f"{app_url}/{link}" + (f"{joiner}present=true" if size == "projector" else ""))
+        page.goto(f"{app_url}/{link}" + (f"{joiner}present=true" if presenting else ""))
         wait_for_app(page)
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
         # the label thinning and title fitting run after each Plotly draw
         page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFitted)")
         found += [f"{link or 'home'}: {problem}" for problem in page.evaluate(FIT, BAND)]
         name = (link or "home").replace("?", "-").replace("=", "-").replace("&", "-")
-        page.screenshot(path=ARTIFACTS / f"fit-{size}-{name}.png")
+        page.screenshot(path=ARTIFACTS / f"fit-{screen}-{name}.png")
     context.close()
     assert not found, "\n".join(found)
 
