@@ -238,6 +238,26 @@ def reserve_room(fig: go.Figure) -> go.Figure:
         "r": max(margin["r"], round(right)),
         "b": max(margin["b"], round(bottom)),
     }
+    return bar_under_cells(fig)
+
+
+BAR_MAX = 200  # px: the longest colour bar under square cells, what a phone's plot area holds
+
+
+def bar_under_cells(fig: go.Figure) -> go.Figure:
+    """The colour bar under one map of square cells no longer than the cells are wide: on a wide
+    screen the cells take the height they are given and leave the rest of the width empty, where a
+    bar set as a share of the width would run on under nothing (left-aligned, as the cells are)."""
+    layout, heatmaps = fig.layout, [trace for trace in fig.data if trace.type == "heatmap"]
+    if len(heatmaps) != 1 or not layout.yaxis.scaleanchor or not layout.height:
+        return fig
+    bar = heatmaps[0].colorbar
+    beside = any(getattr(trace, "showlegend", False) for trace in fig.data)  # a legend at a share of the width
+    if heatmaps[0].showscale is False or bar.orientation != "h" or (bar.x or 0) != 0 or beside:
+        return fig
+    rows, cols = len(heatmaps[0].z), len(heatmaps[0].z[0])
+    wide = (layout.height - layout.margin.t - layout.margin.b) * cols / rows
+    bar.update(lenmode="pixels", len=round(min(BAR_MAX, max(wide, 100))))
     return fig
 
 

@@ -299,6 +299,7 @@ def grid_figure(
             "ticktext": col_titles or ["head 0", *map(str, range(1, heads))],
             "range": [-0.5, z.shape[1] - 0.5],
             "constrain": "domain",
+            "constraintoward": "left",  # the maps start at their row labels, and the colour bar under them
         },
         y={
             **axis,
@@ -307,6 +308,7 @@ def grid_figure(
             "range": [z.shape[0] - 0.5, -0.5],  # layer 0 on top
             "scaleanchor": "x",
             "constrain": "domain",
+            "constraintoward": "top",
         },
         annotations=annotations,
         shapes=gaps + frame,

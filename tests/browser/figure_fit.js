@@ -64,6 +64,15 @@
       const under = texts.filter((t) => ["legend", "colorbar"].includes(t.group) && t.box.top >= bottom - 1).map((t) => t.box.top);
       const next = Math.min(edges.bottom, ...under);
       if (next - bottom > BAND) problems.push(`${name}: ${Math.round(next - bottom)} px empty under the cells`);
+      // the colour bar under one map of cells starts and ends under it (a legend beside it takes a
+      // share of the width; panels side by side each have their own place)
+      const areas = [...figure.querySelectorAll(".nsewdrag")].map((area) => area.getBoundingClientRect());
+      const {left, right} = areas[0];
+      const bar = figure.querySelector(".colorbar .cbfill")?.getBoundingClientRect();
+      if (areas.length === 1 && bar && bar.width > bar.height && !texts.some((t) => t.group === "legend")) {
+        if (bar.left < left - 2) problems.push(`${name}: the colour bar starts ${Math.round(left - bar.left)} px left of the cells`);
+        if (bar.right > right + 2) problems.push(`${name}: the colour bar runs ${Math.round(bar.right - right)} px past the cells`);
+      }
     }
     const box = figure.closest('[data-testid="stElementContainer"]').getBoundingClientRect();
     if (box.height > edges.height + 2) problems.push(`${name}: its place on the page is ${Math.round(box.height - edges.height)} px taller than the figure`);
