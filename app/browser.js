@@ -49,6 +49,16 @@ if (!window.maskLabArrowKeys) {
   });
 }
 
+// Escape closes a dialog even when the focus has left it: after a download the browser may put the
+// focus on the page's body, where the dialog's own handler does not hear the key.
+if (!window.maskLabEscape) {
+  window.maskLabEscape = true;
+  addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || (event.target.closest && event.target.closest('[role="dialog"]'))) return;
+    document.querySelector('[role="dialog"] button[aria-label="Close"]')?.click();
+  });
+}
+
 // Figures fit the screen they are on, as a chart library would do it: where tick labels of an axis
 // overlap (a phone, a long sentence), every other one is hidden until none do; a title wider than its
 // figure is set smaller until it fits. Run after every Plotly draw and resize.
