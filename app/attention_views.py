@@ -86,6 +86,7 @@ def head_picker(link: Link, attn: AttentionSet) -> tuple[int, int]:
     first = [str(k) for k in attn.start]
     if st.session_state.pop(REOPEN, False):
         st.session_state["layer"], st.session_state["head"] = first
+        link.forget("layer", "head")  # the last model's, still in the address bar
     layer = int(link.choice("Layer", "layer", [str(k) for k in range(attn.layers)], first[0], where=left))
     head = int(link.choice("Head", "head", [str(k) for k in range(attn.heads)], first[1], where=right))
     return layer, head

@@ -174,6 +174,12 @@ class Link:
         }
         st.session_state[LECTURE] = {key: value for key, value in query.items() if key in SESSION_WIDE}
 
+    def forget(self, *keys: str) -> None:
+        """Values of the link that no longer apply (the reader picked another model, whose layers and
+        heads are others): not checked against this run's controls, nor warned about."""
+        for key in keys:
+            self.raw.pop(key, None)
+
     def warn(self, text: str) -> None:
         self.notices.warning(text, icon="⚠️")
 

@@ -204,6 +204,17 @@ def test_another_model_opens_on_its_own_head_and_the_sentence_under_it_names_the
     assert said is None or tuple(map(int, said.groups())) == shown_head(at)
 
 
+def test_a_head_the_next_model_lacks_is_not_reported_as_a_bad_link_and_the_pickers_keep_working():
+    """Head 11 of MiniLM, then a model of 4 heads picked by a click: it opens on its own head without
+    a warning about a link nobody opened, and the next head picked is the one shown."""
+    at = run_page("attention", model="minilm-l6", layer="4", head="11")
+    pick(at, "Model", "copy")
+    assert not [w.value for w in at.warning], "no warning: the reader changed the model, not a link"
+    assert shown_head(at) == (1, 1)
+    next(p for p in at.get("button_group") if p.label == "Head").set_value("3").run()
+    assert shown_head(at) == (1, 3) and not [w.value for w in at.warning]
+
+
 def test_sentences_typed_for_a_real_model_stay_out_of_a_toy_models_input():
     at = run_page("attention", model="minilm-l6")
     at.sidebar.text_area(key="sentences").set_value("only one here").run()
