@@ -238,12 +238,11 @@ def show_shapes(shapes: Shapes) -> None:
 def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: bool = True) -> None:
     """The chosen view of one kind of attention: the View picker, right under it the Layer and Head
     pickers in every view that has them (a picker drawn inside other blocks in one view than in
-    another stops writing to the address bar on a slow connection, see
-    tests/app/test_controls_keep_their_place.py), then the view.
+    another stops writing to the address bar on a slow connection, see app/state.py), then the view.
 
-    No fragment reruns the head alone: a control bound to the URL also stops writing to the address
-    bar when it moves from one fragment to another (Streamlit 1.67), and a fragment's closure would
-    keep this run's tensors for the session's life."""
+    No fragment reruns the head alone (tried twice): a bound control that moves from one fragment to
+    another stops writing to the address bar (Streamlit 1.67), and a fragment's rerun reads the link
+    as the last whole run saw it, so a head the last model had and this one lacks reset every click."""
     view = lecture.link.choice(
         "View",
         "view",
