@@ -15,14 +15,17 @@ from app.state import Link, parse_int
 from app.text import quoted
 
 LOCAL = "http://localhost:8501"
-PRESENTATION_CSS = """<style>
+# projector sizes on screens wider than a phone: a student opening the lecturer's link on a phone
+# reads it as on a desk (a 22 px root breaks "Normalization" mid-word there; browser.js does the
+# same for the figures)
+PRESENTATION_CSS = """<style>@media (min-width: 641px) {
 html { font-size: 22px; }
 .stApp [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stWidgetLabel"] p,
 .stApp [data-testid="stAlert"] p, .stApp [data-testid="stMarkdownContainer"] p,
 .stApp input, .stApp textarea, .stApp button p, .stApp [data-testid="stExpander"] summary p { font-size: 22px; }
 .stApp [data-testid="stMetricValue"] p { font-size: 2.25rem; }  /* a number stays larger than its label */
-</style>"""
+}</style>"""
 
 
 def dressed(fig: go.Figure, presenting: bool, dark: bool, projector_height: int | None) -> go.Figure:

@@ -123,7 +123,8 @@ def batch_section(link: Link, lecture: Lecture) -> None:
     st.header("LayerNorm vs BatchNorm on a padded batch")
     # the batch's controls beside the text; folded on a projector, so the figures start above the fold
     # (in the same blocks either way, see app/state.py)
-    with st.expander("The batch", expanded=not lecture.presenting, icon=":material/tune:"):
+    expander, notice = st.expander("The batch", expanded=not lecture.presenting, icon=":material/tune:"), varying()
+    with expander:
         left, right = st.columns([2, 1])
         with left:
             text = link.text(
@@ -135,7 +136,7 @@ def batch_section(link: Link, lecture: Lecture) -> None:
             )
         sentences = [split_words(line)[:MAX_WORDS] for line in text.splitlines() if split_words(line)]
         if not sentences:
-            left.info("No sentence given; showing the example batch.")
+            notice.info("No sentence given; showing the example batch.")  # outside: seen when folded
             sentences = [split_words(line) for line in DEFAULT_SENTENCES.splitlines()]
         sentences = sentences[:MAX_SENTENCES]
         with right:

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from streamlit.proto.Block_pb2 import Block as BlockProto
 
 from model.normalization import tiny_config
 from model.transformer import Transformer
-from tests.app.conftest import as_array, charts, run_page, shown_text, title
+from tests.app.conftest import as_array, charts, run_page, title
 from tests.model.test_normalization import check_trend
 
 PAGE = "normalization"
@@ -63,9 +64,28 @@ def test_bad_link_values_warn_and_fall_back(params, named):
     assert any(named in w.value for w in at.warning)
 
 
-def test_empty_batch_falls_back_to_the_example_with_a_message():
-    at = run_page(PAGE, timeout=180, sentences="   ")
-    assert not at.exception and "showing the example batch" in shown_text(at)
+def notices_in_view(at) -> list[str]:
+    """The notices a reader sees without opening anything: those outside every folded expander."""
+    seen = []
+
+    def walk(node):
+        if isinstance(getattr(node, "proto", None), BlockProto.Expandable) and not node.proto.expanded:
+            return
+        if type(node).__name__ in ("Info", "Warning", "Error"):
+            seen.append(str(node.value))
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return seen
+
+
+@pytest.mark.parametrize("present", ["false", "true"])
+def test_empty_batch_falls_back_to_the_example_with_a_message_in_view(present):
+    """In presentation mode the batch's controls are folded: the message must not fold with them."""
+    at = run_page(PAGE, timeout=180, sentences="   ", present=present)
+    assert not at.exception
+    assert any("showing the example batch" in notice for notice in notices_in_view(at))
 
 
 def test_the_page_states_the_findings_of_the_setting_it_shows():

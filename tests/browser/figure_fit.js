@@ -3,7 +3,7 @@
 // one axis are left to the app's label thinning; slanted labels have boxes that overlap by design.
 // And empty space: under square cells (a heatmap whose width sets its height), at most a band of
 // BAND px before the legend or colour bar under them (or the figure's end), and a figure's box on
-// the page no taller than the figure.
+// the page no taller than the figure. And headings: no word broken across lines.
 (BAND) => {
   const shown = (el) => {
     for (let e = el; e && e.nodeType === 1; e = e.parentNode) {
@@ -77,5 +77,18 @@
     const box = figure.closest('[data-testid="stElementContainer"]').getBoundingClientRect();
     if (box.height > edges.height + 2) problems.push(`${name}: its place on the page is ${Math.round(box.height - edges.height)} px taller than the figure`);
   });
+  // headings: no word broken across lines (a title set too large for the screen breaks mid-word)
+  for (const heading of document.querySelectorAll("[data-testid='stMain'] :is(h1, h2, h3)")) {
+    const walker = document.createTreeWalker(heading, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.textContent.matchAll(/[^\s-]+/g)) {  // a break after a hyphen is fine
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (lines.size > 1) problems.push(`heading "${heading.textContent.slice(0, 40)}": "${word[0]}" broken across lines`);
+      }
+    }
+  }
   return problems;
 }
