@@ -6,6 +6,8 @@ view never runs the model again (the run is cached by the page).
 
 from __future__ import annotations
 
+import dataclasses
+import weakref
 from dataclasses import dataclass
 
 import streamlit as st
@@ -15,7 +17,7 @@ import masks
 from app import figures
 from app.cache import derived
 from app.lecture import Lecture
-from app.state import Link
+from app.state import Link, part_rerun, varying
 from app.text import counted
 from model.inspect import block_shapes, entropy, max_entropy, pipeline, rollout
 
@@ -236,13 +238,9 @@ def show_shapes(shapes: Shapes) -> None:
 
 
 def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: bool = True) -> None:
-    """The chosen view of one kind of attention: the View picker, right under it the Layer and Head
-    pickers in every view that has them (a picker drawn inside other blocks in one view than in
-    another stops writing to the address bar on a slow connection, see app/state.py), then the view.
-
-    No fragment reruns the head alone (tried twice): a bound control that moves from one fragment to
-    another stops writing to the address bar (Streamlit 1.67), and a fragment's rerun reads the link
-    as the last whole run saw it, so a head the last model had and this one lacks reset every click."""
+    """The chosen view of one kind of attention: the View picker, then the view. In the views of one
+    head, the Layer and Head pickers and what they pick rerun on their own (`head_views`), from the
+    same place in every such view (see app/state.py); the grid of every head stays above them."""
     view = lecture.link.choice(
         "View",
         "view",
@@ -253,43 +251,72 @@ def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: b
     )
     if view == "aggregate":
         show_aggregate(lecture, attn, self_attention)
-        return
-    if view == "shapes":
+    elif view == "shapes":
         show_shapes(shapes)
-        return
-    layer, head = head_picker(lecture.link, attn)
-    if view == "pipeline":
-        show_pipeline(lecture, attn, layer, head)
-    elif view == "lines":
-        show_lines(lecture, attn, layer, head)
     else:
-        show_grid(lecture, attn, layer, head)
+        with varying():  # on a screen, every head above the pickers: a head change does not send it again
+            if view == "grid" and not lecture.presenting:
+                show_every_head(lecture, attn)
+        head_views(lecture, attn, {"grid": show_grid, "pipeline": show_pipeline, "lines": show_lines}[view])
+
+
+def head_views(lecture: Lecture, attn: AttentionSet, draw) -> None:
+    """The pickers and `draw(lecture, attn, layer, head)` as one part of the page that reruns by itself
+    (a fragment): a layer or head change sends that part, not the whole page and its sidebar (the
+    browser re-renders every element a run sends). One fragment, called from one place, for every view
+    of one head: its pickers never move to another fragment (Streamlit 1.67 unties a bound control that
+    does from the address bar). Its reruns come from a click in it, never from a link: the link was
+    checked by the whole run (`Link.clicked`). It holds the run's weights and scores only as long as the
+    shared cache does (weak references: Streamlit keeps a fragment for the session's life); once the
+    cache has let them go, a change runs the whole page."""
+    weights, scores = weakref.ref(attn.weights), weakref.ref(attn.scores)
+    rest = dataclasses.replace(attn, weights=None, scores=None)
+    kept = len(lecture.figures)
+
+    @st.fragment
+    def part() -> None:
+        current = dataclasses.replace(rest, weights=weights(), scores=scores())
+        if current.weights is None or current.scores is None:
+            st.rerun(scope="app")
+        if part_rerun():
+            lecture.link.clicked()
+            del lecture.figures[kept:]  # the part's figures replaced, not added to
+        layer, head = head_picker(lecture.link, current)
+        draw(lecture, current, layer, head)
+        lecture.link.remember()  # the page's link, as the share button and other pages read it
+
+    part()
 
 
 def show_grid(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
-    """Every layer and head, and the picked head enlarged: side by side on a projector, so the head a
-    slide is about is above the fold too."""
-    tokens = f"{len(attn.q_tokens)} x {len(attn.k_tokens)} tokens"
-    every, one = st.columns(2) if lecture.presenting else (st.container(), st.container())
+    """The picked head enlarged; on a projector beside every layer and head (drawn here then), so the
+    head a slide is about is above the fold too."""
+    if not lecture.presenting:
+        show_head(lecture, attn, layer, head)
+        return
+    every, one = st.columns(2)
     with every:
-        lecture.show(
-            attn.figure(
-                "grid",
-                build=lambda: figures.grid_figure(
-                    attn.weights,
-                    attn.mask,
-                    title=f"{attn.name} attention: layers x heads, {tokens}",
-                    notes=attn.head_notes,
-                ),
-            ),
-            key="grid_figure",
-            alt="all layers and heads",
-        )
-        if attn.notes_caption:
-            st.caption(attn.notes_caption)
-        if attn.heads_table:
-            with st.expander(f"Named heads ({len(attn.heads_table)})", icon=":material/label:"):
-                share = st.column_config.NumberColumn(format="percent")
-                st.dataframe(attn.heads_table, hide_index=True, column_config={"share of rows": share})
+        show_every_head(lecture, attn)
     with one:
         show_head(lecture, attn, layer, head)
+
+
+def show_every_head(lecture: Lecture, attn: AttentionSet) -> None:
+    """Every layer and head, one small map each, with the roles found and a table of them."""
+    tokens = f"{len(attn.q_tokens)} x {len(attn.k_tokens)} tokens"
+    lecture.show(
+        attn.figure(
+            "grid",
+            build=lambda: figures.grid_figure(
+                attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads, {tokens}", notes=attn.head_notes
+            ),
+        ),
+        key="grid_figure",
+        alt="all layers and heads",
+    )
+    if attn.notes_caption:
+        st.caption(attn.notes_caption)
+    if attn.heads_table:
+        with st.expander(f"Named heads ({len(attn.heads_table)})", icon=":material/label:"):
+            share = st.column_config.NumberColumn(format="percent")
+            st.dataframe(attn.heads_table, hide_index=True, column_config={"share of rows": share})

@@ -96,6 +96,11 @@ class Bounded:
                     self._computing.pop(key, None)
             return value
 
+    def clear(self) -> None:
+        """Drop every value, as eviction drops the oldest."""
+        with self._lock:
+            self._values.clear()
+
     def _keep(self, key: Hashable, value, size: int) -> None:
         if size > self.max_bytes:
             return  # larger than the whole cache: used once, never kept

@@ -116,6 +116,14 @@ def arrive(values: dict[str, str]) -> None:
         params.set_initial_query_params_from_current()
 
 
+def part_rerun() -> bool:
+    """Whether this run reruns one part of the page (an `st.fragment`), not the whole page."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx(suppress_warning=True)
+    return bool(context and context.fragment_ids_this_run)
+
+
 def this_session_is_open():
     """A function that tells whether the browser tab of the session running now is still connected:
     long work asks it between steps and stops for a tab that has gone (always True outside a server)."""
@@ -179,6 +187,12 @@ class Link:
         heads are others): not checked against this run's controls, nor warned about."""
         for key in keys:
             self.raw.pop(key, None)
+
+    def clicked(self) -> None:
+        """For a rerun of one part of the page (a fragment): it comes from a click in that part, never
+        from a link, so its controls keep what was clicked. The whole run before checked the link's
+        values and warned; checked again, a bad one would reset its control on every click."""
+        self.raw, self.dropped = {}, set()
 
     def warn(self, text: str) -> None:
         self.notices.warning(text, icon="⚠️")

@@ -1,5 +1,8 @@
 """Attention and Cross-attention pages: every checkpoint, masks, links, and the numbers drawn."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 import torch
@@ -150,3 +153,22 @@ def test_html_in_the_source_is_refused_by_name_not_rendered():
     at = run_page(CROSS, model="reverse", source="<img src=x onerror=alert(1)>")
     assert not at.exception
     assert "'<'" in shown_text(at, kinds=("error",)) and "Showing the example source" in shown_text(at)
+
+
+def test_the_head_views_rerunning_on_their_own_keep_no_run_the_cache_dropped():
+    """The pickers and the view of one head rerun without the page (a fragment, which Streamlit keeps
+    for the session's life). Once the shared cache drops the run, the open session must not keep its
+    tensors alive; the next head change runs the whole page and shows that head."""
+    from app.views.attention import run
+
+    run.cache.clear()
+    at = run_page(ATTENTION, model="copy", head="1")
+    (weights, scores, _), *_ = [value for value, _ in run.cache._values.values()]
+    gone = weakref.ref(weights), weakref.ref(scores)
+    del weights, scores
+    run.cache.clear()
+    gc.collect()
+    assert [ref() for ref in gone] == [None, None]
+    at.session_state["head"] = "2"
+    at.run()
+    assert not at.exception and title(charts(at)[1]).endswith("layer 1, head 2")

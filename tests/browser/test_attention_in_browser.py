@@ -10,7 +10,7 @@ from tests.browser.conftest import spread_messages, wait_for_app
 
 
 def pick(page, label: str, option: str) -> None:
-    page.get_by_role("radiogroup", name=label).get_by_role("radio", name=option, exact=True).click()
+    page.get_by_role("radiogroup", name=label, exact=True).get_by_role("radio", name=option, exact=True).click()
     wait_for_app(page)
 
 
@@ -105,3 +105,37 @@ def test_after_a_view_change_the_head_picked_is_in_the_address_bar(page, app_url
     expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text("head 2")
     page.wait_for_function("() => location.search.includes('head=2')")
     assert params(page) == {"view": view, "head": "2"}
+
+
+def shows_head(page, head: int) -> None:
+    """The enlarged head's title names `head`, and the address bar carries it."""
+    expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_contain_text(f", head {head}")
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('head') === '{head}'")
+
+
+@pytest.mark.parametrize("view", ["grid", "pipeline"])
+def test_heads_picked_after_a_model_with_more_heads_are_the_heads_shown(page, app_url, view):
+    """A fresh-eyes walk's steps: MiniLM's head 11, then a model of 4 heads by a click, then heads of
+    that model: each is the one shown and linked (the pickers once froze on the model's first head)."""
+    page.goto(f"{app_url}/attention?model=minilm-l6&view={view}")
+    wait_for_app(page)
+    pick(page, "Head", "11")
+    shows_head(page, 11)
+    pick(page, "Model", "random")
+    expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).not_to_contain_text("head 11")
+    for head in (3, 1, 2):
+        pick(page, "Head", str(head))
+        shows_head(page, head)
+    expect(page.get_by_test_id("stAlert")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_after_a_link_with_a_bad_head_every_head_picked_is_shown(page, app_url):
+    """The link's bad value is warned about once and replaced; the reader's clicks then count."""
+    page.goto(f"{app_url}/attention?head=99")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stAlert")).to_contain_text("Link parameter head = 99 is not allowed")
+    for head in (2, 3, 0):
+        pick(page, "Head", str(head))
+        shows_head(page, head)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
