@@ -72,13 +72,13 @@ def block_shapes(config, length: int, batch: int = 1) -> list[tuple[str, tuple[i
 @torch.no_grad()
 def greedy_decode(model, src: torch.Tensor, bos_id: int, eos_id: int, max_new: int, keep_going=None) -> list[int]:
     """An encoder-decoder's own answer for one source (1, S): greedy, token by token, without [BOS].
-    `keep_going()` is asked before each token (each runs the whole model): False stops the decoding
+    `keep_going()` is asked before each token (each runs the whole decoder): False stops the decoding
     with InterruptedError, never with a shorter answer that would pass for the whole one."""
-    out = [bos_id]
+    out, (memory, _, _) = [bos_id], model.encode(src)  # the source is encoded once
     for _ in range(max_new):
         if keep_going is not None and not keep_going():
             raise InterruptedError(f"decoding stopped after {len(out) - 1} of at most {max_new} tokens")
-        logits = model(src, torch.tensor([out])).logits[0, -1]
+        logits = model.decode(torch.tensor([out]), memory, src).logits[0, -1]
         token = int(logits.argmax())
         if token == eos_id:
             break

@@ -307,25 +307,35 @@ class Transformer(nn.Module):
         return TransformerOutput(logits=logits, attentions=attentions, masks={"self": mask})
 
     def encode_decode(self, src, tgt, src_mask=None, tgt_mask=None, cross_mask=None) -> TransformerOutput:
-        (B, S), T = src.shape, tgt.shape[1]
+        memory, encoder_attentions, src_mask = self.encode(src, src_mask)
+        out = self.decode(tgt, memory, src, tgt_mask, cross_mask)
+        out.encoder_attentions, out.masks["encoder"] = encoder_attentions, src_mask
+        return out
+
+    def encode(self, src, src_mask=None) -> tuple[torch.Tensor, list[Attention], torch.Tensor]:
+        """The encoder alone: the memory the decoder reads (B, S, C), its attentions and its mask.
+        Decoding token by token encodes the source once (model/inspect.py, greedy_decode)."""
+        B, S = src.shape
         src_mask = as_batch_mask(src_mask, B, S, S, "src_mask")
         src_mask = self.default_mask(src, causal=False) if src_mask is None else src_mask
+        memory, attentions, _ = self._stack(self.encoder, self.src_embed(src), src_mask)
+        return (self.encoder_norm(memory) if self.config.norm == "pre" else memory), attentions, src_mask
+
+    def decode(self, tgt, memory, src, tgt_mask=None, cross_mask=None) -> TransformerOutput:
+        """The decoder on `memory`, the encoding of `src` (B, S): by default its queries read the real
+        source tokens, not the padding."""
+        (B, S), T = src.shape, tgt.shape[1]
         tgt_mask = as_batch_mask(tgt_mask, B, T, T, "tgt_mask")
         tgt_mask = self.default_mask(tgt, causal=True) if tgt_mask is None else tgt_mask
         cross_mask = as_batch_mask(cross_mask, B, T, S, "cross_mask")
-        if cross_mask is None:  # every target query sees the real source keys
+        if cross_mask is None:
             cross_mask = (src != self.config.pad_id)[:, None, None, :].expand(-1, 1, T, S)
-        memory, encoder_attentions, _ = self._stack(self.encoder, self.src_embed(src), src_mask)
-        memory = self.encoder_norm(memory) if self.config.norm == "pre" else memory
-        x, decoder_attentions, cross_attentions = self._stack(
-            self.blocks, self.embed(tgt), tgt_mask, memory, cross_mask
-        )
+        x, attentions, cross_attentions = self._stack(self.blocks, self.embed(tgt), tgt_mask, memory, cross_mask)
         logits = self.head(self.final_norm(x) if self.config.norm == "pre" else x)
         return TransformerOutput(
             logits=logits,
-            attentions=decoder_attentions,
-            encoder_attentions=encoder_attentions,
-            decoder_attentions=decoder_attentions,
+            attentions=attentions,
+            decoder_attentions=attentions,
             cross_attentions=cross_attentions,
-            masks={"encoder": src_mask, "decoder": tgt_mask, "cross": cross_mask},
+            masks={"decoder": tgt_mask, "cross": cross_mask},
         )

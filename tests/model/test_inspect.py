@@ -75,6 +75,39 @@ def test_greedy_decode_of_the_reverse_model_writes_the_source_backwards():
     assert "".join(loaded.tokenizer.decode(answer)) == "gfedcba"
 
 
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_greedy_decode_encoding_the_source_once_answers_as_the_whole_model_run_at_every_step(norm):
+    """An untrained model never stops by itself: 20 tokens, each the whole model's greedy choice for a
+    padded source, and the encoder and the decoder run apart give the whole model's output."""
+    from model.transformer import Transformer, TransformerConfig
+
+    config = TransformerConfig(
+        arch="encoder_decoder", vocab_size=30, d_model=32, n_heads=2, n_layers=2, d_ff=64, max_len=40, norm=norm
+    )
+    model = Transformer(config, generator=torch.Generator().manual_seed(1)).eval()
+    src = torch.tensor([[5, 9, 7, 11, 3, config.pad_id, config.pad_id]])
+    bos, eos = 1, 29
+    expected = [bos]
+    with torch.no_grad():
+        for _ in range(20):
+            token = int(model(src, torch.tensor([expected])).logits[0, -1].argmax())
+            if token == eos:
+                break
+            expected.append(token)
+        whole = model(src, torch.tensor([expected]))
+        memory, encoder_attentions, src_mask = model.encode(src)
+        apart = model.decode(torch.tensor([expected]), memory, src)
+    assert greedy_decode(model, src, bos, eos, 20) == expected[1:]
+    assert torch.equal(apart.logits, whole.logits) and torch.equal(src_mask, whole.masks["encoder"])
+    assert all(
+        torch.equal(a.weights, b.weights) for a, b in zip(apart.cross_attentions, whole.cross_attentions, strict=True)
+    )
+    assert all(
+        torch.equal(a.weights, b.weights) for a, b in zip(encoder_attentions, whole.encoder_attentions, strict=True)
+    )
+    assert whole.masks["cross"][0, 0, :, -2:].any() == torch.tensor(False)  # the source's padding unread
+
+
 def test_greedy_decode_stops_when_its_reader_has_gone():
     """The app decodes for a browser tab; once the tab is gone, the remaining steps are not run."""
     loaded = pretrained.load("reverse")
