@@ -27,6 +27,7 @@ VIEWS = "_views"  # session state: page -> its link parameters when the session 
 LECTURE = "_lecture"  # session state: the SESSION_WIDE link parameters of the last run
 ARRIVED = "_arrived"  # session state: link values Streamlit dropped on the way in, for the controls of this run
 DRAWN_DEFAULTS = "_drawn_defaults"  # session state: text control -> the default it was drawn with last
+REDRAWN = "_redrawn"  # session state: controls still on screen whose values another step of a deck dropped
 
 
 def varying():
@@ -68,8 +69,11 @@ def open_page(page) -> None:
         return
     if last == name and (step == last_step or step[0] is None):
         return
-    for key in [key for key in st.session_state if not key.startswith("_") and key not in SESSION_WIDE]:
+    dropped = [key for key in st.session_state if not key.startswith("_") and key not in SESSION_WIDE]
+    for key in dropped:
         del st.session_state[key]
+    if last == name:  # the controls stay on screen, showing the step before's values: Link tells them
+        st.session_state[REDRAWN] = set(dropped)
     lecture = st.session_state.get(LECTURE, {})
     context = get_script_run_ctx(suppress_warning=True)
     linked = slides.linked_step(query)
@@ -160,6 +164,7 @@ class Link:
         arrived = st.session_state.pop(ARRIVED, {})  # see open_page: values seeded by hand
         self.raw = {**st.query_params.to_dict(), **arrived}
         self.dropped = set(arrived)
+        self.redrawn = st.session_state.pop(REDRAWN, set())
         self.warned: set[str] = set()
         # link warnings go at the top of the page, where a reader looks first (on a phone the
         # sidebar with most controls is closed)
@@ -192,7 +197,7 @@ class Link:
         """For a rerun of one part of the page (a fragment): it comes from a click in that part, never
         from a link, so its controls keep what was clicked. The whole run before checked the link's
         values and warned; checked again, a bad one would reset its control on every click."""
-        self.raw, self.dropped = {}, set()
+        self.raw, self.dropped, self.redrawn = {}, set(), set()
 
     def warn(self, text: str) -> None:
         self.notices.warning(text, icon="⚠️")
@@ -206,11 +211,24 @@ class Link:
                 f"using {quoted(str(used))}."
             )
 
-    def _seed(self, key: str, ok: bool, value: object) -> None:
+    def _seed(self, key: str, ok: bool, value: object, default: object) -> None:
         """A good value of the link that Streamlit dropped on the way in reaches the widget through
-        its state (a bad one gets the warning and the default, as ever)."""
+        its state (a bad one gets the warning and the default, as ever). A control on screen since
+        the step before (another slide of the same page) is given its value the same way: a value
+        set in state is sent to the browser, which otherwise kept showing the old one."""
         if key in self.dropped and ok:
             st.session_state[key] = value
+        elif key in self.redrawn:
+            st.session_state[key] = value if ok and key in self.raw else default
+
+    def _outgrown(self, key: str, ok: bool) -> bool:
+        """The link's value for `key` is not allowed in this run, and it is the control's own value
+        of the run before: the reader's change elsewhere took it away (fewer heads picked), no link
+        brought it. The link forgets it, so no warning names it, and the control takes its default."""
+        outgrown = not ok and key in self.raw and str(st.session_state.get(key)) == self.raw[key]
+        if outgrown:
+            self.forget(key)
+        return outgrown
 
     def _follow(self, key: str, default: str) -> None:
         """A text still at the default it was drawn with follows the default when that changes (a
@@ -224,8 +242,10 @@ class Link:
 
     def integer(self, label: str, key: str, low: int, high: int, default: int, *, where=st, help=None) -> int:
         default = min(max(default, low), high)
+        if self._outgrown(key, _is_int_between(self.raw.get(key, ""), low, high)):
+            st.session_state[key] = default
         raw = self.raw.get(key, "")
-        self._seed(key, _is_int_between(raw, low, high), parse_int(raw))
+        self._seed(key, _is_int_between(raw, low, high), parse_int(raw), default)
         value = where.number_input(
             label,
             min_value=low,
@@ -243,11 +263,13 @@ class Link:
     def choice(self, label: str, key: str, options: list[str], default: str, *, where=st, help=None) -> str:
         """One of `options` as pills: every option visible, one click to switch (the quickest
         control Streamlit has, and readable on a projector)."""
+        if self._outgrown(key, self.raw.get(key) in options):
+            st.session_state[key] = default
         # a link's empty or unknown value would leave the pills empty (None): start from the default
         bad = key in self.raw and self.raw[key] not in options
         if bad:
             st.session_state[key] = default
-        self._seed(key, not bad, self.raw.get(key))
+        self._seed(key, not bad, self.raw.get(key), default)
         value = where.pills(
             label, options, default=None if bad else default, required=True, key=key, bind="query-params", help=help
         )
@@ -256,7 +278,7 @@ class Link:
         return value
 
     def flag(self, label: str, key: str, default: bool, *, where=st, help=None) -> bool:
-        self._seed(key, self.raw.get(key) in BOOL_TEXT, self.raw.get(key) == "true")
+        self._seed(key, self.raw.get(key) in BOOL_TEXT, self.raw.get(key) == "true", default)
         value = where.toggle(label, value=default, key=key, bind="query-params", help=help)
         self.values[key] = (bool(value), default)
         self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower())
@@ -267,7 +289,7 @@ class Link:
     ) -> str:
         widget = where.text_area if lines else where.text_input
         self._follow(key, default)
-        self._seed(key, len(self.raw.get(key, "")) <= max_chars, self.raw.get(key))
+        self._seed(key, len(self.raw.get(key, "")) <= max_chars, self.raw.get(key), default)
         value = widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
         self.values[key] = (value, default)
         self._check(key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", value)

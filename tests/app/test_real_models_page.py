@@ -236,3 +236,10 @@ def test_the_alone_column_is_shown_where_it_means_what_it_says():
     at = run_page("attention", model="minilm-l6", mask="custom", m_scheme="causal")
     assert "cosine to sentence alone" not in table(at)[0]  # a changed mask is not padding's doing
     assert "in this padded batch the embedding they have alone" not in shown_text(at)
+
+
+def test_a_link_naming_a_head_its_model_lacks_is_still_reported():
+    """(A head the reader's own change of Heads left behind is not: tests/browser, where the address
+    bar follows the controls.)"""
+    at = run_page("attention", model="random", heads="2", head="7")
+    assert any("`head` = `7` is not allowed" in w.value for w in at.warning)

@@ -66,6 +66,12 @@ def wait_for_app(page) -> None:
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
 
 
+def picked(page, label: str) -> str:
+    """The option a pills control shows as chosen."""
+    group = page.get_by_role("radiogroup", name=label, exact=True)
+    return group.locator("[role=radio][aria-checked=true]").text_content()
+
+
 # Every message from the server handed to the page this many ms after the one before: a run's
 # elements then reach the page spread out, as on a slow connection or from a busy server
 SPREAD = """(gap) => { const Native = window.WebSocket;

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import spread_messages, wait_for_app
+from tests.browser.conftest import picked, spread_messages, wait_for_app
 
 
 def pick(page, label: str, option: str) -> None:
@@ -138,4 +138,29 @@ def test_after_a_link_with_a_bad_head_every_head_picked_is_shown(page, app_url):
     for head in (2, 3, 0):
         pick(page, "Head", str(head))
         shows_head(page, head)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+@pytest.mark.parametrize("path", ["attention", "cross"])
+def test_fewer_heads_or_layers_set_by_the_reader_are_not_reported_as_a_bad_link(page, app_url, path):
+    """A random model's layer 1 and head 7, then Heads 2 and Layers 1 in the sidebar: nobody opened a
+    link, so no warning names one; the pickers move to what the model has, and the next pick counts."""
+    page.goto(f"{app_url}/{path}?model=random&heads=8")
+    wait_for_app(page)
+    pick(page, "Layer", "1")
+    pick(page, "Head", "7")
+    shows_head(page, 7)
+    pick(page, "Heads", "2")
+    layers = page.get_by_label("Layers", exact=True)
+    layers.fill("1")
+    layers.press("Enter")
+    wait_for_app(page)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('layers') === '1'")
+    expect(page.get_by_test_id("stAlert")).to_have_count(0)
+    expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_contain_text("layer 0, head ")
+    for head in (1, 0, 1):
+        pick(page, "Head", str(head))
+        expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_contain_text(f"head {head}")
+        assert picked(page, "Head") == str(head)
+    expect(page.get_by_test_id("stAlert")).to_have_count(0)
     expect(page.get_by_test_id("stException")).to_have_count(0)

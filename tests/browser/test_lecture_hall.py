@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from app import slides
 from app.export import write_pack
-from tests.browser.conftest import ARTIFACTS, wait_for_app
+from tests.browser.conftest import ARTIFACTS, picked, wait_for_app
 
 PAGES = ["", "masks", "attention", "cross", "normalization"]
 PROJECTOR = {"width": 1920, "height": 1080}
@@ -332,3 +332,31 @@ def test_a_slide_step_is_one_run_that_draws_what_its_link_draws(app_url):
         alone = streamlit_client.visit(app_url, slide.page, urlencode(deck.query("mask-schemes", k)) + "&present=true")
         assert not visit.exceptions and visit.runs == 1, (k + 1, visit.runs, visit.exceptions)
         assert visit.charts == alone.charts, f"slide {k + 1} drew another view than its link"
+
+
+@pytest.mark.parametrize(("start", "button"), [(6, "Next ▶"), (7, "◀ Previous")])
+def test_after_a_slide_step_in_the_page_every_picker_shows_what_is_drawn(page, app_url, start, button):
+    """A head and a layer clicked on one slide, then the next or previous slide of the same page: the
+    pickers once kept the clicked head while the figure drew the slide's (a click on it then did
+    nothing), and the Mask picker kept "custom" while the figure drew the trained mask (the next
+    click applied it, and the share link named it)."""
+    deck = slides.shipped_deck("mask-schemes")
+    page.goto(f"{app_url}/attention?{urlencode(deck.query('mask-schemes', start - 1))}")
+    wait_for_app(page)
+    page.get_by_role("radiogroup", name="Layer", exact=True).get_by_role("radio", name="0", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("radiogroup", name="Head", exact=True).get_by_role("radio", name="3", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("link", name=button).first.click()
+    other = deck.slides[start - 1 + (1 if button.startswith("Next") else -1)]
+    expect(page.get_by_test_id("stMain").get_by_role("heading", name=other.title)).to_be_visible()
+    wait_for_app(page)
+    head = f"layer {other.params['layer']}, head {other.params['head']}"
+    expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_contain_text(head)
+    assert (picked(page, "Layer"), picked(page, "Head")) == (str(other.params["layer"]), str(other.params["head"]))
+    assert picked(page, "Mask") == other.params.get("mask", "trained")
+    page.get_by_role("radiogroup", name="Head", exact=True).get_by_role("radio", name="3", exact=True).click()
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_contain_text(", head 3")
+    assert picked(page, "Mask") == other.params.get("mask", "trained")
+    expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -45,3 +45,18 @@ def test_on_a_phone_the_followed_row_keeps_its_label(chromium, app_url):
             assert f"s{pick} t0" in " | ".join(shown), shown
         page.screenshot(path=ARTIFACTS / f"phone-normalization-pick-{pick}.png")
     context.close()
+
+
+def test_a_followed_sentence_the_reader_deletes_is_not_reported_as_a_bad_link(page, app_url):
+    """Sentence 3 followed, then a batch of one sentence typed: nobody opened a link, so no warning
+    names one; the page follows the one sentence there is."""
+    page.goto(f"{app_url}/normalization?pick=3")
+    wait_for_app(page)
+    box = page.get_by_label("Sentences, one per line", exact=True)
+    box.fill("only this one")
+    box.press("Control+Enter")
+    wait_for_app(page)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('sentences') === 'only this one'")
+    expect(page.get_by_test_id("stAlert")).to_have_count(0)
+    expect(page.get_by_text("For the first token of sentence 1")).to_have_count(1)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
