@@ -12,6 +12,12 @@ whose sessions each build and drop tens of megabytes of tensors and figures then
 blocks from 4 MiB up are mapped and handed back to the system when freed, up to 64 MiB of free
 heap is kept for reuse (a lower fixed threshold made each decoded token fault its pages in anew:
 a 48-token answer took 7.2 s instead of 4.0), and all threads share two arenas.
+
+Threads: each torch operation runs on one thread. The models here are small, and a server runs
+many sessions at once, each in a thread of its own: splitting every small operation over both
+cores cost more than it gave, even for one reader (tests/bench/results/hall.md: 20 cross-attention
+links opened at once 1.55 s -> 1.06 s p95; MiniLM's sentence change 195 -> 136 ms, the
+Normalization study at depth 12 1.0 -> 0.77 s).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import ctypes.util
 
 import pandas  # noqa: F401  (st.dataframe's, imported by Streamlit on first use)
 import plotly.graph_objects  # noqa: F401
-import torch  # noqa: F401
+import torch
 
 import app.figures  # noqa: F401
 import app.views.attention  # noqa: F401  (the pages: app/pages.py imports each when first linked)
@@ -47,3 +53,4 @@ def release_freed_memory() -> bool:
 
 
 APPLIED = release_freed_memory()
+torch.set_num_threads(1)
