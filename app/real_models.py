@@ -333,13 +333,13 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
         named.caption, named.table,
     )  # fmt: skip
     grey = "Grey cells are blocked by the mask" if not applied.all() else "The mask blocks no cell"
-    with about:
+
+    def what_is_shown() -> None:
         st.caption(
             f"Model **{name}** ({model.kind}, {model.layers} layers x {model.heads} heads), sentence {shown + 1} "
             f"of {len(ids)}: {len(ids[shown])} tokens and {T - len(ids[shown])} padding, mask: {mask_name}. "
             f"{grey}; colours are attention weights."
         )
-        attention_views.warn_empty_rows(applied)
         st.dataframe(
             found.rows,
             hide_index=True,
@@ -350,5 +350,13 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
             },
         )
         st.caption(" ".join(["Embedding: the mean of a sentence's real tokens' last hidden states."] + found.summary))
+
+    with about:
+        attention_views.warn_empty_rows(applied)
+        if not lecture.presenting:
+            what_is_shown()
     attention_views.show(lecture, attn, block(model, out, shown))
+    with varying():  # on a projector under the figures, which then start above the fold
+        if lecture.presenting:
+            what_is_shown()
     lecture.share()

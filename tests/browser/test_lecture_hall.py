@@ -47,10 +47,14 @@ def figure_bottom(page, index: int = 0) -> float:
     return page.locator(".js-plotly-plot").nth(index).evaluate("f => f.getBoundingClientRect().bottom")
 
 
-@pytest.mark.parametrize("path", PAGES, ids=[p or "home" for p in PAGES])
+PRESENTED = [*PAGES, "attention?model=minilm-l6"]  # a real model: its table of sentences under the figures
+
+
+@pytest.mark.parametrize("path", PRESENTED, ids=[p or "home" for p in PRESENTED])
 def test_presentation_mode_is_readable_from_the_back_row(chromium, app_url, path):
     context = chromium.new_context(viewport=PROJECTOR)
-    page = opened(context, f"{app_url}/{path}?present=true", f"projector-{path or 'home'}")
+    joiner = "&" if "?" in path else "?"
+    page = opened(context, f"{app_url}/{path}{joiner}present=true", f"projector-{path or 'home'}")
     sizes = page.evaluate(SIZES)
     for kind in ("text", "captions", "labels", "warnings", "subtitles"):
         assert min(sizes[kind], default=22) >= 22, (kind, sizes[kind])
