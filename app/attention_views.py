@@ -200,13 +200,14 @@ def show_lines(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> N
     link = lecture.link
     every = link.flag("All heads of the layer, one colour each", "all_heads", False)
     weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
-    label = "all heads" if every else f"head {head}"
+    label = f"all heads, head {head} in front" if every else f"head {head}"
     lecture.show(
         figures.lines_view(
             weights,
             attn.q_tokens,
             attn.k_tokens,
             title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
+            front=head if every else None,
         ),
         key="lines_figure",
         alt="attention as lines",

@@ -367,13 +367,23 @@ def pipeline_figure(
 
 @with_room
 def lines_view(
-    weights: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str, threshold: float = 0.05
+    weights: torch.Tensor,
+    q_tokens: list[str],
+    k_tokens: list[str],
+    *,
+    title: str,
+    threshold: float = 0.05,
+    front: int | None = None,
 ) -> go.Figure:
     """BertViz's head view: queries left, keys right, one line per weight above `threshold`,
-    opacity = weight; several heads get several colours. weights: (H, Q, K)."""
+    opacity = weight; several heads get several colours. weights: (H, Q, K). Head `front`, if
+    given, is drawn last and the others at a third of their strength."""
     traces = []
     levels = [(0.05, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01)]  # a trace per opacity band
-    for head in range(weights.shape[0]):
+    heads = list(range(weights.shape[0]))
+    order = heads if front is None else [h for h in heads if h != front] + [front]
+    for head in order:
+        strength = 1 if front in (None, head) else 1 / 3
         for low, high in levels:
             xs, ys = [], []
             for i, j in ((weights[head] >= max(low, threshold)) & (weights[head] < high)).nonzero().tolist():
@@ -390,7 +400,7 @@ def lines_view(
                         name=f"head {head}",
                         legendgroup=f"head {head}",
                         line={"color": SERIES[head % len(SERIES)], "width": 3},
-                        opacity=(low + high) / 2,
+                        opacity=strength * (low + high) / 2,
                     )
                 )
     # one legend entry per head, at full strength: a line's swatch would carry its faint opacity

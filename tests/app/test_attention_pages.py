@@ -172,3 +172,17 @@ def test_the_head_views_rerunning_on_their_own_keep_no_run_the_cache_dropped():
     at.session_state["head"] = "2"
     at.run()
     assert not at.exception and title(charts(at)[1]).endswith("layer 1, head 2")
+
+
+def test_with_every_head_of_the_layer_drawn_the_head_picked_is_in_front():
+    """The lines view with all heads: a Head click must change what is seen (it once changed only the
+    address bar). The picked head's lines are drawn last, at full strength; the others fainter."""
+    for head in (0, 2):
+        at = run_page(ATTENTION, model="copy", view="lines", all_heads="true", layer="1", head=str(head))
+        figure = charts(at)[0]
+        assert title(figure).endswith(f"layer 1, all heads, head {head} in front: queries left, keys right")
+        drawn = [t for t in figure["data"] if t.get("x") != [None]]  # the lines, not the legend swatches
+        last = [t for t in drawn if t["name"] == f"head {head}"]
+        assert drawn[-len(last) :] == last
+        others = [t["opacity"] for t in drawn if t["name"] != f"head {head}"]
+        assert others and max(others) < max(t["opacity"] for t in last)
