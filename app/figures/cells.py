@@ -231,8 +231,10 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
         title=title,
         height=min(900, 200 + 16 * B * T),
     )
-    for b in range(1, B):  # a line between sentences
-        fig.add_hline(y=b * T - 0.5, line_color=RULE, line_width=2)
+    # a line between sentences (as shapes in one go: add_hline copies the whole layout per line, a
+    # quarter of the time a new batch took to draw)
+    rule = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "line": {"color": RULE, "width": 2}}
+    fig.update_layout(shapes=[{**rule, "y0": b * T - 0.5, "y1": b * T - 0.5} for b in range(1, B)])
     fig.update_xaxes(title="features")
     fig.update_yaxes(title="sentence s, position t", scaleanchor=None)
     return fig

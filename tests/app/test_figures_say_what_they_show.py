@@ -7,6 +7,7 @@ import re
 import pytest
 import torch
 
+from app import figures
 from model import pretrained
 from tests.app.conftest import as_array, charts, run_page, shown_text, title
 
@@ -134,3 +135,10 @@ def test_normalization_figures_use_plain_numbers_one_notation_and_say_zero():
     cells = [read(label) for label in figure(at, "LayerNorm")["layout"]["yaxis"]["ticktext"]]
     notation = re.compile(r"s\d+ t\d+ \S+")
     assert rows and all(notation.fullmatch(r) for r in rows) and all(notation.fullmatch(c) for c in cells)
+
+
+def test_the_normalization_cells_draw_a_rule_between_sentences_across_all_features():
+    categories = torch.zeros(3, 4, 8, dtype=torch.long)
+    fig = figures.norm_cells_figure(categories, [f"row {k}" for k in range(12)], "LayerNorm")
+    rules = [(s.y0, s.y1, s.x0, s.x1, s.xref, s.type) for s in fig.layout.shapes]
+    assert rules == [(3.5, 3.5, 0, 1, "x domain", "line"), (7.5, 7.5, 0, 1, "x domain", "line")]
