@@ -77,12 +77,13 @@ def open_page(page) -> None:
     lecture = st.session_state.get(LECTURE, {})
     context = get_script_run_ctx(suppress_warning=True)
     linked = slides.linked_step(query)
-    if linked and linked.slide.page == name:
-        wanted = {**linked.query(), **lecture}
-    elif context is not None and context.is_history_navigation:
-        # Back / Forward: the entry's URL as sent (on a page change Streamlit drops the parameters
-        # that a control of another page has bound, and our pages share names: `layer`, `model`)
+    if context is not None and context.is_history_navigation:
+        # Back / Forward: the entry's URL as sent, the reader's changes to a slide's view included
+        # (on a page change Streamlit drops the parameters that a control of another page has
+        # bound, and our pages share names: `layer`, `model`)
         wanted = sent_query()
+    elif linked and linked.slide.page == name:
+        wanted = {**linked.query(), **lecture}
     else:
         left_the_deck = ("slides", "step") if linked else ()  # a bad deck or step stays: the page warns
         own = {key: value for key, value in query.items() if key not in left_the_deck}
@@ -230,10 +231,11 @@ class Link:
             self.forget(key)
         return outgrown
 
-    def _follow(self, key: str, default: str) -> None:
-        """A text still at the default it was drawn with follows the default when that changes (a
-        document mask's lengths, for a sentence of another length): it keeps showing what is drawn.
-        A text the reader typed stays."""
+    def _follow(self, key: str, default: object) -> None:
+        """A control still at the default it was drawn with follows the default when that changes (a
+        document mask's lengths, for a sentence of another length; the sentence followed, for a
+        batch of another size): it keeps showing what is drawn, and the address bar, which leaves
+        out a value at its default, keeps meaning it. A value the reader set stays."""
         drawn = st.session_state.setdefault(DRAWN_DEFAULTS, {})
         before = drawn.get(key, default)
         if before != default and st.session_state.get(key) == before:
@@ -242,6 +244,7 @@ class Link:
 
     def integer(self, label: str, key: str, low: int, high: int, default: int, *, where=st, help=None) -> int:
         default = min(max(default, low), high)
+        self._follow(key, default)
         if self._outgrown(key, _is_int_between(self.raw.get(key, ""), low, high)):
             st.session_state[key] = default
         raw = self.raw.get(key, "")

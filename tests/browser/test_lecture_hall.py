@@ -364,3 +364,22 @@ def test_after_a_slide_step_in_the_page_every_picker_shows_what_is_drawn(page, a
     expect(page.locator(".js-plotly-plot .gtitle").filter(has_text=", head ")).to_contain_text(", head 3")
     assert picked(page, "Mask") == other.params.get("mask", "trained")
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_back_onto_a_slide_of_another_page_returns_the_view_the_reader_left(page, app_url):
+    """Slide 5 (Masks) with the reader's own view, Next onto slide 6 (Attention), then Back: the
+    reader's view, as the history entry holds it, not the slide's own (it once came back as the slide's)."""
+    deck = slides.shipped_deck("mask-schemes")
+    page.goto(f"{app_url}/masks?{urlencode(deck.query('mask-schemes', 4))}")
+    wait_for_app(page)
+    page.get_by_role("radiogroup", name="View", exact=True).get_by_role("radio", name="compare", exact=True).click()
+    wait_for_app(page)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('view') === 'compare'")
+    page.get_by_role("link", name="Next ▶").first.click()
+    expect(page.get_by_test_id("stMain").get_by_role("heading", name=deck.slides[5].title)).to_be_visible()
+    wait_for_app(page)
+    page.go_back()
+    expect(page.get_by_test_id("stMain").get_by_role("heading", name=deck.slides[4].title)).to_be_visible()
+    wait_for_app(page)
+    assert picked(page, "View") == "compare"
+    assert parse_qs(urlparse(page.url).query)["view"] == ["compare"]

@@ -1,5 +1,6 @@
 """The Normalization page in Chromium: figures drawn, a control changes the URL and the plots."""
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
@@ -60,3 +61,22 @@ def test_a_followed_sentence_the_reader_deletes_is_not_reported_as_a_bad_link(pa
     expect(page.get_by_test_id("stAlert")).to_have_count(0)
     expect(page.get_by_text("For the first token of sentence 1")).to_have_count(1)
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_control_the_page_moved_keeps_the_address_bar_true(page, app_url):
+    """One sentence typed moves "Sentence to follow" to 1; the example's three typed back: the sentence
+    followed, the address bar and a reload agree (the control once stayed at 1 while the address bar,
+    which leaves out a value at its default, meant 2)."""
+    page.goto(f"{app_url}/normalization")
+    wait_for_app(page)
+    box = page.get_by_label("Sentences, one per line", exact=True)
+    example = box.input_value()
+    for text in ("only one", example):
+        box.fill(text)
+        box.press("Control+Enter")
+        wait_for_app(page)
+    followed = page.get_by_text(re.compile(r"For the first token of sentence \d")).text_content()
+    page.reload()
+    wait_for_app(page)
+    assert page.get_by_text(re.compile(r"For the first token of sentence \d")).text_content() == followed
+    assert page.get_by_label("Sentence to follow", exact=True).input_value() in followed
