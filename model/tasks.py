@@ -36,6 +36,7 @@ class Task:
     make: Callable  # (task, generator, lengths) -> Batch: a seeded batch
     focus: Callable  # (task, batch) -> (kind, (B, Q) key each query should read, -1: no claim)
     prefix_lm: bool = False  # trained under a prefix-LM mask up to [SEP] (else the arch's default)
+    distinct: bool = False  # trained on strings of distinct letters
     min_len: int = 4
     max_len: int = 10
     steps: int = 3000
@@ -72,6 +73,18 @@ class Task:
         -1 for queries the pattern says nothing about)."""
         return self.focus(self, batch)
 
+    def unlike_training(self, letters: list[str]) -> str | None:
+        """What makes an input of these letters unlike every one the model was trained on, in words
+        that follow "The source has"; None when it is like them."""
+        n = len(letters)
+        if not self.min_len <= n <= self.max_len:
+            return f"{n} letter{'' if n == 1 else 's'}, and {self.name} was trained on {self.min_len} to {self.max_len}"
+        repeated = sorted({letter for letter in letters if letters.count(letter) > 1})
+        if self.distinct and repeated:
+            what = "a repeated letter" if len(repeated) == 1 else "repeated letters"
+            return f"{what} ({', '.join(repeated)}), and {self.name} was trained on distinct letters"
+        return None
+
     def sample(self, generator: torch.Generator, batch_size: int) -> Batch:
         lengths = torch.randint(self.min_len, self.max_len + 1, (batch_size,), generator=generator).tolist()
         return self.make(self, generator, lengths)
@@ -96,19 +109,19 @@ def _copy(task, g, lengths) -> Batch:
     t = task.tokenizer
     rows, targets = [], []
     for n in lengths:
-        s = _letters(g, n, distinct=True)
+        s = _letters(g, n, task.distinct)
         row = [t.bos_id, *s, *s, t.eos_id]
         rows.append(row)
         targets.append([IGNORE] * (n + 1) + row[n + 2 :] + [IGNORE])  # at the second s[k], predict s[k + 1]
     return Batch((pad(rows, t.pad_id),), {}, pad(targets, IGNORE))
 
 
-def _seq2seq(transform, distinct: bool = False):
+def _seq2seq(transform):
     def make(task, g, lengths) -> Batch:
         t = task.tokenizer
         src, tgt, targets = [], [], []
         for n in lengths:
-            s = _letters(g, n, distinct=distinct)
+            s = _letters(g, n, task.distinct)
             out = transform(s)
             src.append(s)
             tgt.append([t.bos_id, *out])
@@ -124,7 +137,7 @@ def _mirror(task, g, lengths) -> Batch:
     t = task.tokenizer
     rows, targets = [], []
     for n in lengths:
-        half = _letters(g, n, distinct=False)
+        half = _letters(g, n, task.distinct)
         word = half + half[::-1]
         row, target = list(word), [IGNORE] * len(word)
         for k in range(n):
@@ -141,7 +154,7 @@ def _reverse_prefix(task, g, lengths) -> Batch:
     t = task.tokenizer
     rows, targets = [], []
     for n in lengths:
-        s = _letters(g, n, distinct=False)
+        s = _letters(g, n, task.distinct)
         row = [t.bos_id, *s, t.sep_id, *s[::-1], t.eos_id]
         rows.append(row)
         targets.append([IGNORE] * (n + 1) + row[n + 2 :] + [IGNORE])
@@ -201,6 +214,7 @@ TASKS = {
             "[BOS]fcamkdfcamkd[EOS]",
             "induction: in the copy, a head looks at the token after the earlier occurrence of the current one",
             make=_copy,
+            distinct=True,
             # at s[k] (position n + 1 + k) the induction head reads position 2 + k, after the earlier s[k]
             focus=_focus("self", lambda n, q, row: q - n + 1 if n + 1 <= q < 2 * n else None, lambda t: (t - 2) // 2),
             max_len=12,
@@ -221,7 +235,8 @@ TASKS = {
             "Sort distinct letters alphabetically (encoder-decoder).",
             "hdbaifc",
             "cross-attention finds, for each output letter, where it stood in the source",
-            make=_seq2seq(sorted, distinct=True),
+            make=_seq2seq(sorted),
+            distinct=True,
             focus=_focus("cross", _sorted_source),
             steps=4000,
         ),

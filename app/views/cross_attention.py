@@ -107,6 +107,9 @@ def show() -> None:
     said = []
     if not tgt:
         tgt, said = answered(chosen, src, limit)
+    unlike = chosen.pretrained and chosen.pretrained.task.unlike_training(tokenizer.decode(src))
+    if unlike:  # "a" reversed reads "agag": the task's answer is not what the model learned for it
+        said.append(f"The source has {unlike}: the answer and the attention show the model outside what it learned.")
     src_ids = src + [tokenizer.pad_id] * src_pad
     tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
     src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)

@@ -10,7 +10,7 @@ from app import model_runs
 from app.text import visible
 from model.inspect import greedy_decode
 from model.tokenizer import SPECIALS
-from tests.app.conftest import run_page
+from tests.app.conftest import run_page, shown_text
 
 CROSS = "cross"
 STEPS = 32  # the page's ANSWER_STEPS
@@ -80,3 +80,29 @@ def test_a_trained_models_answer_is_its_tokens_as_code(name):
     found = answer_caption(at)
     assert read_back(found.group(2)) == ([visible(t) for t in tokens], ["".join(visible(t) for t in tokens)])
     assert not any("special token" in str(c.value) for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    ("model", "source", "said"),
+    [
+        ("reverse", "a", "1 letter, and reverse was trained on 4 to 10"),
+        ("reverse", "abcdefghijkl", "12 letters, and reverse was trained on 4 to 10"),
+        ("sort", "hello", "a repeated letter (l), and sort was trained on distinct letters"),
+        ("sort", "banana", "repeated letters (a, n), and sort was trained on distinct letters"),
+        ("reverse", "abcdefg", None),
+        ("sort", "hdbaifc", None),
+    ],
+)
+def test_a_source_unlike_every_training_one_is_said_to_be(model, source, said):
+    """reverse answers "a" with "agag" and sort drops repeated letters: the page says when the source
+    is outside what the model learned, so the answer is not read as the task's."""
+    from model.tasks import TASKS
+
+    at = run_page("cross", model=model, source=source)
+    assert not at.exception
+    text = shown_text(at)
+    if said is None:
+        assert "outside what it learned" not in text
+    else:
+        assert f"The source has {said}: the answer and the attention show the model outside what it learned" in text
+        assert TASKS[model].unlike_training(list(source)) in text
