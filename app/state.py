@@ -26,7 +26,7 @@ SESSION_WIDE = ("present",)  # settings of the lecture, not of one page: they fo
 VIEWS = "_views"  # session state: page -> its link parameters when the session last left it
 LECTURE = "_lecture"  # session state: the SESSION_WIDE link parameters of the last run
 ARRIVED = "_arrived"  # session state: link values Streamlit dropped on the way in, for the controls of this run
-DRAWN_DEFAULTS = "_drawn_defaults"  # session state: text control -> the default it was drawn with last
+DRAWN_DEFAULTS = "_drawn_defaults"  # session state: text or number control -> the default it was drawn with last
 REDRAWN = "_redrawn"  # session state: controls still on screen whose values another step of a deck dropped
 
 
