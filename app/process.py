@@ -15,9 +15,10 @@ a 48-token answer took 7.2 s instead of 4.0), and all threads share two arenas.
 
 Threads: each torch operation runs on one thread. The models here are small, and a server runs
 many sessions at once, each in a thread of its own: splitting every small operation over both
-cores cost more than it gave, even for one reader (tests/bench/results/hall.md: 20 cross-attention
-links opened at once 1.55 s -> 1.06 s p95; MiniLM's sentence change 195 -> 136 ms, the
-Normalization study at depth 12 1.0 -> 0.77 s).
+cores cost more than it gave, even for one reader (measured side by side with two threads: 20
+new cross-attention links opened at once 1.55 s -> 1.06 s p95, with tests/bench/bench_hall.py's
+sessions; MiniLM's sentence change 195 -> 136 ms and the Normalization study at depth 12
+1.0 -> 0.77 s, with bench_real_models.py's and bench_app.py's measurements).
 """
 
 from __future__ import annotations
