@@ -42,7 +42,7 @@ def nbytes(value, seen: set[int] | None = None) -> int:
     if isinstance(value, np.ndarray):
         return value.nbytes
     if isinstance(value, go.Figure):
-        return nbytes(value.to_dict(), seen)
+        return nbytes(figure_dict(value), seen)
     if isinstance(value, dict):
         return sum(nbytes(k, seen) + nbytes(v, seen) for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):
@@ -167,3 +167,9 @@ def derived(owner: object, key: Hashable, build: Callable[[], object]):
     while len(values) > DERIVED_PER_OWNER:
         values.popitem(last=False)
     return value
+
+
+def figure_dict(fig: go.Figure) -> dict:
+    """The figure as Plotly sends it (a deep copy, arrays to base64), made once while the figure
+    lives: the cache measures a figure by it, and st.plotly_chart is handed it (app/lecture.py, Sent)."""
+    return derived(fig, "dict", fig.to_dict)

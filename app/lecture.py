@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import figures, slides
-from app.cache import derived
+from app.cache import derived, figure_dict
 from app.state import Link, parse_int
 from app.text import quoted
 
@@ -42,6 +42,24 @@ def dressed(fig: go.Figure, presenting: bool, dark: bool, projector_height: int 
         return copy
 
     return derived(fig, ("dressed", presenting, dark, projector_height), restyle)
+
+
+class Sent(go.Figure):
+    """A figure as st.plotly_chart is handed it, with its dict made once. st.plotly_chart makes a dict
+    of every figure on every run (a deep copy, arrays to base64: a fifth of the Home page's run); a
+    figure shown from a shared cache is the same for every session and never changed (app/cache.py)."""
+
+    def to_dict(self) -> dict:
+        return self._sent
+
+
+def sent(fig: go.Figure) -> Sent:
+    def make() -> Sent:
+        figure = Sent()
+        figure._sent = figure_dict(fig)
+        return figure
+
+    return derived(fig, "sent", make)
 
 
 class Lecture:
@@ -127,7 +145,7 @@ class Lecture:
             fig = dressed(fig, self.presenting, dark, projector_height)
         self.figures.append(fig)
         # theme=None: drawn exactly as built, so the page shows what an export shows
-        st.plotly_chart(fig, key=key, config=config or figures.chart_config(self.export), alt=alt, theme=None)
+        st.plotly_chart(sent(fig), key=key, config=config or figures.chart_config(self.export), alt=alt, theme=None)
 
     def links(self) -> dict[str, str]:
         base = st.context.url or LOCAL

@@ -19,12 +19,18 @@ cores cost more than it gave, even for one reader (measured side by side with tw
 new cross-attention links opened at once 1.55 s -> 1.06 s p95, with tests/bench/bench_hall.py's
 sessions; MiniLM's sentence change 195 -> 136 ms and the Normalization study at depth 12
 1.0 -> 0.77 s, with bench_real_models.py's and bench_app.py's measurements).
+
+Files: the entry script runs again for every session and every rerun, so what it sends from a file
+(the browser script, the favicon) is read here, once.
 """
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import ctypes.util
+import gc
+from pathlib import Path
 
 import pandas  # noqa: F401  (st.dataframe's, imported by Streamlit on first use)
 import plotly.graph_objects  # noqa: F401
@@ -55,3 +61,24 @@ def release_freed_memory() -> bool:
 
 APPLIED = release_freed_memory()
 torch.set_num_threads(1)
+
+
+HERE = Path(__file__).parent
+BROWSER_JS = (HERE / "browser.js").read_text(encoding="utf-8")
+# a data URL goes to the page as it is; a file path is read and registered as media on every run
+FAVICON = "data:image/png;base64," + base64.b64encode((HERE / "favicon.png").read_bytes()).decode()
+
+
+_frozen = False
+
+
+def freeze_startup_heap() -> None:
+    """Once per process, after the first run has imported torch, Plotly's validators and the rest:
+    a full collection walks all ~220k objects of those modules (tests/bench/results/app.md: 175 ms,
+    holding the interpreter); frozen, they are skipped. A flag, not gc.get_freeze_count(): that
+    counts the frozen objects one by one (30 ms a run). Two first sessions may both freeze: harmless."""
+    global _frozen
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True

@@ -11,6 +11,7 @@ import io
 import re
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import torch
 from PIL import Image
 
@@ -52,6 +53,12 @@ TEMPLATE = go.layout.Template(
         "yaxis": _AXIS,
     }
 )
+
+
+# Ours is every new figure's template: Plotly's default ("plotly") is deep-copied into each go.Figure()
+# and again by each layout change, only for frame_figure to replace it (0.6 of a framed figure's 1.5 ms).
+pio.templates["attention-lab"] = TEMPLATE
+pio.templates.default = "attention-lab"
 
 
 # colour bars lie under the plot: on a phone a bar beside it takes a quarter of the width

@@ -124,7 +124,7 @@ def main() -> str:
         "## The collection Streamlit runs after every script run",
         "",
         "A full `gc.collect()` with the app's modules loaded (torch, plotly, streamlit, ours), measured in",
-        f"this process: {collect * 1e3:.0f} ms; after `gc.freeze()`, as app/streamlit_app.py does once per server:",
+        f"this process: {collect * 1e3:.0f} ms; after `gc.freeze()`, as app/process.py does once per server:",
         f"{frozen * 1e3:.2f} ms. Unfrozen, it held the interpreter before each run's last messages went out.",
         "",
         "## Normalization page: depth set to 12 until its plots update",

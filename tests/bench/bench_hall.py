@@ -4,9 +4,11 @@ websocket protocol (tests/streamlit_client.py), timed until each session's run f
 Run with `python -m tests.bench.bench_hall` (part of `make bench`); `--replicas 2` compares one
 process with `make serve REPLICAS=2` (nginx and two app processes) in the same run.
 Baseline: the one-slider app (tests/bench/minimal_app.py) served with the same flags, measured in
-the same run. Same link for everyone (every cache shared) at N = 10, 50, 100, 200; a distinct link per
-session (nothing to share) at N = 20; server memory over 1000 sessions opened and closed in waves
-of 100, each with its own link. Writes tests/bench/results/hall.md (hall-serve.md with --replicas).
+the same run; beside it the one-heatmap app (tests/bench/minimal_plotly_app.py), what a page that
+draws one Plotly figure and nothing else costs. Same link for everyone (every cache shared) at
+N = 10, 50, 100, 200; a distinct link per session (nothing to share) at N = 20; server memory over
+1000 sessions opened and closed in waves of 100, each with its own link. Writes
+tests/bench/results/hall.md (hall-serve.md with --replicas).
 """
 
 from __future__ import annotations
@@ -200,11 +202,15 @@ def main() -> None:
         return
     with serving(ROOT / "tests" / "bench" / "minimal_app.py") as (minimal, _):
         floor = floor_times(minimal)
+    with serving(ROOT / "tests" / "bench" / "minimal_plotly_app.py") as (heatmap, _):
+        one_heatmap = floor_times(heatmap)
     with serving(ROOT / "app" / "streamlit_app.py") as (base, pid):
         lines = hall(base, floor, pid, PAGES)
     floor_line = ", ".join(f"N = {n}: {t:.2f} s" for n, t in floor.items())
+    heatmap_line = ", ".join(f"N = {n}: {t:.2f} s ({t / floor[n]:.2f}x)" for n, t in one_heatmap.items())
     goal = [line for line in lines if line.startswith("| ") and "| 100 |" in line and "/ one-slider" not in line]
     worst = max(float(line.split("|")[6]) for line in goal)
+    bound = one_heatmap[100] / floor[100]
     text = "\n".join(
         [
             "# A lecture hall at once: sessions opening a page in the same moment",
@@ -214,11 +220,16 @@ def main() -> None:
             "page, timed until `script_finished`. Baseline in the same run, same server flags: the one-slider app, p95 "
             + floor_line
             + ".",
+            "A second baseline, same flags, same run: the one-heatmap app (tests/bench/minimal_plotly_app.py: one",
+            "pills control and one Plotly heatmap, nothing of ours), p95 and its ratio to the one-slider app: "
+            + heatmap_line
+            + ".",
             "",
             *lines,
             "",
             f"Goal (issue 12): every page's p95 at N = 100, same link, at most 1.0x the one-slider app: worst page "
-            f"{worst:.2f}x ({'met' if worst <= 1.0 else 'not met'}).",
+            f"{worst:.2f}x ({'met' if worst <= 1.0 else 'not met'}). A page that draws one Plotly heatmap and "
+            f"nothing else is {bound:.2f}x.",
         ]
     )
     print(text)
