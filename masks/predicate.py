@@ -187,6 +187,17 @@ class Predicate:
             return names[id(self)]
         return self._join(lambda part: part._code_expression(names))
 
+    def blame(self) -> list[tuple[str, torch.Tensor]]:
+        """Each term that can block a cell (a scheme, or a negated part), left to right, with the
+        (Q, K) cells where it is a reason this mask blocks: a part of an AND wherever it blocks, a
+        part of an OR only where every part blocks, ~p where p allows."""
+        if self.scheme is not None:
+            return [(self.name, ~self.build())]
+        if self.op == "~":
+            return [(self.name, self.parts[0].build())]
+        blocked = ~self.build()
+        return [(name, cells & blocked) for part in self.parts for name, cells in part.blame()]
+
     def why_empty(self, query: int) -> str:
         """Why this query may attend no key at all (it must be such a query)."""
         if self.row(query).any():

@@ -74,15 +74,15 @@ def mask_figure(
     k_tokens: list[str],
     *,
     title: str,
-    blockers: list[tuple[str, torch.Tensor]] = (),
+    blame=None,
     pad_queries: list[int] = (),
     pad_keys: list[int] = (),
     height: int | None = None,
 ) -> go.Figure:
     """A mask: allowed, blocked, and rows with no allowed key in a colour of their own.
 
-    blockers: (name, mask) of each part of a combination, so hover can say which part
-    blocks a cell.
+    blame: a function giving each term that can block and the cells where it does (the mask's
+    Predicate.blame), called only when cells get hover text: hover says which terms block a cell.
     """
     empty = ~mask.any(dim=1)
     z = mask.to(torch.uint8)  # 0 blocked, 1 allowed, 2 a row with no allowed key
@@ -91,7 +91,7 @@ def mask_figure(
     k_labels = [axis_label(t, k, k in set(pad_keys)) for k, t in enumerate(k_tokens)]
     hover = None
     if max(mask.shape) <= CELL_TEXT_LIMIT:
-        hover = _mask_hover(mask, q_tokens, k_tokens, blockers)
+        hover = _mask_hover(mask, q_tokens, k_tokens, blame() if blame else [])
     fig = category_figure(
         z,
         [BLOCKED, ALLOWED, EMPTY_ROW],
@@ -118,7 +118,7 @@ def _mask_hover(mask, q_tokens, k_tokens, blockers) -> list[list[str]]:
             if mask[i, j]:
                 state = "allowed"
             else:
-                by = [name for name, part in blockers if not part[i, j]]
+                by = list(dict.fromkeys(name for name, cells in blockers if cells[i, j]))  # a term once
                 state = f"blocked ({', '.join(by)})" if by else "blocked"
             row.append(f"{q_text(i)} → {key}: {state}")
         rows.append(row)

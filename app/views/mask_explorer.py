@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import streamlit as st
@@ -19,6 +20,7 @@ from masks.windows import ALL_CONVENTIONS, disagreements
 VIEWS = ["mask", "compare", "unilm"]
 SHOWN_EMPTY_ROWS = 8  # reasons listed under the figure; the figure flags every one
 CROP = 8  # the conventions tab prints this corner of each tensor
+HF_WRITTEN_OUT = 64  # a Hugging Face attention_mask up to this many keys is written entry by entry
 WINDOW_CHECK = 1024  # longest sequence the windows tab compares masks on (two masks of its square per rule)
 
 
@@ -57,14 +59,12 @@ def mask_view(pred: masks.Predicate, q_tokens: tuple, k_tokens: tuple, title: st
     """The figure and numbers of one mask on these tokens."""
     mask = pred.build()
     pad_queries, pad_keys = masks.analysis.padding_positions(pred)
-    leaves = pred.leaves()
-    blockers = [(leaf.name, leaf.build()) for leaf in leaves] if len(leaves) > 1 else [(pred.name, mask)]
     fig = figures.mask_figure(
         mask,
         list(q_tokens),
         list(k_tokens),
         title=title,
-        blockers=blockers,
+        blame=pred.blame,
         pad_queries=pad_queries,
         pad_keys=pad_keys,
     )
@@ -119,6 +119,15 @@ def _matrix(t: torch.Tensor) -> str:
     return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
 
 
+def _hf_row(row: list[int]) -> str:
+    """Every key's entry as Python: written out up to HF_WRITTEN_OUT keys, else as runs of equal
+    values ([1] * 95 + [0] * 5), so padding at the end of a long row is never cut off."""
+    if len(row) <= HF_WRITTEN_OUT:
+        return str(row)
+    runs = [(value, len(list(group))) for value, group in itertools.groupby(row)]
+    return " + ".join(f"[{value}] * {count}" for value, count in runs)
+
+
 def conventions_tab(pred: masks.Predicate, mask: torch.Tensor) -> None:
     cropped = max(mask.shape) > CROP
     if cropped:
@@ -132,7 +141,7 @@ def conventions_tab(pred: masks.Predicate, mask: torch.Tensor) -> None:
     left.code(_matrix(masks.to_mha(mask)), language=None)
     right.markdown("**Hugging Face `attention_mask`** (B, K): 1 = real token, 0 = padding")
     try:
-        right.code(" ".join(str(v) for v in masks.to_hf_attention_mask(mask)[0].tolist()[:64]), language=None)
+        right.code(f"attention_mask = torch.tensor([{_hf_row(masks.to_hf_attention_mask(mask)[0].tolist())}])")
     except ValueError:
         right.info(
             "Not expressible: this mask hides different keys from different queries; a 2-D "

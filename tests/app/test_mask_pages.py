@@ -188,3 +188,31 @@ def test_a_downsampled_pixel_is_the_colour_mix_of_its_block():
     for row, col in [(0, 0), (100, 200), (683, 343), (683, 0), (0, 343)]:  # inside and on both edges
         block = z[3 * row : 3 * row + 3, 3 * col : 3 * col + 3].flatten().long().numpy()
         assert np.allclose(pixels[row, col], palette[block].mean(axis=0), atol=0.51)
+
+
+@pytest.mark.parametrize(
+    "params", [{"scheme": "padding", "pad": "2"}, {"input": "length", "n": "100", "scheme": "padding", "pad": "5"}]
+)
+def test_conventions_tab_gives_the_whole_hugging_face_attention_mask(masks_page, params):
+    """The Hugging Face attention_mask is code that builds every key's entry: it was cut at 64
+    entries with no sign of it, so 100 keys with 5 of padding showed only ones."""
+    at = masks_page(**params, tab="Conventions")
+    shown = next(c.value for c in at.code if c.value.startswith("attention_mask = "))
+    namespace = {"torch": torch}
+    exec(shown, namespace)  # the tab's text, run as a user would paste it
+    n = int(params.get("n", len(split_words(DEFAULT_TEXT))))
+    expected = [1] * (n - int(params.get("pad", 0))) + [0] * int(params.get("pad", 0))
+    assert namespace["attention_mask"].tolist() == [expected]
+
+
+def test_hover_names_the_terms_that_block_a_cell(masks_page):
+    """chunked & ~causal: a cell is blocked by chunked where chunked blocks it, by ~causal where
+    causal allows it. The hover once named every part whose own mask blocked the cell (causal for a
+    future key, which ~causal allows) and nothing for a past key in the same chunk."""
+    at = masks_page(scheme="chunked", c1_op="and_not", c1_scheme="causal")
+    figure = charts(at)[0]
+    assert title(figure).startswith("chunked(chunk=4) & ~causal")
+    hover = figure["data"][0]["text"]
+    assert hover[0][5].endswith(": blocked (chunked(chunk=4))")  # another chunk, a future key
+    assert hover[1][0].endswith(": blocked (~causal)")  # the same chunk, a past key
+    assert hover[0][0].endswith(": blocked (~causal)")  # itself: causal allows it

@@ -81,3 +81,22 @@ def test_the_contract_document_states_every_scheme_as_the_code_builds_it():
         assert f"`{scheme.predicate}`" in row
         for p in scheme.params:
             assert f"`{p.name}={p.default!r}`".replace("'", '"') in row
+
+
+def test_blame_names_the_terms_that_block_each_cell():
+    """(sliding_window | global_local) & padding: where global_local allows a key, sliding_window
+    blocking it is no reason the cell is blocked; ~causal blocks where causal allows."""
+    window, local, pad = (
+        masks.predicate("sliding_window", 12, window=2),
+        masks.predicate("global_local", 12),
+        masks.predicate("padding", 12, pad=3),
+    )
+    blame = ((window | local) & pad).blame()
+    assert [name for name, _ in blame] == [window.name, local.name, pad.name]
+    assert (blame[0][1] == (~window.build() & ~local.build())).all()  # only where the OR itself blocks
+    assert (blame[1][1] == blame[0][1]).all()
+    assert (blame[2][1] == ~pad.build()).all()
+    causal = masks.predicate("causal", 12)
+    (_, by_window), (name, by_not_causal) = (window & ~causal).blame()
+    assert name == "~causal" and (by_not_causal == causal.build()).all()
+    assert (by_window == ~window.build()).all()
