@@ -249,7 +249,8 @@ def _band(d, window, causal):
 
 
 @scheme(
-    summary="Each query sees only its `window` nearest keys.",
+    summary="Each query sees the keys fewer than `window` positions away, itself included: `window` keys "
+    "causal, 2 x `window` - 1 both ways.",
     predicate="causal: 0 <= i - j < window; bidirectional: abs(i - j) < window",
     used_by="Mistral, Gemma local layers, Longformer local part",
     params=[_window_param(), _causal_param(True)],

@@ -196,7 +196,8 @@ def windows_tab(page: Context, pred: masks.Predicate) -> None:
     window = windows[0] if windows else page.link.integer("Window (ours)", "win", 1, 4096, 3)
     length = min(max(len(page.q_tokens), 2 * window + 2), WINDOW_CHECK)
     st.markdown(
-        f"Our `window={window}` (keys a query sees, itself included) in {len(ALL_CONVENTIONS)} rules: each "
+        f"Our `window={window}` (the keys a query sees on each side, itself included: {_keys(window)} causal, "
+        f"{_keys(2 * window - 1)} both ways) in {len(ALL_CONVENTIONS)} rules: each "
         "library's parameter for the same mask, its own rule built and compared with ours on a sequence of "
         f"{length} tokens, or why it cannot take that window:"
     )

@@ -140,3 +140,16 @@ def test_the_table_fits_beside_the_sidebar_of_a_1400px_window(masks_page, params
     for column, width in widths.items():
         longest = max(len(str(cell)) for cell in [config[column].get("label", column), *table[column]])
         assert 6 * longest + 17 <= width, (column, width)
+
+
+@pytest.mark.parametrize("causal", ["true", "false"])
+def test_the_tabs_first_sentence_counts_the_keys_a_query_sees_both_ways(masks_page, causal):
+    """Both ways a query sees its window on each side: window 4 is 7 keys, which the first sentence
+    once called the keys a query sees, while the table's rows for the same window said 7."""
+    at = masks_page(scheme="sliding_window", window="4", causal=causal, tab="Windows")
+    first = tab_markdown(at)[0]
+    assert first.startswith(
+        "Our `window=4` (the keys a query sees on each side, itself included: 4 keys causal, 7 keys both ways)"
+    )
+    bidirectional = [c for c in ALL_CONVENTIONS if not c.causal]
+    assert bidirectional and all(c.keys_seen(c.their_value(4)) == 7 for c in bidirectional if not c.cannot_express(4))
