@@ -11,6 +11,7 @@ import streamlit as st
 
 from app import figures, slides
 from app.cache import derived, figure_dict
+from app.pages import BY_NAME
 from app.state import Link, parse_int
 from app.text import quoted
 
@@ -109,6 +110,14 @@ class Lecture:
         if number is None or not 1 <= number <= len(deck.slides):
             self.link.warn(f"Link parameter `step` = {quoted(step)} is not allowed (1 to {len(deck.slides)}); using 1.")
             number = 1
+        slide = deck.slides[number - 1]
+        if slide.page != st.session_state.get("_page"):  # a hand-made link: its title would sit over another view
+            where = BY_NAME[slide.page].title
+            self.link.warn(
+                f"Slide {number} of {name} is on the {where} page: "
+                f"[open it there]({self.step_link(deck, name, number - 1)})."
+            )
+            return None
         self.link.values.update({"slides": (name, None), "step": (str(number), None)})
         return name, deck, number - 1
 

@@ -280,6 +280,15 @@ class Link:
         self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value)
         return value
 
+    def tabs(self, labels: list[str], key: str) -> list:
+        """st.tabs bound to the link: the open tab is in the address bar (only its content need run,
+        `tab.open`) and in the share link; a link naming no tab of these is warned about."""
+        tabs = st.tabs(labels, key=key, bind="query-params")
+        open_label = next((label for label, tab in zip(labels, tabs, strict=True) if tab.open), labels[0])
+        self.values[key] = (open_label, labels[0])
+        self._check(key, self.raw.get(key) in labels, "one of " + ", ".join(labels), open_label)
+        return tabs
+
     def flag(self, label: str, key: str, default: bool, *, where=st, help=None) -> bool:
         self._seed(key, self.raw.get(key) in BOOL_TEXT, self.raw.get(key) == "true", default)
         value = where.toggle(label, value=default, key=key, bind="query-params", help=help)

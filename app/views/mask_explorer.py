@@ -266,7 +266,7 @@ def mask_section(page: Context, mask_a: masks.Predicate) -> None:
     with varying():
         explain_empty_rows(page.q_tokens, mask_a, stats)
     # bound to the URL, so only the open tab's content runs (and a link opens the same tab)
-    tabs = st.tabs(["Code", "Conventions", "Stats", "Windows"], key="tab", bind="query-params")
+    tabs = page.link.tabs(["Code", "Conventions", "Stats", "Windows"], "tab")
     for tab, show in zip(
         tabs,
         [

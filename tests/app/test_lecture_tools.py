@@ -27,6 +27,15 @@ def test_share_panel_links_the_exact_view_as_link_embed_and_iframe():
     assert iframe.startswith(f'<iframe src="{embed}"')
 
 
+def test_the_share_link_keeps_the_open_tab():
+    """The Masks page's tabs are bound to the link; the share link once left the open tab out, so it
+    reopened on Code."""
+    (view, *_) = share_links(run_page("masks", scheme="padding", tab="Stats"))
+    assert "tab=Stats" in view and "scheme=padding" in view
+    (view, *_) = share_links(run_page("masks", scheme="padding"))
+    assert "tab=" not in view  # the first tab is the default
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_has_the_share_panel_and_presentation_mode(page):
     # `present` is bound on every page; AppTest opens Home first and, on the switch, hands the page the

@@ -74,6 +74,7 @@ def test_a_deep_link_restores_parameters(masks_page):
         ({"input": "length", "n": "1000000"}, "`n`"),
         ({"scheme": "causal", "align": "`**bold**`"}, "`align`"),
         ({"c1_op": "xor"}, "`c1_op`"),
+        ({"tab": "Nope"}, "`tab`"),
     ],
 )
 def test_a_bad_link_value_warns_naming_it_and_the_page_still_works(masks_page, params, named):

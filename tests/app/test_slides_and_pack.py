@@ -107,6 +107,19 @@ def test_bad_slide_links_warn(params, named):
     assert not at.exception and named in shown_text(at, kinds=("warning",))
 
 
+def test_a_step_opened_on_another_page_says_where_it_is_and_shows_no_slide_title():
+    """A hand-made link to slide 6 (an Attention slide) on the Masks page once put that slide's title
+    over a plain causal mask: the page now says where the slide is, with a link to it."""
+    deck = slides.shipped_deck("mask-schemes")
+    k = next(k for k, slide in enumerate(deck.slides) if slide.page != "masks")
+    at = run_page("masks", slides="mask-schemes", step=str(k + 1))
+    assert not at.exception and deck.slides[k].title not in [h.value for h in at.subheader]
+    warning = shown_text(at, kinds=("warning",))
+    page = next(p for p in PAGES if p.name == deck.slides[k].page)
+    assert f"Slide {k + 1} of mask-schemes is on the {page.title} page" in warning
+    assert f"]({deck.slides[k].url_path}?{urlencode(deck.query('mask-schemes', k))})" in warning
+
+
 def test_the_pack_writes_every_view_and_an_index_that_links_them(tmp_path):
     deck = slides.shipped_deck("mask-schemes")
     written = write_pack(deck, tmp_path, images=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from app.chromium import CHROMIUM_ARGS, chromium_path
 from tests.server import ROOT, free_port, start_app
@@ -90,3 +91,12 @@ SPREAD = """(gap) => { const Native = window.WebSocket;
 def spread_messages(page, gap_ms: int = 30) -> None:
     """From the next page load on, the server's messages reach the app `gap_ms` apart."""
     page.add_init_script(f"({SPREAD})({gap_ms})")
+
+
+def shared_view_link(page) -> str:
+    """The view link the share dialog gives, the dialog closed again as the lecturer left it."""
+    page.get_by_role("button", name="Share this view").click()
+    link = page.get_by_role("dialog").get_by_test_id("stCode").first.text_content()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    return link

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import picked, spread_messages, wait_for_app
+from tests.browser.conftest import picked, shared_view_link, spread_messages, wait_for_app
 
 
 def pick(page, label: str, option: str) -> None:
@@ -60,14 +60,6 @@ def test_cross_attention_page_shows_the_reverse_anti_diagonal(page, app_url):
     pick(page, "Attention", "encoder")
     expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text("encoder attention: layers x heads")
     expect(page.get_by_test_id("stException")).to_have_count(0)
-
-
-def shared_view_link(page) -> str:
-    page.get_by_role("button", name="Share this view").click()
-    link = page.get_by_role("dialog").get_by_test_id("stCode").first.text_content()
-    page.keyboard.press("Escape")  # closed again, as the lecturer left it
-    expect(page.get_by_role("dialog")).to_have_count(0)
-    return link
 
 
 @pytest.mark.parametrize("view", ["grid", "pipeline", "lines"])

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from app.text import DEFAULT_TEXT
 from model.tokenizer import split_words
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import shared_view_link, wait_for_app
 
 
 def link_params(page) -> dict:
@@ -98,3 +98,16 @@ def test_a_long_sequence_renders_as_an_image(page, app_url):
     expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text("downsampled 4x")
     expect(page.locator(".js-plotly-plot image").first).to_be_attached()
     no_exception(page)
+
+
+def test_the_share_link_opens_the_tab_that_was_open(page, app_url):
+    """Stats clicked, then Share: the link once left the tab out and reopened on Code."""
+    page.goto(f"{app_url}/masks?scheme=padding")
+    wait_for_app(page)
+    page.get_by_role("tab", name="Stats").click()
+    page.wait_for_function("() => window.location.search.includes('tab=Stats')")
+    link = shared_view_link(page)
+    assert parse_qs(urlparse(link).query) == {"scheme": ["padding"], "tab": ["Stats"]}
+    page.goto(link)
+    wait_for_app(page)
+    expect(page.get_by_role("tab", name="Stats")).to_have_attribute("aria-selected", "true")
