@@ -184,11 +184,20 @@ def batch_section(link: Link, lecture: Lecture) -> None:
 def placement_section(link: Link, lecture: Lecture) -> None:
     """Pre-LN vs Post-LN at initialization: the controls, three charts and what they show."""
     st.header("Pre-LN vs Post-LN")
-    st.code(
-        "Post-LN (Vaswani et al. 2017)          Pre-LN (GPT-2, Xiong et al. 2020)\n"
-        "x ──┬──► F ──►(+)──► LayerNorm ──►     x ──┬──► LayerNorm ──► F ──►(+)──►\n"
-        "    └──────────┘                           └─────────────────────────┘\n"
-        "x_next = LN(x + F(x))                  x_next = x + F(LN(x))",
+    # one block per diagram: side by side on a wide screen, one under the other on a phone
+    post, pre = st.columns(2)
+    post.code(
+        "Post-LN (Vaswani et al. 2017)\n"
+        "x ──┬──► F ──►(+)──► LayerNorm ──►\n"
+        "    └──────────┘\n"
+        "x_next = LN(x + F(x))",
+        language=None,
+    )
+    pre.code(
+        "Pre-LN (GPT-2, Xiong et al. 2020)\n"
+        "x ──┬──► LayerNorm ──► F ──►(+)──►\n"
+        "    └─────────────────────────┘\n"
+        "x_next = x + F(LN(x))",
         language=None,
     )
     left, right = st.columns(2)

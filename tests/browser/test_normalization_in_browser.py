@@ -45,6 +45,12 @@ def test_on_a_phone_the_followed_row_keeps_its_label(chromium, app_url):
             )
             assert f"s{pick} t0" in " | ".join(shown), shown
         page.screenshot(path=ARTIFACTS / f"phone-normalization-pick-{pick}.png")
+    # the Post-LN / Pre-LN diagrams: once side by side in one code block, Pre-LN was off the screen
+    hidden = page.get_by_test_id("stCode").evaluate_all(
+        "blocks => blocks.filter((b) => { const pre = b.querySelector('pre');"
+        " return pre.scrollWidth > pre.clientWidth + 1; }).map((b) => b.textContent.slice(0, 40))"
+    )
+    assert hidden == [], hidden
     context.close()
 
 
