@@ -172,6 +172,7 @@ class Lecture:
     def share(self) -> None:
         """The share button, made once every control of the page exists. Its dialog is filled when it
         opens, from the view as it is then; the runs nobody opens it on send none of it."""
+        self.link.warn_if_too_long()
         self.link.remember()
         if self.panel.button("Share this view", icon=":material/share:", key=SHARE, width="stretch"):
             share_dialog(self.links(), list(self.figures), self.title)

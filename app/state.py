@@ -14,7 +14,7 @@ warning, a view's own figures) therefore sits in a `varying()` block.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
 
@@ -27,6 +27,9 @@ VIEWS = "_views"  # session state: page -> its link parameters when the session 
 LECTURE = "_lecture"  # session state: the SESSION_WIDE link parameters of the last run
 ARRIVED = "_arrived"  # session state: link values Streamlit dropped on the way in, for the controls of this run
 DRAWN_DEFAULTS = "_drawn_defaults"  # session state: text or number control -> the default it was drawn with last
+# The longest link a view may have: the server reads a request of up to 64 KB, and a page load from a
+# link on the page sends the page's own link along (as Referer)
+LINK_LIMIT = 32_000
 REDRAWN = "_redrawn"  # session state: controls still on screen whose values another step of a deck dropped
 
 
@@ -179,6 +182,15 @@ class Link:
             for key, (value, default) in self.values.items()
             if value != default
         }
+
+    def warn_if_too_long(self) -> None:
+        """Every view is its link: say so when this one is too long to open again (reload, share)."""
+        size = len(urlencode(self.query()))
+        if size > LINK_LIMIT:
+            self.warn(
+                f"This view's link is {size // 1000} KB, more than the {LINK_LIMIT // 1000} KB a link can carry "
+                "here: reloading or sharing it will fail. Shorten the text."
+            )
 
     def remember(self) -> None:
         """Keep this page's view for the next time the session opens the page from the sidebar."""

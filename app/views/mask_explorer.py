@@ -20,6 +20,7 @@ from masks.windows import ALL_CONVENTIONS, disagreements
 VIEWS = ["mask", "compare", "unilm"]
 SHOWN_EMPTY_ROWS = 8  # reasons listed under the figure; the figure flags every one
 CROP = 8  # the conventions tab prints this corner of each tensor
+MAX_TEXT = 24_000  # characters of a sentence: MAX_TOKENS short words and more, a link well under LINK_LIMIT
 HF_WRITTEN_OUT = 64  # a Hugging Face attention_mask up to this many keys is written entry by entry
 WINDOW_CHECK = 1024  # longest sequence the windows tab compares masks on (two masks of its square per rule)
 
@@ -34,7 +35,7 @@ def token_controls(link: Link) -> tuple[list[str], list[str], list]:
                 "Sentence (queries; also the keys unless a source is given)",
                 "text",
                 DEFAULT_TEXT,
-                max_chars=100_000,
+                max_chars=MAX_TEXT,
                 help=WORDS_HELP,
             )
             q_tokens, notice = tokens_from_text(text, "sentence")
@@ -42,7 +43,7 @@ def token_controls(link: Link) -> tuple[list[str], list[str], list]:
                 "Source sentence for the keys (cross-attention; empty = self-attention)",
                 "source",
                 "",
-                max_chars=100_000,
+                max_chars=MAX_TEXT,
                 help=WORDS_HELP,
             )
             k_tokens, source_notice = tokens_from_text(source, "source") if source.strip() else (q_tokens, None)

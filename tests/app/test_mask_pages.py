@@ -2,6 +2,7 @@
 
 import base64
 import io
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from PIL import Image
 
 import masks
 from app import figures
+from app.state import LINK_LIMIT
 from app.text import DEFAULT_TEXT, MAX_TOKENS
 from model.tokenizer import split_words
 from tests.app.conftest import as_array, charts, run_page, shown_text, title
@@ -122,6 +124,16 @@ def test_long_text_is_capped_with_a_message(masks_page):
     assert not at.exception
     assert f"showing the first {MAX_TOKENS}" in shown_text(at)
     assert len(at.get("plotly_chart")[0].proto.spec) < 1_000_000
+
+
+def test_a_view_whose_link_is_too_long_to_reopen_says_so(masks_page):
+    """Every view is its link: 3,000 characters of Devanagari are 27 KB in a link, 12,000 are 108 KB,
+    more than a server reads in one request (the page went blank on reload, "Invalid HTTP request")."""
+    fits, too_long = masks_page(text="न" * 3_000), masks_page(text="न" * 12_000)
+    assert "link" not in shown_text(fits, kinds=("warning",))
+    warning = shown_text(too_long, kinds=("warning",))
+    kilobytes = len(urlencode({"text": "न" * 12_000})) // 1000
+    assert f"This view's link is {kilobytes} KB, more than the {LINK_LIMIT // 1000} KB" in warning
 
 
 def test_long_sequences_are_sent_as_a_small_image(masks_page):

@@ -13,9 +13,11 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
+from app.state import LINK_LIMIT
 from tests.browser.conftest import ARTIFACTS, wait_for_app
 from tests.server import ROOT, free_port
 
@@ -105,6 +107,14 @@ def test_every_page_opens_through_nginx_and_a_session_stays_on_its_replica(chrom
         seen.add(context.request.get(f"{base}/_stcore/health").headers["x-replica"])
         context.close()
     assert len(seen) == 2, seen
+
+
+def test_a_link_as_long_as_the_app_allows_opens_through_nginx(served):
+    """nginx's default header buffers (8 KB) answered 414 to a long sentence's link."""
+    base, _ = served
+    query = urlencode({"text": "a," * (LINK_LIMIT // 4)})
+    with urllib.request.urlopen(f"{base}/masks?{query}", timeout=30) as reply:
+        assert reply.status == 200
 
 
 def test_new_sessions_go_to_the_other_replica_when_one_is_killed(chromium, served):
