@@ -187,17 +187,25 @@ def placement_section(link: Link, lecture: Lecture) -> None:
     # one block per diagram: side by side on a wide screen, one under the other on a phone
     post, pre = st.columns(2)
     post.code(
-        "Post-LN (Vaswani et al. 2017)\n"
-        "x ──┬──► F ──►(+)──► LayerNorm ──►\n"
-        "    └──────────┘\n"
-        "x_next = LN(x + F(x))",
+        "\n".join(
+            [
+                "Post-LN (Vaswani et al. 2017)",
+                "x ──┬──► F ──►(+)──► LayerNorm ──►",
+                "    └──────────┘",
+                "x_next = LN(x + F(x))",
+            ]
+        ),
         language=None,
     )
     pre.code(
-        "Pre-LN (GPT-2, Xiong et al. 2020)\n"
-        "x ──┬──► LayerNorm ──► F ──►(+)──►\n"
-        "    └─────────────────────────┘\n"
-        "x_next = x + F(LN(x))",
+        "\n".join(
+            [
+                "Pre-LN (GPT-2, Xiong et al. 2020)",
+                "x ──┬──► LayerNorm ──► F ──►(+)──►",
+                "    └─────────────────────────┘",
+                "x_next = x + F(LN(x))",
+            ]
+        ),
         language=None,
     )
     left, right = st.columns(2)
