@@ -173,10 +173,11 @@ def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -
         figures.matrix_figure(
             values,
             [f"layer {k}" for k in range(attn.layers)],
-            [f"head {h}" for h in range(attn.heads)],
+            [f"h{h}" for h in range(attn.heads)],  # short: 12 side by side on a phone, not slanted into the title
             title="mean entropy per head (nats)",
             subtitle=f"0 = all weight on one key; {top:.2f} = uniform over the allowed keys",
             fmt=".2f",
+            limits=(0.0, top) if top > 0 else None,
         ),
         key="entropy_figure",
         alt="entropy per head",

@@ -222,13 +222,19 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
     3 padding not averaged, 4 the cell being normalized."""
     B, T, C = categories.shape
     z = categories.reshape(B * T, C)
+    names = ["not averaged", "averaged", "padding, averaged", "padding", "this cell"]
+    hover = [
+        [f"{label}, f{c}: {names[k]}" for c, k in enumerate(row)]
+        for label, row in zip(row_labels, z.tolist(), strict=True)
+    ]
     fig = category_figure(
         z,
         [BLOCKED, ALLOWED, EMPTY_ROW, PADDING_CELL, BLACK],
-        ["not averaged", "averaged", "padding, averaged", "padding", "this cell"],
+        names,
         row_labels,
         [f"f{c}" for c in range(C)],
         title=title,
+        hover=hover,
         height=min(900, 200 + 16 * B * T),
     )
     # a line between sentences (as shapes in one go: add_hline copies the whole layout per line, a

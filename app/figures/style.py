@@ -448,6 +448,7 @@ def for_dark_theme(fig: go.Figure) -> go.Figure:
 
     fig.for_each_xaxis(lighter_padding)
     fig.for_each_yaxis(lighter_padding)
+    fig.update_shapes(fillcolor=DARK["paper"], selector={"fillcolor": "white"})  # a grid's gaps: the paper
     if fig.layout.plot_bgcolor in (None, "white"):
         fig.update_layout(plot_bgcolor=DARK["paper"])
     return fig

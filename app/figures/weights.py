@@ -130,7 +130,7 @@ def attention_figure(
     q_names, k_names = _named(q_tokens), _named(k_tokens)
     text = None
     if max(mask.shape) <= CELL_TEXT_LIMIT and not mask.all():  # else %{z} says all a cell's text would
-        blocked = f"blocked by {html.escape(mask_name, quote=False)}"
+        blocked = f"blocked under {html.escape(mask_name, quote=False)}"  # the mask in force, not each part
         text = [
             [f"weight {w:.3f}" if ok else blocked for w, ok in zip(row, allowed, strict=True)]
             for row, allowed in zip(weights.tolist(), mask.tolist(), strict=True)
@@ -238,6 +238,7 @@ def grid_figure(
         zmax=1.0,
         colorscale=WEIGHT_SCALE,
         hovertemplate="weight %{z:.3f}<extra></extra>",
+        hoverongaps=False,  # a blocked cell or a gap between maps has no weight to show ("NaN")
         colorbar={**BAR_BELOW, "len": 0.5, "title": {"text": "weight", "side": "top"}},
         xgap=1 if small else 0,
         ygap=1 if small else 0,
@@ -331,11 +332,24 @@ def pipeline_figure(
     factor = shrink_factor(4 * mask.numel(), FIGURE_CELLS)
     signed = {"zmid": 0, "colorscale": "RdBu", "factor": factor}
     bar = {"len": 0.45, "x": 0.0}  # under the score panels, and under the weight panels
+    # positions on both axes (the query labels are the first panel's only); 3 significant digits, not
+    # Plotly's SI prefixes (a weight of 1.67e-7 read "167.2659n")
+    hover = [f"query %{{y}}, key %{{x}}: {what} %{{z:.3g}}<extra></extra>" for what in ("score", "weight")]
     traces = [
-        weights_trace(stages["scores"], everywhere, zmax=bound, showscale=True, colorbar=bar, **signed),
-        weights_trace(stages["scores"], mask, zmax=bound, showscale=False, **signed),
-        weights_trace(stages["weights"], mask, zmax=top, showscale=True, colorbar={**bar, "x": 0.52}, factor=factor),
-        weights_trace(stages["dropout"], mask, zmax=top, showscale=False, factor=factor),
+        weights_trace(
+            stages["scores"], everywhere, zmax=bound, showscale=True, colorbar=bar, hovertemplate=hover[0], **signed
+        ),
+        weights_trace(stages["scores"], mask, zmax=bound, showscale=False, hovertemplate=hover[0], **signed),
+        weights_trace(
+            stages["weights"],
+            mask,
+            zmax=top,
+            showscale=True,
+            colorbar={**bar, "x": 0.52},
+            factor=factor,
+            hovertemplate=hover[1],
+        ),
+        weights_trace(stages["dropout"], mask, zmax=top, showscale=False, factor=factor, hovertemplate=hover[1]),
     ]
     k_labels = [axis_label(t, k) for k, t in enumerate(k_tokens)]
     band = title_band(k_labels)  # the figure title, the keys' labels and axis title on top, as elsewhere
@@ -448,18 +462,20 @@ def matrix_figure(
     signed: bool = False,
     fmt: str | None = None,
     subtitle: str = "",
+    limits: tuple[float, float] | None = None,
 ) -> go.Figure:
     """A labelled matrix: signed values on RdBu centred on 0, others on Viridis (both colour-blind
-    safe); with `fmt`, the values are written in the cells. The bar shows plain numbers (Plotly's
-    own would write 1e-12 as "1p"), and a matrix of zeros says so. `subtitle`: a second, smaller
-    line under the title (one long line would not fit a phone)."""
+    safe) from `limits` if given (else from the values' own range, which would colour values that
+    barely differ from darkest to brightest); with `fmt`, the values are written in the cells. The
+    bar shows plain numbers (Plotly's own would write 1e-12 as "1p"), and a matrix of zeros says so.
+    `subtitle`: a second, smaller line under the title (one long line would not fit a phone)."""
     largest = values.abs().max().item()
     zero = largest < 1e-9
     bound = 1.0 if zero else largest
     scale = (
         {"zmin": -bound, "zmax": bound, "colorscale": "RdBu", "reversescale": True}
         if signed
-        else {"colorscale": WEIGHT_SCALE}
+        else {"colorscale": WEIGHT_SCALE, **({"zmin": limits[0], "zmax": limits[1]} if limits else {})}
     )
     fig = go.Figure(
         go.Heatmap(
@@ -478,6 +494,7 @@ def matrix_figure(
         min(700, max(260, 120 + 30 * len(row_labels))) + (24 if subtitle else 0),
         top=108 if subtitle else 84,
         title_extra={"subtitle": {"text": html.escape(subtitle, quote=False)}} if subtitle else None,
-        x={"type": "category", "side": "top"},  # the colour bar has the bottom
+        # the colour bar has the bottom; upright labels (slanted ones would rise into the title on a phone)
+        x={"type": "category", "side": "top", "tickangle": 0},
         y={"autorange": "reversed", "type": "category"},
     )

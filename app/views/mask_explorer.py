@@ -21,6 +21,7 @@ VIEWS = ["mask", "compare", "unilm"]
 SHOWN_EMPTY_ROWS = 8  # reasons listed under the figure; the figure flags every one
 CROP = 8  # the conventions tab prints this corner of each tensor
 MAX_TEXT = 24_000  # characters of a sentence: MAX_TOKENS short words and more, a link well under LINK_LIMIT
+TEXT_HELP = f"{WORDS_HELP} At most {MAX_TEXT:,} characters."
 HF_WRITTEN_OUT = 64  # a Hugging Face attention_mask up to this many keys is written entry by entry
 WINDOW_CHECK = 1024  # longest sequence the windows tab compares masks on (two masks of its square per rule)
 
@@ -36,7 +37,7 @@ def token_controls(link: Link) -> tuple[list[str], list[str], list]:
                 "text",
                 DEFAULT_TEXT,
                 max_chars=MAX_TEXT,
-                help=WORDS_HELP,
+                help=TEXT_HELP,
             )
             q_tokens, notice = tokens_from_text(text, "sentence")
             source = link.text(
@@ -44,7 +45,7 @@ def token_controls(link: Link) -> tuple[list[str], list[str], list]:
                 "source",
                 "",
                 max_chars=MAX_TEXT,
-                help=WORDS_HELP,
+                help=TEXT_HELP,
             )
             k_tokens, source_notice = tokens_from_text(source, "source") if source.strip() else (q_tokens, None)
         else:

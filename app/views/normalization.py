@@ -202,7 +202,7 @@ def placement_section(link: Link, lecture: Lecture) -> None:
             [
                 "Pre-LN (GPT-2, Xiong et al. 2020)",
                 "x ──┬──► LayerNorm ──► F ──►(+)──►",
-                "    └─────────────────────────┘",
+                "    └────────────────────────┘",  # under the + of (+)
                 "x_next = x + F(LN(x))",
             ]
         ),

@@ -186,3 +186,30 @@ def test_with_every_head_of_the_layer_drawn_the_head_picked_is_in_front():
         assert drawn[-len(last) :] == last
         others = [t["opacity"] for t in drawn if t["name"] != f"head {head}"]
         assert others and max(others) < max(t["opacity"] for t in last)
+
+
+def test_the_entropy_colours_run_from_zero_to_the_uniform_bound():
+    """Sixteen heads all at 2.24 nats were coloured from darkest to brightest (Plotly's scale spans
+    the values given), as if they differed; the scale is 0 to the bound the subtitle names."""
+    figure = next(
+        f
+        for f in charts(run_page("attention", view="aggregate", model="random", heads="8"))
+        if title(f).startswith("mean entropy per head")
+    )
+    bound = float(figure["layout"]["title"]["subtitle"]["text"].split("; ")[1].split(" =")[0])
+    values = as_array(figure["data"][0]["z"])
+    assert values.max() - values.min() < 0.01 * bound  # the heads are alike, and the colours say so
+    assert figure["data"][0]["zmin"] == 0 and figure["data"][0]["zmax"] == pytest.approx(bound, abs=0.005)
+
+
+@pytest.mark.parametrize("view", ["grid", "pipeline", "aggregate"])
+def test_every_heatmap_hover_says_what_a_cell_is(view):
+    """No cell shows Plotly's default hover ("trace 2, x, y, z: 167.2659n" for a weight of 1.67e-7),
+    and no blocked cell or gap between maps says "weight NaN"."""
+    for figure in charts(run_page("attention", view=view)):
+        for trace in figure["data"]:
+            if trace["type"] != "heatmap":
+                continue
+            assert trace.get("hovertemplate") or trace.get("text") is not None, (title(figure), trace.get("name"))
+            if np.isnan(as_array(trace["z"]).astype(float)).any() and trace.get("text") is None:
+                assert trace.get("hoverongaps") is False, title(figure)

@@ -62,11 +62,19 @@ def test_hovering_a_blocked_cell_says_which_mask_blocked_it():
     at = run_page(ATTENTION, model="copy")
     head = next(f for f in charts(at) if re.search(r"layer \d+, head \d+$", title(f)))
     text = head["data"][0]["text"]
-    assert text[0][1] == "blocked by causal (as trained)"  # query 0 may not read key 1
+    assert text[0][1] == "blocked under causal (as trained)"  # query 0 may not read key 1
     assert text[1][0].startswith("weight ")
     at = run_page(ATTENTION, model="copy", mask="custom", m_scheme="sliding_window")
     head = next(f for f in charts(at) if re.search(r"layer \d+, head \d+$", title(f)))
-    assert "blocked by sliding_window(window=3)" in head["data"][0]["text"][5][0]
+    assert "blocked under sliding_window(window=3)" in head["data"][0]["text"][5][0]
+
+
+def test_a_blocked_cell_under_a_combined_mask_names_the_mask_not_each_part():
+    """MiniLM with a causal mask and its padding: a future key that is no padding was "blocked by
+    causal AND padding", as if padding blocked it too; the hover names the mask the cell is under."""
+    at = run_page(ATTENTION, model="minilm-l6", mask="custom", m_scheme="causal", keep_pad="true", seq="2")
+    head = next(f for f in charts(at) if re.search(r"layer \d+, head \d+$", title(f)))
+    assert head["data"][0]["text"][0][1] == "blocked under causal AND padding"
 
 
 def strongest_head(name: str) -> tuple[str, int, int, float]:

@@ -1,6 +1,7 @@
 """Lecture tools on every page: share links of the exact view, presentation sizes, offline HTML."""
 
 import pytest
+import torch
 
 from app import figures
 from app.lecture import SHARE
@@ -70,6 +71,10 @@ def test_dark_theme_keeps_the_data_colours_and_changes_only_the_page():
     assert fig.layout.paper_bgcolor == figures.DARK["paper"] and fig.data[0].colorscale == colours
     head = figures.attention_figure(build("causal", 3).float(), build("causal", 3), list("abc"), list("abc"), title="h")
     assert figures.for_dark_theme(head).layout.plot_bgcolor == figures.BLOCKED  # grey still means blocked
+    # the gaps between a grid's maps are painted the paper's colour: white ones were a bright lattice
+    grid = figures.grid_figure(torch.rand(2, 2, 3, 3), build("causal", 3), title="grid")
+    assert {shape.fillcolor for shape in grid.layout.shapes} == {"white"}
+    assert {shape.fillcolor for shape in figures.for_dark_theme(grid).layout.shapes} == {figures.DARK["paper"]}
 
 
 def test_presentation_mode_does_not_change_the_figure_the_next_visitor_gets():

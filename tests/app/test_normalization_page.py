@@ -1,5 +1,7 @@
 """The Normalization page: runs, restores its link, warns on bad values, shows autograd's numbers."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -122,3 +124,15 @@ def test_the_trend_words_are_earned_by_the_charts_numbers(init):
     check_trend(across, "Post-LN's", layers["Post-LN"], "layer")
     check_trend(deeper, "Pre-LN's last-layer gradient", depths["Pre-LN"], "depth")
     check_trend(deeper, "Post-LN's", depths["Post-LN"], "depth")
+
+
+def test_hovering_a_cell_of_the_averaged_cells_names_its_row_feature_and_role():
+    """The maps are (sentence, position) x feature: the hover once read "query s3 t0 it, key f2",
+    words of the attention maps, and did not say whether the cell is averaged."""
+    at = run_page("normalization")
+    cells = [f for f in charts(at) if title(f).startswith("LayerNorm") and "output" not in title(f)][0]
+    hover = cells["data"][0]["text"]
+    roles = "not averaged|averaged|padding, averaged|padding|this cell"
+    assert all(re.fullmatch(rf"s\d+ t\d+ \S+, f\d+: ({roles})", re.sub("</?b>", "", t)) for row in hover for t in row)
+    assert hover[0][0] == "s1 t0 the, f0: not averaged"  # LayerNorm follows sentence 2's first token
+    assert sum(t.endswith(": this cell") for row in hover for t in row) == 1

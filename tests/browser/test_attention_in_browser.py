@@ -156,3 +156,25 @@ def test_fewer_heads_or_layers_set_by_the_reader_are_not_reported_as_a_bad_link(
         assert picked(page, "Head") == str(head)
     expect(page.get_by_test_id("stAlert")).to_have_count(0)
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_on_a_phone_the_entropy_labels_stay_clear_of_its_title(chromium, app_url):
+    """MiniLM's 12 heads as "head 0" .. "head 11" stood upright on a phone, over the title and the
+    subtitle that names the entropy bound."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{app_url}/attention?view=aggregate&model=minilm-l6")
+    wait_for_app(page)
+    figure = page.locator(".js-plotly-plot").filter(has_text="mean entropy per head")
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFitted)")
+    overlaps = figure.evaluate(
+        """f => {
+          const boxes = (s) => [...f.querySelectorAll(s)].map((e) => e.getBoundingClientRect()).filter((b) => b.width);
+          const titles = boxes('.gtitle, .gtitle-subtitle'), labels = boxes('.xtick text');
+          return labels.filter((l) => titles.some((t) =>
+            l.left < t.right && t.left < l.right && l.top < t.bottom && t.top < l.bottom)).length;
+        }"""
+    )
+    assert overlaps == 0
+    context.close()
