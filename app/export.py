@@ -87,6 +87,9 @@ def slide_nav(pages: list[Path], k: int) -> str:
     return f"<nav style='font-size: 1.2em'>{' · '.join(link for link in links if link)}</nav>{keys}"
 
 
+IMAGE_WIDTH = 700  # px of a figure's picture (at scale 2: 1400), Plotly's own default
+
+
 def render_images(pages: list[Path], browser=None) -> list[list[Path]]:
     """SVG and PNG (scale 2) of every figure of every page, drawn by Plotly in Chromium
     (`browser`: a Playwright browser already running, else one is started)."""
@@ -102,7 +105,9 @@ def render_images(pages: list[Path], browser=None) -> list[list[Path]]:
                 return render_images(pages, started)
             finally:
                 started.close()
-    page = browser.new_page()
+    # each figure is drawn at the width of its picture: drawn wider, a figure of square cells keeps the
+    # narrow domain it had there, and its picture showed the cells at a third of their size
+    page = browser.new_page(viewport={"width": IMAGE_WIDTH + 16, "height": 1000})  # the body's 8 px margins
     written = []
     for html_path in pages:
         page.goto(html_path.resolve().as_uri())
@@ -111,8 +116,8 @@ def render_images(pages: list[Path], browser=None) -> list[list[Path]]:
         for index in range(page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")):
             for fmt in ("svg", "png"):
                 url = page.evaluate(
-                    "([i, f]) => Plotly.toImage(document.querySelectorAll('.js-plotly-plot')[i], "
-                    "{format: f, scale: 2})",
+                    "([i, f]) => { const figure = document.querySelectorAll('.js-plotly-plot')[i];"
+                    " return Plotly.toImage(figure, {format: f, scale: 2, width: figure._fullLayout.width}); }",
                     [index, fmt],
                 )
                 head, data = url.split(",", 1)

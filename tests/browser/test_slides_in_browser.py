@@ -1,5 +1,7 @@
 """The lecture pack's pictures drawn by Plotly in Chromium (stepping through slides: test_lecture_hall.py)."""
 
+import re
+
 from app import slides
 from app.export import write_pack
 
@@ -15,3 +17,11 @@ def test_the_pack_renders_svg_and_png_for_every_figure(chromium, tmp_path):
     assert all("<svg" in p.read_text()[:500] for p in svgs)
     index = (tmp_path / "index.html").read_text()
     assert all(f"href='{p.name}'" in index for p in svgs + pngs)
+    # the cells take the height the figure gives them: a figure drawn on the page at another width
+    # kept that width's square-cell domain in its picture (cells at a third of their size, the
+    # legend far below them)
+    for svg in svgs:
+        text = svg.read_text()
+        height = float(re.search(r'viewBox="0 0 [\d.]+ ([\d.]+)"', text).group(1))
+        cells = float(re.search(r'<image[^>]* height="([\d.]+)"', text).group(1))  # the heatmap's picture
+        assert cells >= 0.6 * height, (svg.name, cells, height)
