@@ -106,7 +106,7 @@ def mask_figure(
     return fig
 
 
-def _mask_hover(mask, q_tokens, k_tokens, blockers) -> list[list[str]]:
+def _mask_hover(mask, q_tokens, k_tokens, blame) -> list[list[str]]:
     def q_text(i):
         return f"query '{shown(q_tokens[i])}' ({i})"
 
@@ -118,7 +118,7 @@ def _mask_hover(mask, q_tokens, k_tokens, blockers) -> list[list[str]]:
             if mask[i, j]:
                 state = "allowed"
             else:
-                by = list(dict.fromkeys(name for name, cells in blockers if cells[i, j]))  # a term once
+                by = list(dict.fromkeys(name for name, cells in blame if cells[i, j]))  # a term once
                 state = f"blocked ({', '.join(by)})" if by else "blocked"
             row.append(f"{q_text(i)} → {key}: {state}")
         rows.append(row)
