@@ -112,6 +112,13 @@ def warn_empty_rows(mask: torch.Tensor) -> None:
 
 def show_head(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
     """The enlarged head."""
+    with lecture.on_stage():
+        _show_head_figure(lecture, attn, layer, head)
+    with lecture.beside():
+        why_start(attn, layer, head)
+
+
+def _show_head_figure(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
     lecture.show(
         attn.figure(
             "head",
@@ -128,17 +135,30 @@ def show_head(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> No
         ),
         key="head_figure",
         alt=f"{attn.name} attention weights of layer {layer} head {head}",
+        main=True,
     )
-    why_start(attn, layer, head)
 
 
 def show_pipeline(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
     link = lecture.link
-    left, middle, right = st.columns(3)
-    training = link.flag("Training mode (dropout on)", "train", False, where=left)
-    percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=middle)
-    seed = link.integer("Dropout seed", "seed", 0, 10_000, 0, where=right)
+    with lecture.beside():
+        left, middle, right = st.columns(3)
+        training = link.flag("Training mode (dropout on)", "train", False, where=left)
+        percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=middle)
+        seed = link.integer("Dropout seed", "seed", 0, 10_000, 0, where=right)
     stages = pipeline(attn.scores[layer, head], attn.mask, percent / 100 if training else 0.0, seed)
+    with lecture.on_stage():
+        _show_pipeline_figure(lecture, attn, layer, head, stages, training)
+    with lecture.beside():
+        why_start(attn, layer, head)
+        st.caption(
+            "Grey cells are blocked by the mask: -inf before softmax, exactly 0 after it. In training mode "
+            f"dropout zeroes about {percent}% of the allowed weights and scales the rest by 1 / (1 - p), "
+            "so a row no longer sums to 1."
+        )
+
+
+def _show_pipeline_figure(lecture: Lecture, attn: AttentionSet, layer: int, head: int, stages, training) -> None:
     lecture.show(
         figures.pipeline_figure(
             stages,
@@ -150,24 +170,21 @@ def show_pipeline(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -
         ),
         key="pipeline_figure",
         alt="scores, masked scores, softmax, dropout",
-    )
-    why_start(attn, layer, head)
-    st.caption(
-        "Grey cells are blocked by the mask: -inf before softmax, exactly 0 after it. In training mode "
-        f"dropout zeroes about {percent}% of the allowed weights and scales the rest by 1 / (1 - p), "
-        "so a row no longer sums to 1."
+        main=True,
     )
 
 
 def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -> None:
     summary = torch.stack([attn.weights.mean(dim=1), attn.weights.amax(dim=1)], dim=1)  # (L, 2, Q, K)
-    lecture.show(
-        figures.grid_figure(
-            summary, attn.mask, title=f"{attn.name}: mean and max over heads, per layer", col_titles=["mean", "max"]
-        ),
-        key="aggregate_figure",
-        alt="mean and max over heads",
-    )
+    with lecture.on_stage():
+        lecture.show(
+            figures.grid_figure(
+                summary, attn.mask, title=f"{attn.name}: mean and max over heads, per layer", col_titles=["mean", "max"]
+            ),
+            key="aggregate_figure",
+            alt="mean and max over heads",
+            main=True,
+        )
     values, top = entropy(attn.weights), max_entropy(attn.mask)  # (L, H); the most under this mask
     lecture.show(
         figures.matrix_figure(
@@ -199,21 +216,29 @@ def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -
 
 def show_lines(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
     link = lecture.link
-    every = link.flag("All heads of the layer, one colour each", "all_heads", False)
+    with lecture.beside():
+        every = link.flag("All heads of the layer, one colour each", "all_heads", False)
     weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
     label = f"all heads, head {head} in front" if every else f"head {head}"
+    with lecture.on_stage():
+        _show_lines_figure(lecture, attn, layer, weights, label, head if every else None)
+    with lecture.beside():
+        why_start(attn, layer, head)
+
+
+def _show_lines_figure(lecture: Lecture, attn: AttentionSet, layer: int, weights, label: str, front) -> None:
     lecture.show(
         figures.lines_view(
             weights,
             attn.q_tokens,
             attn.k_tokens,
             title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
-            front=head if every else None,
+            front=front,
         ),
         key="lines_figure",
         alt="attention as lines",
+        main=True,
     )
-    why_start(attn, layer, head)
 
 
 @dataclass(frozen=True)
@@ -243,14 +268,15 @@ def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: b
     """The chosen view of one kind of attention: the View picker, then the view. In the views of one
     head, the Layer and Head pickers and what they pick rerun on their own (`head_views`), from the
     same place in every such view (see app/state.py); the grid of every head stays above them."""
-    view = lecture.link.choice(
-        "View",
-        "view",
-        VIEWS,
-        "grid",
-        help="grid: every layer and head; pipeline: one head step by step; aggregate: mean, max, "
-        "entropy, rollout; lines: BertViz-style; shapes: tensors through one block",
-    )
+    with lecture.beside():
+        view = lecture.link.choice(
+            "View",
+            "view",
+            VIEWS,
+            "grid",
+            help="grid: every layer and head; pipeline: one head step by step; aggregate: mean, max, "
+            "entropy, rollout; lines: BertViz-style; shapes: tensors through one block",
+        )
     if view == "aggregate":
         show_aggregate(lecture, attn, self_attention)
     elif view == "shapes":
@@ -271,6 +297,11 @@ def head_views(lecture: Lecture, attn: AttentionSet, draw) -> None:
     checked by the whole run (`Link.clicked`). It holds the run's weights and scores only as long as the
     shared cache does (weak references: Streamlit keeps a fragment for the session's life); once the
     cache has let them go, a change runs the whole page."""
+    if lecture.presenting:  # the pickers beside the stage, where a fragment cannot put its controls
+        with lecture.beside():
+            layer, head = head_picker(lecture.link, attn)
+        draw(lecture, attn, layer, head)
+        return
     weights, scores = weakref.ref(attn.weights), weakref.ref(attn.scores)
     rest = dataclasses.replace(attn, weights=None, scores=None)
     kept = len(lecture.figures)
@@ -291,16 +322,11 @@ def head_views(lecture: Lecture, attn: AttentionSet, draw) -> None:
 
 
 def show_grid(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
-    """The picked head enlarged; on a projector beside every layer and head (drawn here then), so the
-    head a slide is about is above the fold too."""
-    if not lecture.presenting:
-        show_head(lecture, attn, layer, head)
-        return
-    every, one = st.columns(2)
-    with every:
-        show_every_head(lecture, attn)
-    with one:
-        show_head(lecture, attn, layer, head)
+    """The picked head enlarged; on a projector every layer and head small beside it (drawn here then)."""
+    show_head(lecture, attn, layer, head)
+    if lecture.presenting:
+        with lecture.beside():
+            show_every_head(lecture, attn)
 
 
 def show_every_head(lecture: Lecture, attn: AttentionSet) -> None:
@@ -315,6 +341,7 @@ def show_every_head(lecture: Lecture, attn: AttentionSet) -> None:
         ),
         key="grid_figure",
         alt="all layers and heads",
+        small=True,
     )
     if attn.notes_caption:
         st.caption(attn.notes_caption)

@@ -35,18 +35,43 @@ if (!window.maskLabViewHistory) {
   };
 }
 
-// The arrow keys step the slides: they click the slide bar's Previous / Next links (not while a
-// person types, or moves through the options of a control, where the arrows already mean something).
+// A presenter's clicker: PageDown / PageUp (and the arrow keys) step the slides, wherever the focus is
+// but in a text box (a click on a head leaves the focus on its button, and the clicker must still
+// work). On a slider the arrows move the slider.
 if (!window.maskLabArrowKeys) {
   window.maskLabArrowKeys = true;
+  const typing = (el) => {
+    if (!el || !el.closest) return false;
+    if (el.closest("textarea, [contenteditable=''], [contenteditable=true]")) return true;
+    const input = el.closest("input");
+    if (!input || /^(checkbox|radio|range|button|submit|reset)$/.test(input.type)) return false;
+    return input.getAttribute("role") !== "combobox" || input.getAttribute("aria-expanded") === "true";
+  };
   addEventListener("keydown", (event) => {
     const names = {ArrowRight: "Next", ArrowLeft: "Previous", PageDown: "Next", PageUp: "Previous"};
-    const busy = event.target.closest && event.target.closest("input, textarea, select, [role=radiogroup], [contenteditable]");
-    if (!names[event.key] || busy || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const arrow = event.key.startsWith("Arrow");
+    const slider = arrow && event.target.closest && event.target.closest("[role=slider]");
+    if (!names[event.key] || typing(event.target) || slider || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
     const links = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stPageLink-NavLink"]')];
     const target = links.find((a) => a.textContent.includes(names[event.key]));
     if (target) { event.preventDefault(); target.click(); }
-  });
+  }, true);
+}
+
+// Presentation mode is a layout of its own (app/lecture.py): when a run of the same page switches it
+// (the sidebar's toggle, Back over it), the page is loaded again, so that no control bound to the
+// address bar is drawn in other blocks than the run before (see app/state.py).
+if (!window.maskLabLayout) {
+  window.maskLabLayout = true;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const presenting = () => getComputedStyle(document.documentElement).getPropertyValue("--mask-lab-presenting").trim() === "1";
+  let last = null;  // the page and layout of the last finished run
+  new MutationObserver(() => {
+    if (app.getAttribute("data-test-script-state") !== "notRunning") return;
+    const now = {page: location.pathname, presenting: presenting()};
+    if (last && last.page === now.page && last.presenting !== now.presenting) location.reload();
+    last = now;
+  }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
 }
 
 // Escape closes a dialog even when the focus has left it: after a download the browser may put the
@@ -65,14 +90,17 @@ if (!window.maskLabEscape) {
 if (!window.maskLabFit) {
   window.maskLabFit = true;
   // slanted labels (keys, at -60 degrees) are parallel strokes: they collide when their distance
-  // across the slant is under a line of text, not when their upright boxes touch
+  // across the slant is under a line of text, not when their upright boxes touch (measured from where
+  // each starts, at its tick: a long label's box reaches further right than a short one's)
+  // (and upright labels one under another, when their letters would touch: a text's box holds a fifth of
+  // its size of empty line above and below)
   const collide = (a, b, vertical, slanted, size) =>
-    vertical ? b.top < a.bottom - 1
-      : slanted ? (b.left + b.right - a.left - a.right) / 2 * Math.sin(Math.PI / 3) < 0.9 * size
+    vertical ? b.top < a.bottom - 0.2 * size
+      : slanted ? (b.left - a.left) * Math.sin(Math.PI / 3) < 0.8 * size
       : b.left < a.right - 1;
   // a bold label (the row a figure is about) always stays; the ones it would touch give way
   const thin = (labels, vertical) => {
-    if (!labels.length) return;
+    if (!labels.length) return 0;
     const slanted = /rotate/.test(labels[0].getAttribute("transform") || "");
     const size = parseFloat(labels[0].style.fontSize) || 12;
     const bold = labels.filter((label) => label.querySelector('[style*="bold"]'));
@@ -90,12 +118,36 @@ if (!window.maskLabFit) {
         if (label !== keep && label.style.display !== "none" && touches(box, label.getBoundingClientRect())) label.style.display = "none";
       }
     }
+    return labels.filter((label) => label.style.display !== "none").length;
+  };
+  // The figure a view is about, on a projector, says when its labels thinned: how many of each
+  // axis's labels it shows (the rest are a hover away)
+  const sayThinned = (figure, counts) => {
+    let note = figure.querySelector(":scope > .mask-lab-thinned");
+    const thinned = counts.filter(([, shown, all]) => shown < all);
+    if (!figure.layout?.meta?.fill || innerWidth <= 640 || !thinned.length) return note?.remove();
+    if (!note) {
+      note = document.createElement("div");
+      note.className = "mask-lab-thinned";
+      note.style.cssText = "position:absolute;z-index:1;font-size:16px;pointer-events:none";
+      figure.appendChild(note);
+    }
+    // under the figure's title, in its colour (a dark page's too)
+    const title = figure.querySelector(".gtitle"), box = figure.getBoundingClientRect();
+    const under = title ? title.getBoundingClientRect() : box;
+    note.style.top = Math.round((title ? under.bottom : box.top) - box.top + 2) + "px";
+    note.style.left = Math.round(under.left - box.left) + "px";
+    note.style.color = title ? getComputedStyle(title).fill : "";
+    note.textContent = thinned.map(([name, shown, all]) => `${shown} of ${all} ${name}`).join(", ") + " shown (hover a cell for its tokens)";
   };
   const fit = (figure) => {
+    const counts = [];
     for (const axis of figure.querySelectorAll(".xaxislayer-above, .yaxislayer-above")) {
       // every panel's axis: Plotly names their ticks xtick, x2tick, x3tick...
-      thin([...axis.querySelectorAll("g > text")], axis.classList.contains("yaxislayer-above"));
+      const labels = [...axis.querySelectorAll("g > text")], upright = axis.classList.contains("yaxislayer-above");
+      counts.push([upright ? "query labels" : "key labels", thin(labels, upright), labels.length]);
     }
+    sayThinned(figure, counts);
     // a label written on a head's map in the grid (its role) shows only where the map is wider than it
     const cellNotes = new Set();
     const axis = figure._fullLayout.xaxis;
@@ -163,8 +215,21 @@ if (!window.maskLabFit) {
     Plotly.relayout(figure, desk);
     return true;
   };
+  // On a projector the figure a view is about fills the stage: from where its column starts to the
+  // bottom of the window (a share of it, for rows of such figures). The server sent it at a height
+  // marked in its meta (it cannot know the screen's).
+  const fill = (figure) => {
+    const sent = figure.layout?.meta?.fill, rows = figure.layout?.meta?.rows || 1;
+    if (!sent || innerWidth <= 640 || figure.layout.height !== sent) return false;
+    const top = (figure.closest('[data-testid="stColumn"]') || figure).getBoundingClientRect().top + scrollY;
+    const height = Math.max(300, Math.floor((innerHeight - top - 16) / rows - (rows > 1 ? 16 : 0)));
+    if (height === sent) return false;
+    figure.maskLabFitted = false;  // once more, after this relayout's draw
+    Plotly.relayout(figure, {height});
+    return true;
+  };
   const settle = (figure) => {
-    if (deskOnPhone(figure)) return;
+    if (deskOnPhone(figure) || fill(figure)) return;
     fit(figure);
     hug(figure);
   };

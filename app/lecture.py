@@ -4,6 +4,7 @@ share panel with the deep link, the embed link, an iframe snippet and an offline
 from __future__ import annotations
 
 import html
+from contextlib import nullcontext
 from urllib.parse import urlencode
 
 import plotly.graph_objects as go
@@ -19,17 +20,19 @@ LOCAL = "http://localhost:8501"
 # projector sizes on screens wider than a phone: a student opening the lecturer's link on a phone
 # reads it as on a desk (a 22 px root breaks "Normalization" mid-word there; browser.js does the
 # same for the figures)
-PRESENTATION_CSS = """<style>@media (min-width: 641px) {
+PRESENTATION_CSS = """<style>:root { --mask-lab-presenting: 1; }  /* app/browser.js reads the layout */
+@media (min-width: 641px) {
 html { font-size: 22px; }
-.stApp [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+.stApp [data-testid="stMainBlockContainer"] { padding: 2.75rem 1.5rem 2rem; max-width: none; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stWidgetLabel"] p,
 .stApp [data-testid="stAlert"] p, .stApp [data-testid="stMarkdownContainer"] p,
 .stApp input, .stApp textarea, .stApp button p, .stApp [data-testid="stExpander"] summary p { font-size: 22px; }
 .stApp [data-testid="stMetricValue"] p { font-size: 2.25rem; }  /* a number stays larger than its label */
+.stApp [data-testid="stColumn"] h1 { font-size: 2rem; }  /* a page's name in the column beside the stage */
 }</style>"""
 
 
-def dressed(fig: go.Figure, presenting: bool, dark: bool, projector_height: int | None) -> go.Figure:
+def dressed(fig: go.Figure, presenting: bool, dark: bool, role: tuple[str | None, int]) -> go.Figure:
     """The figure in presentation sizes and / or on the dark theme: a copy (the figure may come from
     a cache every session shares), made once per figure while it lives, so sessions that show the
     same cached figure do not each copy and restyle it (a third of a slide step's run)."""
@@ -37,12 +40,12 @@ def dressed(fig: go.Figure, presenting: bool, dark: bool, projector_height: int 
     def restyle() -> go.Figure:
         copy = go.Figure(fig)
         if presenting:
-            figures.for_projector(copy, projector_height)
+            figures.for_projector(copy, *role)
         if dark:
             figures.for_dark_theme(copy)
         return copy
 
-    return derived(fig, ("dressed", presenting, dark, projector_height), restyle)
+    return derived(fig, ("dressed", presenting, dark, role), restyle)
 
 
 class Sent(go.Figure):
@@ -65,7 +68,13 @@ def sent(fig: go.Figure) -> Sent:
 
 class Lecture:
     """Make one at the top of a page, after its Link: it draws the page's title (or the slide's, in
-    a deck); call `show` for every figure and `share` at the end."""
+    a deck); call `show` for every figure and `share` at the end.
+
+    On a projector the page is a slide: the figure the view is about fills the stage, the left of
+    the screen from top to bottom, and the title, caption and the view's controls stand beside it
+    (`beside()`, `on_stage()`); what follows them comes under both. On a desk both are the page
+    itself, in the order written. Presentation mode is a layout of its own: its toggle reloads
+    the page (app/browser.js), so no bound control moves between blocks within one page's life."""
 
     def __init__(self, link: Link, title: str):
         self.link, self.title = link, title
@@ -83,12 +92,23 @@ class Lecture:
             )
             slide = self.current_slide()
             self.panel = st.container()
+        self._stage = self._aside = None
         if self.presenting:
             st.html(PRESENTATION_CSS)
-        if slide is None:
-            st.title(title)
-        else:
-            self.slide_bar(*slide)
+            self._stage, self._aside = st.columns([7, 3], gap="large")
+        with self.beside():
+            if slide is None:
+                st.title(title)
+            else:
+                self.slide_bar(*slide)
+
+    def beside(self):
+        """Where the title, the view's controls and its words go: beside the stage on a projector."""
+        return self._aside if self._aside is not None else nullcontext()
+
+    def on_stage(self):
+        """Where the figure the view is about goes: the stage on a projector."""
+        return self._stage if self._stage is not None else nullcontext()
 
     def current_slide(self) -> tuple[str, slides.Deck, int] | None:
         """The deck and step of a slides link (?slides=NAME&step=K), checked; the sidebar offers
@@ -126,7 +146,11 @@ class Lecture:
         to the step (its page, its parameters), followed inside the running app: the view changes
         without a page load. The arrow keys click them."""
         slide = deck.slides[k]
-        back, middle, forward = st.columns([1, 6, 1], vertical_alignment="center")
+        if self.presenting:  # a narrow column beside the stage: the title, the caption, then the steps
+            middle = st.container()
+            back, forward = st.columns(2)
+        else:
+            back, middle, forward = st.columns([1, 6, 1], vertical_alignment="center")
         for column, j, label, icon in ((back, k - 1, "Previous", "◀"), (forward, k + 1, "Next", "▶")):
             if 0 <= j < len(deck.slides):
                 target = deck.slides[j]
@@ -148,10 +172,23 @@ class Lecture:
         """A plain link to slide k, relative to the app."""
         return f"{deck.slides[k].url_path}?{urlencode(self.step_query(deck, name, k))}"
 
-    def show(self, fig, *, key: str, alt: str, config: dict | None = None, projector_height: int | None = None) -> None:
+    def show(
+        self,
+        fig,
+        *,
+        key: str,
+        alt: str,
+        config: dict | None = None,
+        main: bool = False,
+        rows: int = 1,
+        small: bool = False,
+    ) -> None:
+        """Show a figure. `main`: the figure the view is about, which a projector's stage fills (one of
+        `rows` rows of such figures); `small`: a figure beside the stage (every head of a grid)."""
         dark = st.context.theme.type == "dark"
         if self.presenting or dark:
-            fig = dressed(fig, self.presenting, dark, projector_height)
+            role = ("main", rows) if main else ("small", 1) if small else (None, 1)
+            fig = dressed(fig, self.presenting, dark, role)
         self.figures.append(fig)
         # theme=None: drawn exactly as built, so the page shows what an export shows
         st.plotly_chart(sent(fig), key=key, config=config or figures.chart_config(self.export), alt=alt, theme=None)

@@ -308,7 +308,8 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
             help="a head is named for a role that at least this share of its rows follow",
         )
     threshold = percent / 100
-    about = varying()
+    with lecture.beside():
+        about = varying()
     for text in said:
         about.warning(text)
     try:

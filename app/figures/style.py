@@ -392,16 +392,19 @@ def heatmap_height(rows: int) -> int:
     return min(950, max(480, 200 + 36 * rows))
 
 
-# readable from the back of a hall; a figure at most 540 px tall, so that under the page's title and
-# controls it is whole above the fold of a 1080 px projector
-PROJECTOR = {"font": 22, "ticks": 19, "title": 26, "height": 540}
+# readable from the back of a hall: text sizes, and the height of a figure under others on a projector
+# (at most 540 px: whole above the fold of a 1080 px screen), of a small one beside the stage, and of
+# the figure a view is about before the browser fits it to the screen (app/browser.js: to the bottom
+# of the window, from where the stage starts)
+PROJECTOR = {"font": 22, "ticks": 19, "title": 26, "height": 540, "small": 360, "main": 1000}
 
 
-def for_projector(fig: go.Figure, height: int | None = None) -> go.Figure:
+def for_projector(fig: go.Figure, role: str | None = None, rows: int = 1) -> go.Figure:
     """Presentation sizes: tick labels >= 19 px, larger text, titles and panel titles; at most 540
-    px tall, or `height` (a page's one main figure, high on the page, takes the room it has)."""
+    px tall. `role` "main": the figure a view is about, marked so the browser fills the stage's
+    height with it (a share of it: one of `rows` rows); "small": one beside the stage."""
     desk = desk_sizes(fig)
-    height = height or min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
+    height = PROJECTOR[role] if role else min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
     top = round((fig.layout.margin.t or 60) * PROJECTOR["ticks"] / FONT["size"])  # labels and titles grew
     fig.update_layout(font_size=PROJECTOR["font"], title_font_size=PROJECTOR["title"], height=height, margin_t=top)
     if fig.layout.title.subtitle.text:  # a thumbnail's parameters, an entropy bound: as large as body text
@@ -412,8 +415,36 @@ def for_projector(fig: go.Figure, height: int | None = None) -> go.Figure:
             note.yshift = round(note.yshift * PROJECTOR["font"] / FONT["size"])
     fig.update_xaxes(tickfont_size=PROJECTOR["ticks"])
     fig.update_yaxes(tickfont_size=PROJECTOR["ticks"])
-    fig.update_layout(meta={"desk": desk})
+    if role == "main":
+        fig.update_layout(meta={"desk": desk, "fill": height, "rows": rows})
+        keys_beside(fig)
+    else:
+        fig.update_layout(meta={"desk": desk})
     return reserve_room(fig)
+
+
+def keys_beside(fig: go.Figure) -> None:
+    """The legend and a colour bar right of the plot, not under it: on a projector the screen's height
+    goes to square cells (at 720 px, 24 rows of 19 px labels need all of it). A figure of panels with
+    a colour bar each, or of cells that take the width they are given, keeps them where they are."""
+    bars = [trace for trace in fig.data if trace.type == "heatmap" and trace.showscale is not False]
+    bars = [trace for trace in bars if trace.colorbar.orientation == "h"]
+    if len(bars) > 1 or not fig.layout.yaxis.scaleanchor:  # cells not square: the width is theirs
+        return
+    font = fig.layout.font.size or FONT["size"]
+    entries = [trace.name or "" for trace in fig.data if getattr(trace, "showlegend", False)]
+    wide = GLYPH * font * _longest(entries, 0) + 50 if entries else 0
+    if entries:
+        fig.update_layout(legend={"orientation": "v", "x": 1, "xanchor": "left", "y": 1, "yanchor": "top"})
+    for bar in bars:  # under the legend's entries
+        below = (len(entries) * 1.6 * font + 20) / max(fig.layout.height, 1) if entries else 0
+        bar.colorbar.update(
+            orientation="v", x=1, xanchor="left", xpad=20, y=1 - below, yanchor="top", len=0.5, lenmode="fraction"
+        )
+        bar.colorbar.title.side = "top"
+        wide = max(wide, GLYPH * font * 5 + 60)  # "weight" over "0.25"-long labels
+    if wide:
+        fig.update_layout(margin_b=10, margin_r=round(wide) + 10)
 
 
 def desk_sizes(fig: go.Figure) -> dict:

@@ -86,7 +86,7 @@ def show() -> None:
     attn = attention_views.AttentionSet("self", weights, scores, applied, tokens, tokens, mask_name, start, why)
     arch = TASKS[chosen.name].arch if chosen.name in TASKS else "decoder"
     grey = "Grey cells are blocked by the mask" if not attn.mask.all() else "The mask blocks no cell"
-    with varying():
+    with lecture.beside(), varying():
         st.caption(
             f"Model **{chosen.name}** ({arch}), {T} tokens, mask: {mask_name}. {grey}; colours are attention weights."
         )

@@ -114,14 +114,15 @@ def show() -> None:
     tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
     src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
     runs = run(chosen.spec, tuple(src_ids), tuple(tgt_ids))
-    kind = link.choice(
-        "Attention",
-        "kind",
-        KINDS,
-        "cross",
-        help="cross: decoder queries x encoder keys; encoder: bidirectional with source padding; "
-        "decoder: causal with target padding",
-    )
+    with lecture.beside():
+        kind = link.choice(
+            "Attention",
+            "kind",
+            KINDS,
+            "cross",
+            help="cross: decoder queries x encoder keys; encoder: bidirectional with source padding; "
+            "decoder: causal with target padding",
+        )
     axes = {
         "cross": (tgt_tokens, src_tokens),
         "encoder": (src_tokens, src_tokens),
@@ -136,10 +137,11 @@ def show() -> None:
     grey = (
         "Grey cells are blocked by the mask, padding included." if not attn.mask.all() else "The mask blocks no cell."
     )
-    st.caption(
-        "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
-        f"(columns). {grey}"
-    )
-    for sentence in said:
-        st.caption(sentence)
+    with lecture.beside():
+        st.caption(
+            "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
+            f"(columns). {grey}"
+        )
+        for sentence in said:
+            st.caption(sentence)
     lecture.share()

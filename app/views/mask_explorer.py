@@ -83,12 +83,13 @@ class Context:
     k_tokens: list[str]
 
 
-def draw_mask(page: Context, pred: masks.Predicate, title: str | None = None, key: str = "mask", projector_height=None):
+def draw_mask(page: Context, pred: masks.Predicate, title: str | None = None, key: str = "mask", rows: int = 1):
     fig, mask, stats = mask_view(pred, tuple(page.q_tokens), tuple(page.k_tokens), title or pred.name)
     page.lecture.show(
         fig,
         key=key,
-        projector_height=projector_height,
+        main=True,
+        rows=rows,
         alt=f"Attention mask {pred.name}: {len(page.q_tokens)} queries by {len(page.k_tokens)} keys, "
         f"{stats.density:.0%} of cells allowed",
     )
@@ -263,9 +264,9 @@ def windows_tab(page: Context, pred: masks.Predicate) -> None:
 
 def mask_section(page: Context, mask_a: masks.Predicate) -> None:
     """One mask in detail: the figure, its empty rows, and tabs of code, conventions, stats, windows."""
-    # the page's one figure: a projector's room under the controls
-    mask, stats = draw_mask(page, mask_a, projector_height=660)
-    with varying():
+    with page.lecture.on_stage():
+        mask, stats = draw_mask(page, mask_a)
+    with page.lecture.beside(), varying():
         explain_empty_rows(page.q_tokens, mask_a, stats)
     # bound to the URL, so only the open tab's content runs (and a link opens the same tab)
     tabs = page.link.tabs(["Code", "Conventions", "Stats", "Windows"], "tab")
@@ -289,11 +290,12 @@ def compare_section(page: Context, mask_a: masks.Predicate) -> None:
     with st.sidebar:
         st.header("Compare with (B)")
         mask_b = scheme_control(page.link, "b_", len(page.q_tokens), len(page.k_tokens), st, default="sliding_window")
-    left, right = st.columns(2)
-    with left:
-        a, _ = draw_mask(page, mask_a, f"A: {mask_a.name}", key="mask_a")
-    with right:
-        b, _ = draw_mask(page, mask_b, f"B: {mask_b.name}", key="mask_b")
+    with page.lecture.on_stage():
+        left, right = st.columns(2)
+        with left:
+            a, _ = draw_mask(page, mask_a, f"A: {mask_a.name}", key="mask_a")
+        with right:
+            b, _ = draw_mask(page, mask_b, f"B: {mask_b.name}", key="mask_b")
     page.lecture.show(
         figures.difference_figure(a, b, page.q_tokens, page.k_tokens, name_a=mask_a.name, name_b=mask_b.name),
         key="difference",
@@ -304,32 +306,35 @@ def compare_section(page: Context, mask_a: masks.Predicate) -> None:
 def unilm_section(page: Context) -> None:
     """UniLM's four masks on these tokens."""
     q_len, kv_len = len(page.q_tokens), len(page.k_tokens)
-    prefix = page.link.integer("Source length (seq-to-seq prefix)", "unilm_prefix", 0, kv_len, min(3, kv_len))
-    st.caption("UniLM trains one network for four tasks by changing only the mask.")
+    with page.lecture.beside():
+        prefix = page.link.integer("Source length (seq-to-seq prefix)", "unilm_prefix", 0, kv_len, min(3, kv_len))
+        st.caption("UniLM trains one network for four tasks by changing only the mask.")
     unilm = [
         ("bidirectional (BERT)", masks.predicate("full", q_len, kv_len)),
         ("left-to-right (GPT)", masks.predicate("causal", q_len, kv_len)),
         ("right-to-left", masks.predicate("right_to_left", q_len, kv_len)),
         (f"seq-to-seq (prefix of {prefix})", masks.predicate("prefix_lm", q_len, kv_len, prefix=prefix)),
     ]
-    columns = st.columns(4 if page.lecture.presenting else 2)  # a projector: all four above the fold
-    for k, (title, pred) in enumerate(unilm):
-        with columns[k % len(columns)]:
-            draw_mask(page, pred, title, key=f"unilm_{k}")
+    with page.lecture.on_stage():  # two by two: on a projector the four fill the stage's height together
+        columns = st.columns(2)
+        for k, (title, pred) in enumerate(unilm):
+            with columns[k % len(columns)]:
+                draw_mask(page, pred, title, key=f"unilm_{k}", rows=2)
 
 
 def show() -> None:
     link = Link()
     lecture = Lecture(link, "Masks")
     q_tokens, k_tokens, notices = token_controls(link)
-    view = link.choice(
-        "View",
-        "view",
-        VIEWS,
-        "mask",
-        help="mask: one mask in detail; compare: two masks and their difference; "
-        "unilm: the four masks of UniLM on this sentence",
-    )
+    with lecture.beside():
+        view = link.choice(
+            "View",
+            "view",
+            VIEWS,
+            "mask",
+            help="mask: one mask in detail; compare: two masks and their difference; "
+            "unilm: the four masks of UniLM on this sentence",
+        )
     with st.sidebar:
         st.header("Mask")
         if view == "unilm":  # its four masks are fixed: scheme controls here would do nothing
@@ -339,7 +344,7 @@ def show() -> None:
             mask_a = None
         else:
             mask_a = combination_controls(link, scheme_control(link, "", len(q_tokens), len(k_tokens), st), st)
-    with varying():
+    with lecture.beside(), varying():
         for notice in notices:
             show_notice(notice)
     page = Context(link, lecture, q_tokens, k_tokens)

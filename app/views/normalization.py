@@ -133,10 +133,10 @@ def placement_views(depth: int, init: str) -> tuple[list, list[str]]:
 def batch_section(link: Link, lecture: Lecture) -> None:
     """LayerNorm vs BatchNorm on a padded batch: the controls, the cells each averages, how far the
     followed sentence moves."""
-    st.header("LayerNorm vs BatchNorm on a padded batch")
-    # the batch's controls beside the text; folded on a projector, so the figures start above the fold
-    # (in the same blocks either way, see app/state.py)
-    expander, notice = st.expander("The batch", expanded=not lecture.presenting, icon=":material/tune:"), varying()
+    with lecture.beside():
+        st.header("LayerNorm vs BatchNorm on a padded batch")
+        # the batch's controls beside the text; folded on a projector, where the maps fill the stage
+        expander, notice = st.expander("The batch", expanded=not lecture.presenting, icon=":material/tune:"), varying()
     with expander:
         left, right = st.columns([2, 1])
         with left:
@@ -161,15 +161,19 @@ def batch_section(link: Link, lecture: Lecture) -> None:
 
     batch = batch_views(tuple(tuple(s) for s in sentences), pick, extra_pad, feature)
 
-    st.subheader("Which cells each normalization averages")
-    st.caption(
-        f"For the first token of sentence {pick + 1}, feature f{feature} (black): blue cells enter its mean "
-        "and variance; vermillion ones are padding that does."
-    )
-    columns = st.columns(2)
+    with lecture.beside():
+        st.subheader("Which cells each normalization averages")
+        st.caption(
+            f"For the first token of sentence {pick + 1}, feature f{feature} (black): blue cells enter its mean "
+            "and variance; vermillion ones are padding that does."
+        )
+    with lecture.on_stage():
+        columns = st.columns(2)
     for column, kind in zip(columns, ["layer", "batch"], strict=True):
         with column:
-            lecture.show(batch["views"][kind]["cells"], key=f"cells_{kind}", alt=f"cells {NAMES[kind]} averages")
+            lecture.show(
+                batch["views"][kind]["cells"], key=f"cells_{kind}", alt=f"cells {NAMES[kind]} averages", main=True
+            )
 
     st.subheader(f"Sentence {pick + 1} after each normalization: does it depend on the rest of the batch?")
     st.table(batch["table"], hide_index=True)  # a table wraps its text: a data grid clipped the last column

@@ -52,7 +52,7 @@
     for (const axis of figure.querySelectorAll(".xaxislayer-above")) {
       const labels = [...axis.querySelectorAll("g > text")].filter((t) => shown(t) && /rotate/.test(t.getAttribute("transform") || ""));
       const size = parseFloat(labels[0]?.style.fontSize) || 12;
-      const centres = labels.map((t) => { const b = t.getBoundingClientRect(); return (b.left + b.right) / 2; }).sort((a, b) => a - b);
+      const centres = labels.map((t) => t.getBoundingClientRect().left).sort((a, b) => a - b);  // where each starts
       const piled = centres.filter((c, k) => k > 0 && (c - centres[k - 1]) * Math.sin(Math.PI / 3) < 0.8 * size).length;
       if (piled) problems.push(`${name}: ${piled} slanted labels of an axis pile on their neighbours`);
     }
