@@ -151,12 +151,13 @@ class Lecture:
             back, forward = st.columns(2)
         else:
             back, middle, forward = st.columns([1, 6, 1], vertical_alignment="center")
-        for column, j, label, icon in ((back, k - 1, "Previous", "◀"), (forward, k + 1, "Next", "▶")):
+        for column, j, label, arrow in ((back, k - 1, "Previous", "◀"), (forward, k + 1, "Next", "▶")):
             if 0 <= j < len(deck.slides):
                 target = deck.slides[j]
                 column.page_link(
                     target.target(),
-                    label=f"{icon} {label}" if label == "Previous" else f"{label} {icon}",
+                    label=f"{arrow} {label}" if label == "Previous" else f"{label} {arrow}",
+                    icon="",  # the arrow is the sign; page_link would add the target page's icon
                     query_params=self.step_query(deck, name, j),
                     help=f"slide {j + 1}: {target.title} (arrow key {'←' if label == 'Previous' else '→'})",
                 )

@@ -232,7 +232,8 @@ def sentences(link: Link, model: hf.RealModel) -> tuple[tuple[tuple[int, ...], .
     for k, tokens in enumerate(ids):
         if model.max_len is not None and len(tokens) > model.max_len:
             said.append(
-                f"Sentence {k + 1} has {len(tokens)} tokens; {model.name} reads at most {model.max_len}: "
+                f"Sentence {k + 1} has {len(tokens)} tokens; {model.name} reads at most {model.max_len} "
+                f"({model.max_len_source}): "
                 f"cut to {model.max_len}, as its tokenizer cuts (its end token kept)."
             )
             ids[k] = model.tokenize(lines[k : k + 1], truncate=True)[0] if model.tokenizer else tokens[: model.max_len]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -219,6 +220,20 @@ class Run:
         return (self.hidden * real).sum(dim=1) / real.sum(dim=1)
 
 
+def token_limit(directory: Path, positions: int | None) -> tuple[int | None, str]:
+    """The most tokens a model reads, and why: the max_seq_length of its sentence_bert_config.json,
+    which sentence-transformers cuts every text to (the model was trained on no longer ones: 256 for
+    all-MiniLM-L6-v2, whose positions go to 512), else its positions."""
+    try:
+        given = json.loads((directory / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
+    except (OSError, ValueError, KeyError, TypeError):
+        given = None
+    if isinstance(given, int) and given > 0 and (positions is None or given < positions):
+        beyond = f"; its positions go to {positions}" if positions else ""
+        return given, f"sentence-transformers' max_seq_length for it{beyond}"
+    return positions, "its positions"
+
+
 class RealModel:
     """A Hugging Face model whose every attention is ours. `run(texts, mask)` or `run_ids(ids, mask)`."""
 
@@ -227,7 +242,9 @@ class RealModel:
         self.config = model.config
         self.layers = self.config.num_hidden_layers
         self.heads = self.config.num_attention_heads
-        self.max_len = getattr(self.config, "max_position_embeddings", None)
+        self.max_len, self.max_len_source = token_limit(
+            directory, getattr(self.config, "max_position_embeddings", None)
+        )
         self.lm_head = model.get_output_embeddings() if model is not model.base_model else None
         self.causal = self.lm_head is not None or bool(getattr(self.config, "is_decoder", False))
         self.pad_id = next(
@@ -298,7 +315,8 @@ class RealModel:
                 raise ValueError(f"sequence {k + 1} has a token id outside 0 .. {vocab - 1}")
             if self.max_len is not None and len(row) > self.max_len:
                 raise ValueError(
-                    f"sequence {k + 1} has {len(row)} tokens; {self.name} reads at most {self.max_len} (its positions)"
+                    f"sequence {k + 1} has {len(row)} tokens; {self.name} reads at most {self.max_len} "
+                    f"({self.max_len_source})"
                 )
         T = max(map(len, rows))
         padded = torch.tensor([row + [self.pad_id] * (T - len(row)) for row in rows])

@@ -192,10 +192,16 @@ def last_layer_by_depth(max_depth: int, init: str = "xavier", seeds: int = 3) ->
 NOISE, CLEAR, STEADY = 0.1, 1.5, 0.2
 
 
+def shown(value: float) -> str:
+    """A measured number as the sentences quote it: 3 significant digits, trailing zeros kept, so
+    numbers side by side have one precision ("between 0.730 and 0.842", not "0.73 and 0.842")."""
+    return f"{value:#.3g}".removesuffix(".")
+
+
 @dataclass(frozen=True)
 class Trend:
     word: str  # grows, falls (a little), stays about the same, goes up and down
-    text: str  # the word and the numbers it rests on, as the charts show them (3 significant digits)
+    text: str  # the word and the numbers it rests on, each to 3 significant digits (`shown`)
 
 
 def trend(values: list[float], where: str = "layer") -> Trend:
@@ -205,11 +211,11 @@ def trend(values: list[float], where: str = "layer") -> Trend:
     and down", with its lowest and highest value and where (`where` 1, 2, ...)."""
     first, last, low, high = values[0], values[-1], min(values), max(values)
     if low >= (1 - STEADY) * high:
-        word, span = "stays about the same", f"between {low:.3g} and {high:.3g}"
-        if f"{low:.3g}" == f"{high:.3g}":  # not "between 0.752 and 0.752"
-            span = f"{low:.3g} throughout"
+        word, span = "stays about the same", f"between {shown(low)} and {shown(high)}"
+        if shown(low) == shown(high):  # not "between 0.752 and 0.752"
+            span = f"{shown(low)} throughout"
         return Trend(word, f"{word} (within {STEADY:.0%}: {span})")
-    ends = f"{first:.3g} → {last:.3g}"
+    ends = f"{shown(first)} → {shown(last)}"
     if all(v >= max(values[: k + 1]) * (1 - NOISE) for k, v in enumerate(values)):
         word = "grows" if last >= CLEAR * first else "grows a little"
     elif all(v <= min(values[: k + 1]) * (1 + NOISE) for k, v in enumerate(values)):
@@ -218,7 +224,8 @@ def trend(values: list[float], where: str = "layer") -> Trend:
         lowest, highest = values.index(low) + 1, values.index(high) + 1
         return Trend(
             "goes up and down",
-            f"goes up and down ({ends}; lowest {low:.3g} at {where} {lowest}, highest {high:.3g} at {where} {highest})",
+            f"goes up and down ({ends}; lowest {shown(low)} at {where} {lowest}, highest {shown(high)} at {where} "
+            f"{highest})",
         )
     return Trend(word, f"{word} ({ends})")
 
@@ -232,10 +239,10 @@ def placement_findings(study: PlacementStudy, by_depth: dict[str, list[float]]) 
     ratio, streams = grad["post"][-1] / grad["pre"][-1], stream["pre"][-1] / stream["post"][-1]
     near = abs(math.log(ratio / streams)) < math.log(1.3)
     found = [
-        f"At the last layer Post-LN's gradient is **{ratio:.2g}x** Pre-LN's. Both reach it through a LayerNorm, "
+        f"At the last layer Post-LN's gradient is **{shown(ratio)}x** Pre-LN's. Both reach it through a LayerNorm, "
         "which divides by the norm of its input: Pre-LN's residual stream there has norm "
-        f"{stream['pre'][-1]:.3g} and Post-LN's {stream['post'][-1]:.3g} (the residual-stream chart); "
-        f"{stream['pre'][-1]:.3g} / {stream['post'][-1]:.3g} = {streams:.2g}, "
+        f"{shown(stream['pre'][-1])} and Post-LN's {shown(stream['post'][-1])} (the residual-stream chart); "
+        f"{shown(stream['pre'][-1])} / {shown(stream['post'][-1])} = {shown(streams)}, "
         + ("close to the gradients' ratio." if near else "not the gradients' ratio: other terms dominate here.")
     ]
     if depth == 1:

@@ -244,7 +244,7 @@ TASKS = {
             "mirror",
             "encoder",
             "Fill in [MASK] in a palindrome from its mirror position (encoder).",
-            "[BOS]ab[MASK]dd[MASK]ba[EOS]",
+            "[BOS]ab[MASK]ddc[MASK]a[EOS]",  # each [MASK] has a letter at its mirror
             "a masked position attends to its mirror; under a causal mask the first half cannot see it",
             make=_mirror,
             focus=_focus("self", _mirror_focus),

@@ -6,7 +6,7 @@ import masks
 from app import figures
 from app.cache import MiB, bounded
 from app.lecture import Lecture
-from app.pages import BY_NAME
+from app.pages import BY_NAME, PAGES
 from app.state import Link
 from app.text import DEFAULT_SOURCE, DEFAULT_TEXT
 from model.tokenizer import split_words
@@ -33,6 +33,10 @@ def show() -> None:
         "Here every mask scheme has one exact meaning, shown on real tokens, in every library's convention.  \n"
         "Pick a scheme below to open it in the explorer; every view is a link you can share or put in a slide."
     )
+    # the other pages, each with what it shows: the gallery below only leads to the Masks page
+    for column, page in zip(st.columns(len(PAGES) - 1), PAGES[1:], strict=True):
+        column.page_link(page.target())
+        column.caption(page.summary)
     st.subheader(f"Every scheme, one sentence: “{DEFAULT_TEXT}”")
     explorer = BY_NAME["masks"].target()
     per_row = 2 if lecture.presenting else 4  # a projector's titles are large: two to a row

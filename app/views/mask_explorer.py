@@ -196,10 +196,16 @@ def windows_tab(page: Context, pred: masks.Predicate) -> None:
     """Our window in each library's code: its parameter, with its own rule built and checked against
     ours, or why that library cannot take it. Every sentence is built from masks.windows' data."""
     windows = [leaf.params["window"] for leaf in pred.leaves() if leaf.scheme.name == "sliding_window"]
-    window = windows[0] if windows else page.link.integer("Window (ours)", "win", 1, 4096, 3)
+    if not windows:  # nothing of the mask's own to show: the reader picks a window here
+        window = page.link.integer("Window (ours)", "win", 1, 4096, 3)
+        subject = f"This mask has no sliding window; a `window={window}` of ours, picked above"
+    elif len(windows) == 1:
+        window, subject = windows[0], f"This mask's `window={windows[0]}`"
+    else:
+        window, subject = windows[0], f"The first of this mask's {len(windows)} windows, `window={windows[0]}`"
     length = min(max(len(page.q_tokens), 2 * window + 2), WINDOW_CHECK)
     st.markdown(
-        f"Our `window={window}` (the keys a query sees on each side, itself included: {_keys(window)} causal, "
+        f"{subject} (the keys a query sees on each side, itself included: {_keys(window)} causal, "
         f"{_keys(2 * window - 1)} both ways) in {len(ALL_CONVENTIONS)} rules: each "
         "library's parameter for the same mask, its own rule built and compared with ours on a sequence of "
         f"{length} tokens, or why it cannot take that window:"

@@ -11,6 +11,7 @@ from PIL import Image
 
 import masks
 from app import figures
+from app.pages import PAGES
 from app.state import LINK_LIMIT
 from app.text import DEFAULT_TEXT, MAX_TOKENS
 from model.tokenizer import split_words
@@ -23,8 +24,20 @@ def test_home_shows_every_scheme_with_a_link_to_the_explorer():
     titles = [title(fig) for fig in charts(at)]
     assert len(titles) == len(masks.SCHEMES)
     assert {t.split()[0] for t in titles} == set(masks.SCHEMES)  # the name, then its parameters
-    links = [el.proto for el in at.get("page_link")]
-    assert len(links) == len(masks.SCHEMES)
+    opens = [el.proto for el in at.get("page_link") if el.proto.label.startswith("Open ")]
+    assert [link.label for link in opens] == [f"Open {name}" for name in masks.SCHEMES]
+    assert {link.page for link in opens} == {"masks"}
+
+
+def test_home_names_every_other_page_with_a_link_and_what_it_shows():
+    """Home once linked only the Masks page (through its thumbnails): a new visitor never learnt of
+    the Attention, Cross-attention and Normalization pages."""
+    at = run_page()
+    links = {el.proto.label: el.proto.page for el in at.get("page_link")}
+    captions = [c.value for c in at.caption]
+    for page in PAGES[1:]:
+        assert links[page.title] == page.name
+        assert page.summary in captions
 
 
 def test_masks_page_default_draws_causal_on_the_example_sentence(masks_page):

@@ -93,7 +93,7 @@ def test_head_labels_are_the_roles_the_weights_show():
 def test_bad_input_is_said_and_the_page_still_draws():
     at = run_page("attention", model="minilm-l6", sentences="word " * 600)
     assert not at.exception
-    assert "has 602 tokens; minilm-l6 reads at most 512: cut to 512" in shown_text(at)
+    assert "has 602 tokens; minilm-l6 reads at most 256 (sentence-transformers" in shown_text(at)
     at = run_page("attention", model="minilm-l6", sentences="\n".join(f"sentence {k}" for k in range(12)))
     assert "12 sentences given; this page runs at most 8" in shown_text(at)
     assert len(table(at)) == 8
@@ -226,8 +226,10 @@ def test_a_cut_sentence_keeps_its_end_token():
     at = run_page("attention", model="minilm-l6", sentences="word " * 600)
     head = next(f for f in charts(at) if ", head " in f["layout"]["title"]["text"])
     keys = head["data"][0]["x"]
-    assert len(keys) == 512 and keys[0] == "[CLS] (0)" and keys[-1] == "[SEP] (511)"
-    assert "has 602 tokens; minilm-l6 reads at most 512: cut to 512" in shown_text(at)
+    assert len(keys) == 256 and keys[0] == "[CLS] (0)" and keys[-1] == "[SEP] (255)"
+    said = shown_text(at)
+    assert "has 602 tokens; minilm-l6 reads at most 256 (sentence-transformers' max_seq_length for it" in said
+    assert "its positions go to 512): cut to 256, as its tokenizer cuts (its end token kept)" in said
 
 
 def test_the_alone_column_is_shown_where_it_means_what_it_says():

@@ -81,6 +81,16 @@ def test_a_link_opens_the_step_with_its_title_caption_previous_and_next():
     assert "c1_scheme=padding" in links["Next ▶"].query_string
 
 
+def test_previous_and_next_show_their_arrow_and_no_page_icon():
+    """st.page_link shows the target page's icon unless told otherwise: Next onto the Attention page
+    showed its eye beside the arrow. The arrow in the label is the only sign."""
+    deck = slides.shipped_deck("mask-schemes")
+    k = next(k for k in range(1, len(deck.slides) - 1) if deck.slides[k + 1].page != deck.slides[k].page)
+    at = run_page(deck.slides[k].page, **deck.query("mask-schemes", k))
+    icons = {link.proto.label: link.proto.icon for link in at.get("page_link")}
+    assert {label: icons.get(label) for label in ("◀ Previous", "Next ▶")} == {"◀ Previous": "", "Next ▶": ""}
+
+
 @pytest.mark.parametrize("k", [2, 4, 5], ids=["masks", "masks-unilm", "attention"])
 def test_a_link_that_names_only_the_step_draws_the_steps_view(k):
     """`?slides=NAME&step=K` alone (a hand-made link): the slide's title over the slide's own view,

@@ -43,9 +43,9 @@ def test_window_1_and_2_reasons_as_a_reader_sees_them(masks_page):
     at, _ = windows_tab(masks_page, 1)
     one = shown_text(at)
     assert (
-        "cannot express window 1: `attention_window=0 (even, two-sided)` fails in `LongformerSelfAttention.__init__`"
+        "cannot express window 1: `attention_window=0 (even, two-sided)` fails in `LongformerModel.__init__`"
     ) in one
-    assert "has to be positive. Given 0" in one
+    assert "`config.attention_window` has to be positive" in one
     assert "cannot express window 1: `sliding_window=0` fails in `Attention.forward`" in one  # one_file_ref.py
     at, _ = windows_tab(masks_page, 2)
     two = shown_text(at)
@@ -121,7 +121,7 @@ def test_no_markdown_on_the_tab_turns_code_names_bold_or_italic(masks_page, wind
         assert not re.search(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", text), markdown  # a _ that can open or close
         assert not re.search(r"[~$<]", text), markdown  # strikethrough, LaTeX, HTML
     if window == 1:  # the user's case: Longformer's own reason names its __init__
-        assert any("`LongformerSelfAttention.__init__`" in m for m in said)
+        assert any("`LongformerModel.__init__`" in m for m in said)
 
 
 @pytest.mark.parametrize("params", [{"scheme": "sliding_window", "window": "1"}, {"scheme": "causal", "win": "4096"}])
@@ -149,7 +149,27 @@ def test_the_tabs_first_sentence_counts_the_keys_a_query_sees_both_ways(masks_pa
     at = masks_page(scheme="sliding_window", window="4", causal=causal, tab="Windows")
     first = tab_markdown(at)[0]
     assert first.startswith(
-        "Our `window=4` (the keys a query sees on each side, itself included: 4 keys causal, 7 keys both ways)"
+        "This mask's `window=4` (the keys a query sees on each side, itself included: 4 keys causal, 7 keys both ways)"
     )
     bidirectional = [c for c in ALL_CONVENTIONS if not c.causal]
     assert bidirectional and all(c.keys_seen(c.their_value(4)) == 7 for c in bidirectional if not c.cannot_express(4))
+
+
+@pytest.mark.parametrize(("params", "window"), [({"scheme": "causal"}, 3), ({"scheme": "full", "win": "5"}, 5)])
+def test_a_mask_without_a_window_is_not_said_to_have_one(masks_page, params, window):
+    """A mask with no sliding window falls back to the tab's own "Window (ours)" control: the tab says
+    so, and names the window picked there, never "our window" as if the mask had it."""
+    at = masks_page(tab="Windows", **params)
+    assert not at.exception and not at.warning
+    assert at.number_input(key="win").value == window
+    first = tab_markdown(at)[0]
+    assert first.startswith(f"This mask has no sliding window; a `window={window}` of ours, picked above (the keys")
+    assert "This mask's" not in first and "Our" not in first
+
+
+def test_a_mask_with_two_windows_says_which_one_the_tab_uses(masks_page):
+    at = masks_page(
+        scheme="sliding_window", window="4", c1_op="and", c1_scheme="sliding_window", c1_window="2", tab="Windows"
+    )
+    assert not at.exception and not at.warning
+    assert tab_markdown(at)[0].startswith("The first of this mask's 2 windows, `window=4` (the keys")

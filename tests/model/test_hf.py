@@ -1,6 +1,7 @@
 """Real Hugging Face models through our attention function: the same numbers as transformers' own
 eager attention, the mask ours to replace, and the lessons the Attention page shows with them."""
 
+import json
 import shutil
 
 import pytest
@@ -160,7 +161,7 @@ def test_bad_input_is_refused_by_name(minilm, tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(ValueError, match="only safetensors"):
         hf.load(tmp_path)
-    with pytest.raises(ValueError, match="has 602 tokens; minilm-l6 reads at most 512"):
+    with pytest.raises(ValueError, match="has 602 tokens; minilm-l6 reads at most 256"):
         minilm.run(["word " * 600])
     with pytest.raises(ValueError, match=r"shape \(5, 5\) or \(1, 1, 5, 5\)"):
         minilm.run(SENTENCES[:1], mask=masks.build("causal", 4))
@@ -168,6 +169,27 @@ def test_bad_input_is_refused_by_name(minilm, tmp_path):
         minilm.run(SENTENCES[:1], mask=torch.ones(5, 5))
     with pytest.raises(ValueError, match="outside 0 .. 30521"):
         minilm.run_ids([[101, 40000, 102]])
+
+
+def test_minilm_reads_at_most_the_length_sentence_transformers_gives_it(minilm):
+    """all-MiniLM-L6-v2 has 512 positions, but sentence-transformers runs it on at most its
+    sentence_bert_config.json's max_seq_length (256): that is the model's limit here too."""
+    config = json.loads((minilm.directory / "sentence_bert_config.json").read_text())
+    assert minilm.config.max_position_embeddings == 512 and config["max_seq_length"] == minilm.max_len == 256
+    assert "sentence-transformers" in minilm.max_len_source and "512" in minilm.max_len_source
+    cut = minilm.tokenize(["word " * 300], truncate=True)[0]
+    assert len(cut) == 256 and cut[-1] == minilm.tokenizer.sep_token_id
+    assert minilm.run_ids([cut]).hidden.shape[1] == 256
+    with pytest.raises(ValueError, match=r"has 257 tokens; minilm-l6 reads at most 256 \(sentence-transformers"):
+        minilm.run_ids([cut + [cut[-1]]])
+
+
+@pytest.mark.parametrize(("given", "limit"), [(None, 64), (32, 32), (1000, 64), ("many", 64)])
+def test_a_models_limit_is_its_max_seq_length_when_it_gives_one_else_its_positions(tmp_path, given, limit):
+    directory = tiny("bert", tmp_path / "tiny-bert")  # 64 positions
+    if given is not None:
+        (directory / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": given}))
+    assert hf.load(directory).max_len == limit
 
 
 def test_an_attention_our_function_does_not_compute_is_said_not_faked(tmp_path):

@@ -1,6 +1,7 @@
 """LayerNorm vs BatchNorm on padded batches, and the Pre-LN / Post-LN gradient numbers."""
 
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,11 +17,14 @@ from model.normalization import (
     padding_dependence,
     placement_findings,
     placement_study,
+    shown,
     tiny_config,
     trend,
 )
 from model.tokenizer import split_words
 from model.transformer import Transformer
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 SENTENCES = [split_words(s) for s in ["the cat sat on the mat .", "a dog barked", "it rained all day long"]]
 
@@ -98,7 +102,29 @@ def test_a_17_percent_drop_is_not_called_a_fall():
     """The old wording compared the first and last values with a ratio of 1.2: 0.83 / 1 < 1 / 1.2 was "falls"."""
     said = trend([1.0, 0.95, 0.9, 0.83])
     assert said.word == "stays about the same"
-    assert said.text == "stays about the same (within 20%: between 0.83 and 1)"
+    assert said.text == "stays about the same (within 20%: between 0.830 and 1.00)"
+
+
+def test_numbers_side_by_side_keep_one_precision():
+    """ "between 0.73 and 0.842": 0.73 was 0.730, its last digit dropped beside its neighbour's three."""
+    assert trend([0.73, 0.842, 0.8]).text == "stays about the same (within 20%: between 0.730 and 0.842)"
+    assert trend([1.03, 0.5, 0.37]).text == "falls (1.03 → 0.370)"
+    assert (
+        trend([8.0, 3.0, 4.0, 100.0]).text
+        == "goes up and down (8.00 → 100; lowest 3.00 at layer 2, highest 100 at layer 4)"
+    )
+
+
+@pytest.mark.parametrize("init", ["xavier", "normal"])
+def test_every_number_the_findings_quote_has_three_significant_digits(init):
+    """The page's sentences once mixed precisions: "between 0.73 and 0.842", "17.8 / 8 = 2.2"."""
+    *measured, paper = placement_findings(placement_study(6, init), last_layer_by_depth(6, init))
+    for sentence in measured:  # every number but a count of layers, a layer's place and the 20% band
+        quoted = re.findall(
+            r"(?<![\w.])(?<!layer )(?<!depth )(?<!from )(?<!to )\d+(?:\.\d+)?(?![\d.%]| layers)", sentence
+        )
+        assert len(quoted) >= 4 and all(len(n.replace(".", "").lstrip("0")) == 3 for n in quoted), (quoted, sentence)
+    assert not re.search(r"\d\.\d", paper)  # the paper's claims, in words: no number measured here
 
 
 def test_a_flat_series_that_rounds_to_one_number_says_it_once():
@@ -107,13 +133,15 @@ def test_a_flat_series_that_rounds_to_one_number_says_it_once():
 
 def test_rises_and_falls_quote_the_first_and_last_value_as_shown():
     assert trend([0.31234, 0.5, 0.72345]).text == "grows (0.312 → 0.723)"
-    assert trend([1.13, 0.749, 0.578, 0.37]).text == "falls (1.13 → 0.37)"
+    assert trend([1.13, 0.749, 0.578, 0.37]).text == "falls (1.13 → 0.370)"
 
 
 def test_up_and_down_names_its_lowest_and_highest_point_and_where():
     said = trend([1.0, 2.0, 0.8, 1.9, 1.1], where="depth")
-    assert said.text == "goes up and down (1 → 1.1; lowest 0.8 at depth 3, highest 2 at depth 2)"
-    assert trend([1.0, 3.0, 2.0]).text == "goes up and down (1 → 2; lowest 1 at layer 1, highest 3 at layer 2)"
+    assert said.text == "goes up and down (1.00 → 1.10; lowest 0.800 at depth 3, highest 2.00 at depth 2)"
+    assert trend([1.0, 3.0, 2.0]).text == (
+        "goes up and down (1.00 → 2.00; lowest 1.00 at layer 1, highest 3.00 at layer 2)"
+    )
 
 
 def numbers(text: str) -> list[str]:
@@ -122,29 +150,29 @@ def numbers(text: str) -> list[str]:
 
 def check_trend(text: str, name: str, values: list[float], where: str) -> None:
     """The phrase the text says of this series: its word earned by the series' shape, its numbers
-    the series' own (as the chart shows them, 3 significant digits)."""
+    the series' own (3 significant digits)."""
     words = "grows a little|falls a little|grows|falls|stays about the same|goes up and down"
     phrase = re.search(rf"{name} ({words}) \(([^)]*)\)", text)
     assert phrase, (name, text)
     word, quoted = phrase.groups()
-    shown = {f"{v:.3g}" for v in values}
+    as_quoted = {shown(v) for v in values}
     first, last, low, high = values[0], values[-1], min(values), max(values)
     if word == "stays about the same":
-        span = f"{low:.3g} throughout" if f"{low:.3g}" == f"{high:.3g}" else f"between {low:.3g} and {high:.3g}"
+        span = f"{shown(low)} throughout" if shown(low) == shown(high) else f"between {shown(low)} and {shown(high)}"
         assert low >= 0.8 * high and quoted == f"within 20%: {span}"
         return
     assert low < 0.8 * high
     if word == "goes up and down":
-        assert f"lowest {low:.3g} at {where} {values.index(low) + 1}" in quoted
-        assert f"highest {high:.3g} at {where} {values.index(high) + 1}" in quoted
+        assert f"lowest {shown(low)} at {where} {values.index(low) + 1}" in quoted
+        assert f"highest {shown(high)} at {where} {values.index(high) + 1}" in quoted
     else:
         rising = word.startswith("grows")
         best = [max(values[: k + 1]) if rising else min(values[: k + 1]) for k in range(len(values))]
         assert all(v >= b / 1.1 if rising else v <= b * 1.1 for v, b in zip(values, best, strict=True))
         factor = last / first if rising else first / last
         assert factor >= 1.5 if word in ("grows", "falls") else 1 < factor < 1.5
-    assert quoted.startswith(f"{first:.3g} → {last:.3g}")
-    assert set(numbers(quoted.replace(f" {where} ", " "))) - {str(k) for k in range(1, 25)} <= shown
+    assert quoted.startswith(f"{shown(first)} → {shown(last)}")
+    assert set(numbers(quoted.replace(f" {where} ", " "))) - {str(k) for k in range(1, 25)} <= as_quoted
 
 
 @pytest.mark.parametrize("init", ["xavier", "normal"])
@@ -153,8 +181,8 @@ def test_every_sentence_under_the_charts_says_what_their_numbers_show(init, dept
     study, by_depth = placement_study(depth, init), last_layer_by_depth(depth, init)
     text = " ".join(placement_findings(study, by_depth))
     assert "do not shrink" not in text  # the old caption's claim, false for the "normal" init
-    shown = float(re.search(r"Post-LN's gradient is \*\*([\d.e+-]+)x\*\* Pre-LN's", text).group(1))
-    assert shown == pytest.approx(study.ffn_grad["post"][-1] / study.ffn_grad["pre"][-1], rel=0.05)
+    ratio = float(re.search(r"Post-LN's gradient is \*\*([\d.e+-]+)x\*\* Pre-LN's", text).group(1))
+    assert ratio == pytest.approx(study.ffn_grad["post"][-1] / study.ffn_grad["pre"][-1], rel=0.05)
     if depth == 1:
         return
     layers, depths = text.split("As depth grows")
@@ -174,6 +202,15 @@ def test_the_findings_compare_with_the_paper_by_the_numbers():
     normal = " ".join(placement_findings(study, last_layer_by_depth(6, "normal")))
     assert "the depth trend is not the one they prove" in normal
     assert study.ffn_grad["post"][-1] < study.ffn_grad["pre"][-1] / 10 and "close to the gradients' ratio" in normal
+
+
+def test_the_readme_says_for_each_init_what_its_layers_show():
+    """README's claims across layers name the init they hold for: Pre-LN's gradient falls toward the
+    output with Xavier only; with GPT-2's init (0.907 -> 0.751) it stays about the same."""
+    readme = " ".join(README.read_text(encoding="utf-8").split())  # lines unwrapped
+    for init, named in (("xavier", "with Xavier"), ("normal", "with GPT-2's init")):
+        pre, post = (trend(placement_study(6, init).ffn_grad[norm]).text for norm in ("pre", "post"))
+        assert f"{named}, toward the output Pre-LN's gradient {pre} and Post-LN's {post}" in readme
 
 
 def test_post_ln_last_layer_gradient_is_larger_than_pre_ln():

@@ -71,6 +71,28 @@ def test_mirror_fill_in_fails_under_a_causal_mask():
     assert (causal_guess[first_half] == targets[first_half]).float().mean() < 3 * chance
 
 
+def test_the_mirror_example_can_be_filled_from_its_mirrors():
+    """The page says a [MASK] is filled from its mirror position: in the shipped example each masked
+    position's mirror holds a letter (never another [MASK]), the letters around it form a palindrome,
+    one [MASK] is in the first half (whose mirror a causal mask hides), and the model fills each
+    [MASK] with its mirror's letter, its pattern head reading that mirror."""
+    loaded = pretrained.load("mirror")
+    tokenizer = loaded.tokenizer
+    ids = tokenizer.encode(loaded.task.example)
+    assert ids[0] == tokenizer.bos_id and ids[-1] == tokenizer.eos_id
+    n = len(ids)
+    hidden = [p for p in range(1, n - 1) if ids[p] == tokenizer.mask_id]
+    mirrors = [n - 1 - p for p in hidden]
+    assert hidden and not set(hidden) & set(mirrors)
+    assert all(ids[p] == ids[n - 1 - p] for p in range(1, n - 1) if p not in hidden and p not in mirrors)
+    assert any(p < n - 1 - p for p in hidden)
+    head = loaded.strongest_head()
+    with torch.no_grad():
+        out = loaded.model(torch.tensor([ids]))
+    assert out.logits[0, hidden].argmax(-1).tolist() == [ids[m] for m in mirrors]
+    assert out.attentions[head.layer].weights[0, head.head, hidden].argmax(-1).tolist() == mirrors
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
