@@ -142,9 +142,9 @@ def _show_head_figure(lecture: Lecture, attn: AttentionSet, layer: int, head: in
 def show_pipeline(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
     link = lecture.link
     with lecture.beside():
-        left, middle, right = st.columns(3)
-        training = link.flag("Training mode (dropout on)", "train", False, where=left)
-        percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=middle)
+        training = link.flag("Training mode (dropout on)", "train", False)
+        left, right = st.columns(2)
+        percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=left)
         seed = link.integer("Dropout seed", "seed", 0, 10_000, 0, where=right)
     stages = pipeline(attn.scores[layer, head], attn.mask, percent / 100 if training else 0.0, seed)
     with lecture.on_stage():

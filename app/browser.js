@@ -138,7 +138,8 @@ if (!window.maskLabFit) {
     note.style.top = Math.round((title ? under.bottom : box.top) - box.top + 2) + "px";
     note.style.left = Math.round(under.left - box.left) + "px";
     note.style.color = title ? getComputedStyle(title).fill : "";
-    note.textContent = thinned.map(([name, shown, all]) => `${shown} of ${all} ${name}`).join(", ") + " shown (hover a cell for its tokens)";
+    const said = [...new Set(thinned.map(([name, shown, all]) => `${shown} of ${all} ${name}`))];  // panels: once
+    note.textContent = said.join(", ") + " shown (hover a cell for its tokens)";
   };
   const fit = (figure) => {
     const counts = [];
@@ -212,6 +213,8 @@ if (!window.maskLabFit) {
     const desk = figure.layout?.meta?.desk;
     if (!desk || innerWidth > 640 || (figure.layout.font?.size ?? null) === desk["font.size"]) return false;
     figure.maskLabFitted = false;  // once more, after this relayout's draw
+    const bars = figure.layout.meta.desk_bars;  // colour bars a projector moved beside the cells
+    if (bars) Plotly.restyle(figure, bars.restyle, bars.indices);
     Plotly.relayout(figure, desk);
     return true;
   };

@@ -4,8 +4,10 @@ share panel with the deep link, the embed link, an iframe snippet and an offline
 from __future__ import annotations
 
 import html
+import io
+import ipaddress
 from contextlib import nullcontext
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -13,10 +15,65 @@ import streamlit as st
 from app import figures, slides
 from app.cache import derived, figure_dict
 from app.pages import BY_NAME
-from app.state import Link, parse_int
+from app.state import Link, parse_int, sent_query
 from app.text import quoted
 
 LOCAL = "http://localhost:8501"
+QR_WIDTH = 480  # px: a QR code of a link of a few hundred characters, scanned from the back of a hall
+
+
+def network_address() -> str | None:
+    """This machine's address on its network (the first IPv4 address of an interface that is up and
+    is not loopback or link-local), found without sending anything; None if it has none."""
+    import psutil
+
+    up = {name for name, stats in psutil.net_if_stats().items() if stats.isup}
+    for name, addresses in psutil.net_if_addrs().items():
+        for address in addresses:
+            if name in up and address.family.name == "AF_INET":
+                ip = ipaddress.ip_address(address.address)
+                if not (ip.is_loopback or ip.is_link_local):
+                    return address.address
+    return None
+
+
+def class_link(url: str) -> tuple[str, str | None]:
+    """The link as a class can open it, and a note when it cannot: a lecturer browsing on this machine
+    sees localhost, which is every student's own machine. The operator's `browser.serverAddress`,
+    else this machine's network address when the server listens on every address (`make run` and
+    `make serve` do), takes its place."""
+    parts = urlsplit(url)
+    if parts.hostname is None or not _loopback(parts.hostname):
+        return url, None
+    if st.config.is_manually_set("browser.serverAddress"):
+        host = st.get_option("browser.serverAddress")
+    elif st.get_option("server.address") not in (None, "", "0.0.0.0", "::"):
+        listens = st.get_option("server.address")
+        return url, f"This server listens on {listens} only: students cannot open this link from their machines."
+    else:
+        host = network_address()
+        if host is None:
+            return url, "This machine has no network address: the link opens on this machine only."
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return parts._replace(netloc=netloc).geturl(), None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def qr_png(link: str) -> bytes:
+    """The link as a QR code (segno), black on white with the quiet zone scanners need."""
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=10, border=4)
+    return buffer.getvalue()
+
+
 # projector sizes on screens wider than a phone: a student opening the lecturer's link on a phone
 # reads it as on a desk (a 22 px root breaks "Normalization" mid-word there; browser.js does the
 # same for the figures)
@@ -66,6 +123,11 @@ def sent(fig: go.Figure) -> Sent:
     return derived(fig, "sent", make)
 
 
+def embedded() -> bool:
+    """Opened as an embed (?embed=true, which Streamlit keeps out of st.query_params)."""
+    return sent_query().get("embed") == "true"
+
+
 class Lecture:
     """Make one at the top of a page, after its Link: it draws the page's title (or the slide's, in
     a deck); call `show` for every figure and `share` at the end.
@@ -79,6 +141,10 @@ class Lecture:
     def __init__(self, link: Link, title: str):
         self.link, self.title = link, title
         self.figures: list = []
+        self._stage = self._aside = self.panel = None
+        if embedded():  # in someone's page (an iframe): the view's figures and its own controls, no tools
+            self.presenting, self.export = sent_query().get("present") == "true", "png"
+            return
         with st.sidebar:
             st.header("Lecture")
             self.presenting = link.flag(
@@ -92,7 +158,6 @@ class Lecture:
             )
             slide = self.current_slide()
             self.panel = st.container()
-        self._stage = self._aside = None
         if self.presenting:
             st.html(PRESENTATION_CSS)
             self._stage, self._aside = st.columns([7, 3], gap="large")
@@ -195,7 +260,7 @@ class Lecture:
         st.plotly_chart(sent(fig), key=key, config=config or figures.chart_config(self.export), alt=alt, theme=None)
 
     def links(self) -> dict[str, str]:
-        base = st.context.url or LOCAL
+        base, note = class_link(st.context.url or LOCAL)
         query = urlencode(self.link.query())
         view = f"{base}?{query}" if query else base
         joiner = "&" if query else "?"
@@ -205,6 +270,7 @@ class Lecture:
             "embed": embed,
             "dark embed": embed.replace("light_theme", "dark_theme"),
             "iframe": f'<iframe src="{embed}" width="100%" height="800" style="border:0"></iframe>',
+            "note": note or "",
         }
 
     def share(self) -> None:
@@ -212,16 +278,28 @@ class Lecture:
         opens, from the view as it is then; the runs nobody opens it on send none of it."""
         self.link.warn_if_too_long()
         self.link.remember()
+        if self.panel is None:  # an embed: no lecture tools
+            return
         if self.panel.button("Share this view", icon=":material/share:", key=SHARE, width="stretch"):
+            share_dialog(self.links(), list(self.figures), self.title)
+        # on a projector the sidebar is folded: the class's way onto the page is one click beside the stage
+        if self.presenting and self._aside.button("Show the class this view", icon=":material/qr_code_2:", key=QR):
             share_dialog(self.links(), list(self.figures), self.title)
 
 
-SHARE = "_share"  # the share button's key (never in a link)
+SHARE, QR = "_share", "_share_qr"  # the share buttons' keys (never in a link)
 
 
 @st.dialog("Share this view", width="large")
 def share_dialog(links: dict[str, str], figs: list, title: str) -> None:
-    """The deep link, the embed links, the iframe snippet and the figures as one offline HTML file."""
+    """A QR code of the view's link for the class, the deep link, the embed links, the iframe snippet
+    and the figures as one offline HTML file."""
+    try:
+        st.image(qr_png(links["view"]), width=QR_WIDTH, caption="Scan to open this view")
+    except ValueError as error:  # segno's DataOverflowError: a QR code holds about 2,300 characters of a link
+        st.info(f"The link has {len(links['view']):,} characters, too many for a QR code ({error}): share the link.")
+    if links["note"]:  # the address is this machine's own
+        st.warning(links["note"])
     for name in ("view", "embed", "dark embed", "iframe"):
         st.caption(name)
         st.code(links[name], language=None, wrap_lines=True)

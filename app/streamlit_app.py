@@ -12,13 +12,14 @@ from app.pages import PAGES  # noqa: E402
 from app.process import BROWSER_JS, FAVICON, freeze_startup_heap  # noqa: E402  (imports, memory: once per process)
 from app.state import open_page, sent_query  # noqa: E402
 
-# presentation mode (?present=true) starts with the sidebar of secondary controls tucked away
-presenting = sent_query().get("present") == "true"
+# presentation mode (?present=true) and an embed (?embed=true) start with the sidebar of secondary
+# controls tucked away
+tucked = "true" in (sent_query().get("present"), sent_query().get("embed"))
 st.set_page_config(
     page_title="Attention mask lab",
     page_icon=FAVICON,  # from the app itself: a material icon comes from a font host
     layout="wide",
-    initial_sidebar_state="collapsed" if presenting else "auto",
+    initial_sidebar_state="collapsed" if tucked else "auto",
 )
 page = st.navigation([p.target() for p in PAGES])  # the first is the default page, at the root: /
 open_page(page)

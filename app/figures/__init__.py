@@ -6,11 +6,19 @@ Blocked cells get their own colour, never the low end of a continuous scale.
 
 One module per concern: `style` (palette, template, a heatmap's layout and its height rule, the
 projector and dark restyling), `cells` (figures of cells by category: masks, thumbnails, the
-normalization's cells), `weights` (attention weights: head, grid, pipeline, lines, matrices),
-`charts` (line and bar charts), `offline` (figures as one HTML file). Pages use the names below.
+normalization's cells), `weights` (attention weights: head, grid, pipeline, lines, matrices), `panels`
+(maps side by side in one figure), `charts` (line and bar charts), `offline` (figures as one HTML file).
+Pages use the names below.
 """
 
-from app.figures.cells import category_figure, difference_figure, mask_figure, norm_cells_figure, thumbnail
+from app.figures.cells import (
+    category_figure,
+    difference_figure,
+    mask_figure,
+    mask_panels,
+    norm_cells_figure,
+    thumbnail,
+)
 from app.figures.charts import keys_per_query_figure, lines_figure
 from app.figures.offline import standalone_html
 from app.figures.style import (
@@ -44,6 +52,7 @@ __all__ = [
     "lines_figure",
     "lines_view",
     "mask_figure",
+    "mask_panels",
     "matrix_figure",
     "norm_cells_figure",
     "pipeline_figure",

@@ -8,12 +8,14 @@ import html
 import plotly.graph_objects as go
 import torch
 
+from app.figures.panels import grid_layout, in_cell
 from app.figures.style import (
     ALLOWED,
     BLACK,
     BLOCKED,
     CELL_TEXT_LIMIT,
     EMPTY_ROW,
+    FONT,
     HEATMAP_LIMIT,
     LEGEND_BELOW,
     ONLY_A,
@@ -26,8 +28,11 @@ from app.figures.style import (
     heatmap_height,
     heatmap_layout,
     image_trace,
+    label_band,
     legend_traces,
     shown,
+    tick_labels,
+    title_band,
     with_room,
 )
 
@@ -123,6 +128,58 @@ def _mask_hover(mask, q_tokens, k_tokens, blame) -> list[list[str]]:
             row.append(f"{q_text(i)} → {key}: {state}")
         rows.append(row)
     return rows
+
+
+@with_room
+def mask_panels(panels: list[tuple[str, torch.Tensor]], q_tokens: list[str], k_tokens: list[str], *, title: str):
+    """Masks on the same tokens side by side, two to a row (UniLM's four): one legend; the keys labelled
+    over the top row, whose columns the rows below share; the queries down the left. Side by side is
+    the point: one network, only the mask changes."""
+    colors, names = [BLOCKED, ALLOWED, EMPTY_ROW], ["blocked", "allowed", "no key"]
+    traces, present = [], set()
+    for k, (name, mask) in enumerate(panels):
+        z = mask.to(torch.uint8)
+        z[~mask.any(dim=1)] = 2  # a row with no allowed key
+        present |= set(z.unique().tolist())
+        hover = None
+        if max(mask.shape) <= CELL_TEXT_LIMIT:
+            hover = [
+                [
+                    f"{html.escape(name, quote=False)}: query '{shown(q_tokens[i])}' ({i}) → key "
+                    f"'{shown(k_tokens[j])}' ({j}): {names[int(z[i, j])]}"
+                    for j in range(mask.shape[1])
+                ]
+                for i in range(mask.shape[0])
+            ]
+        traces.append(in_cell(categorical_heatmap(z, colors, names, hover), k))
+    rows = -(-len(panels) // 2)
+    k_labels = [axis_label(t, k) for k, t in enumerate(k_tokens)]
+    gap = 0.1  # between rows: the lower panels' titles
+    layout = grid_layout(rows, 2, gap_x=0.1, gap_y=gap, col_titles=[name for name, _ in panels])
+    slant = label_band(k_labels) - round(1.2 * FONT["size"])  # the key labels, no axis title over them
+    for note in layout["annotations"][:2]:  # the top row's titles above its key labels
+        note["yshift"] = slant + 4
+    fig = go.Figure([*traces, *legend_traces(colors, names, present)], layout=layout)
+    cells = max(160, min(420, 30 * len(q_tokens)))  # px per row of panels
+    top = title_band(k_labels) - round(1.2 * FONT["size"]) + 30  # the title, the panels' titles, the labels
+    frame_figure(
+        fig,
+        title,
+        top + rows * cells + round(gap * rows * cells) + 60,
+        top=top,
+        title_extra={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 18}},
+        x={"side": "top", "tickangle": -60, "showgrid": False, "zeroline": False, **tick_labels(k_labels)},
+        y={"autorange": "reversed", "showgrid": False, "zeroline": False, "showticklabels": False},
+        legend=LEGEND_BELOW,
+    )
+    q_ticks = tick_labels([axis_label(t, k) for k, t in enumerate(q_tokens)])
+    for k in range(len(panels)):
+        suffix = "" if k == 0 else str(k + 1)
+        if k >= 2:  # the columns of the panel above
+            fig.layout[f"xaxis{suffix}"].showticklabels = False
+        if k % 2 == 0:
+            fig.layout[f"yaxis{suffix}"].update(showticklabels=True, **q_ticks)
+    return fig
 
 
 def flag_empty_rows(fig: go.Figure, mask: torch.Tensor, text: str) -> None:

@@ -410,41 +410,49 @@ def for_projector(fig: go.Figure, role: str | None = None, rows: int = 1) -> go.
     if fig.layout.title.subtitle.text:  # a thumbnail's parameters, an entropy bound: as large as body text
         fig.update_layout(title_subtitle_font_size=PROJECTOR["font"])
     fig.update_annotations(font_size=PROJECTOR["ticks"])
-    for note in fig.layout.annotations:  # panel titles lifted over labels that grew with the font
+    for note in fig.layout.annotations:  # panel titles lifted over key labels that grew with their size
         if note.yshift:
-            note.yshift = round(note.yshift * PROJECTOR["font"] / FONT["size"])
+            note.yshift = round(note.yshift * PROJECTOR["ticks"] / FONT["size"])
     fig.update_xaxes(tickfont_size=PROJECTOR["ticks"])
     fig.update_yaxes(tickfont_size=PROJECTOR["ticks"])
     if role == "main":
-        fig.update_layout(meta={"desk": desk, "fill": height, "rows": rows})
-        keys_beside(fig)
+        bars = keys_beside(fig)
+        fig.update_layout(meta={"desk": desk, "desk_bars": bars, "fill": height, "rows": rows})
+    elif role == "small" and ": " in (fig.layout.title.text or ""):  # a narrow column: the title on two lines
+        fig.update_layout(title_text=fig.layout.title.text.replace(": ", ":<br>", 1), margin_t=top + PROJECTOR["title"])
+        fig.update_layout(meta={"desk": desk})
     else:
         fig.update_layout(meta={"desk": desk})
     return reserve_room(fig)
 
 
-def keys_beside(fig: go.Figure) -> None:
+def keys_beside(fig: go.Figure) -> dict | None:
     """The legend and a colour bar right of the plot, not under it: on a projector the screen's height
     goes to square cells (at 720 px, 24 rows of 19 px labels need all of it). A figure of panels with
-    a colour bar each, or of cells that take the width they are given, keeps them where they are."""
-    bars = [trace for trace in fig.data if trace.type == "heatmap" and trace.showscale is not False]
-    bars = [trace for trace in bars if trace.colorbar.orientation == "h"]
+    a colour bar each, or of cells that take the width they are given, keeps them where they are.
+    Returns where the colour bars were, for Plotly.restyle (a phone puts them back: app/browser.js)."""
+    bars = [k for k, trace in enumerate(fig.data) if trace.type == "heatmap" and trace.showscale is not False]
+    bars = [k for k in bars if fig.data[k].colorbar.orientation == "h"]
     if len(bars) > 1 or not fig.layout.yaxis.scaleanchor:  # cells not square: the width is theirs
-        return
+        return None
+    moved = ("x", "xanchor", "xpad", "y", "yanchor", "len", "lenmode")
+    desk = {  # Plotly.restyle's form: one value per colour bar
+        "indices": bars,
+        "restyle": {f"colorbar.{key}": [fig.data[k].colorbar[key] for k in bars] for key in moved},
+    }
     font = fig.layout.font.size or FONT["size"]
     entries = [trace.name or "" for trace in fig.data if getattr(trace, "showlegend", False)]
     wide = GLYPH * font * _longest(entries, 0) + 50 if entries else 0
     if entries:
         fig.update_layout(legend={"orientation": "v", "x": 1, "xanchor": "left", "y": 1, "yanchor": "top"})
-    for bar in bars:  # under the legend's entries
-        below = (len(entries) * 1.6 * font + 20) / max(fig.layout.height, 1) if entries else 0
-        bar.colorbar.update(
-            orientation="v", x=1, xanchor="left", xpad=20, y=1 - below, yanchor="top", len=0.5, lenmode="fraction"
-        )
-        bar.colorbar.title.side = "top"
-        wide = max(wide, GLYPH * font * 5 + 60)  # "weight" over "0.25"-long labels
+    for bar in (fig.data[k] for k in bars):  # under the legend's entries, still lying (Plotly redraws a bar
+        # turned upright by a restyle with its old ticks left behind, and a phone turns it back)
+        below = (len(entries) * 1.6 * font + 3.2 * font + 20) / max(fig.layout.height, 1) if entries else 0.05
+        bar.colorbar.update(x=1, xanchor="left", xpad=20, y=1 - below, yanchor="top", len=150, lenmode="pixels")
+        wide = max(wide, 190)
     if wide:
         fig.update_layout(margin_b=10, margin_r=round(wide) + 10)
+    return desk
 
 
 def desk_sizes(fig: go.Figure) -> dict:
@@ -452,7 +460,9 @@ def desk_sizes(fig: go.Figure) -> dict:
     puts it back on a phone, where a presentation link (a student opening the lecturer's) would
     bury the cells under projector-sized text."""
     layout = fig.layout
+    legend = layout.legend
     sizes = {
+        **{f"legend.{k}": legend[k] for k in ("orientation", "x", "xanchor", "y", "yanchor")},
         "font.size": layout.font.size,
         "title.font.size": layout.title.font.size,
         "title.subtitle.font.size": layout.title.subtitle.font.size,
@@ -465,12 +475,20 @@ def desk_sizes(fig: go.Figure) -> dict:
     return sizes | {f"{name}.tickfont.size": layout[name].tickfont.size for name in axes}
 
 
-DARK = {"paper": "#0E1117", "text": "#FAFAFA", "pad": "#A6A6A6"}  # Streamlit's; padding labels 7.8:1 on the paper
+# Streamlit's paper and text; padding labels 7.8:1 on the paper; blocked and padding cells in dark greys
+# (light grey was the brightest thing on a dark page), still far from the dark end of Viridis (#440154)
+DARK = {"paper": "#0E1117", "text": "#FAFAFA", "pad": "#A6A6A6", "blocked": "#5A5F6B", "padding": "#2E323B"}
 
 
 def for_dark_theme(fig: go.Figure) -> go.Figure:
-    """Dark page, same data colours: only the background and the text change (a grey plot area
-    stays grey: it means 'blocked')."""
+    """Dark page: the background and the text change, and the greys of what is not data (blocked and
+    padding cells, in the maps, their legends and a blocked plot area) turn dark; data colours stay."""
+    greys = {BLOCKED: DARK["blocked"], PADDING_CELL: DARK["padding"]}
+    for trace in fig.data:
+        if getattr(trace, "colorscale", None) and trace.type == "heatmap":
+            trace.colorscale = [[at, greys.get(color.upper(), color)] for at, color in trace.colorscale]
+        if trace.type == "scatter" and isinstance(trace.marker.color, str):  # a legend's box
+            trace.marker.color = greys.get(trace.marker.color.upper(), trace.marker.color)
     fig.update_layout(paper_bgcolor=DARK["paper"], font_color=DARK["text"])
 
     def lighter_padding(axis) -> None:  # the light page's dimmed ·pad grey is 5.6:1 on the dark paper
@@ -482,4 +500,6 @@ def for_dark_theme(fig: go.Figure) -> go.Figure:
     fig.update_shapes(fillcolor=DARK["paper"], selector={"fillcolor": "white"})  # a grid's gaps: the paper
     if fig.layout.plot_bgcolor in (None, "white"):
         fig.update_layout(plot_bgcolor=DARK["paper"])
+    elif fig.layout.plot_bgcolor.upper() in greys:  # the plot area shows through blocked (NaN) cells
+        fig.update_layout(plot_bgcolor=greys[fig.layout.plot_bgcolor.upper()])
     return fig

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import torch
 
 from app.figures.cells import flag_empty_rows
+from app.figures.panels import grid_layout, in_cell
 from app.figures.style import (
     BAR_BELOW,
     BLOCKED,
@@ -162,48 +163,6 @@ def attention_figure(
     return fig
 
 
-def _grid(rows: int, cols: int, *, gap_x: float, gap_y: float = 0.0, col_titles=(), row_titles=()) -> dict:
-    """The layout make_subplots builds for a rows x cols grid (cell k = row * cols + col, row 0 on
-    top, titles as annotations) at a fraction of its cost: it was 30% of an attention page run.
-    Cells are square (a query x key map keeps its shape however wide the screen), centred in their
-    slots; titles are placed on the cells themselves, so they stay beside them."""
-    width, height = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
-    xs = [(c * (width + gap_x), c * (width + gap_x) + width) for c in range(cols)]
-    ys = [(max(0.0, 1 - r * (height + gap_y) - height), 1 - r * (height + gap_y)) for r in range(rows)]  # no -1e-17
-    layout = {}
-    for k in range(rows * cols):
-        n = _cell_suffix(k)
-        layout[f"xaxis{n}"] = {"anchor": f"y{n}", "domain": xs[k % cols], "constrain": "domain"}
-        layout[f"yaxis{n}"] = {
-            "anchor": f"x{n}",
-            "domain": ys[k // cols],
-            "constrain": "domain",
-            "scaleanchor": f"x{n}",
-        }
-    title = {"font": {"size": 16}, "showarrow": False}
-
-    def on(k: int) -> dict:
-        return {"xref": f"x{_cell_suffix(k)} domain", "yref": f"y{_cell_suffix(k)} domain"}
-
-    on_top = {"x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"}
-    # row titles down the left edge: the right edge is the modebar's
-    on_left = {"textangle": -90, "x": 0, "xanchor": "right", "xshift": -4, "y": 0.5, "yanchor": "middle"}
-    layout["annotations"] = [{**title, **on(c), **on_top, "text": t} for c, t in enumerate(col_titles)] + [
-        {**title, **on(r * cols), **on_left, "text": t} for r, t in enumerate(row_titles)
-    ]
-    return layout
-
-
-def _cell_suffix(k: int) -> str:
-    """Axis names of grid cell k: x, y for the first, x2, y2 for the second, ..."""
-    return "" if k == 0 else str(k + 1)
-
-
-def _in_cell(trace, k: int):
-    trace.update(xaxis=f"x{_cell_suffix(k)}", yaxis=f"y{_cell_suffix(k)}")
-    return trace
-
-
 @with_room
 def grid_figure(
     weights: torch.Tensor,
@@ -321,23 +280,30 @@ def grid_figure(
 def pipeline_figure(
     stages: dict, mask: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str, training: bool
 ) -> go.Figure:
-    """One head step by step: scores -> masked scores -> softmax -> dropout. Scores and weights
-    each have their own colour scale and bar."""
-    # two short lines each: four panels share a phone's width
-    last = "after dropout<br>(training)" if training else "dropout off<br>(evaluation)"
-    names = ["scores<br>= q·k / √d", "masked<br>scores", "softmax<br>weights", last]
+    """One head step by step, two by two: scores -> masked scores over softmax -> dropout (square
+    panels of a useful size on a projector and on a phone). Scores and weights each have their own
+    colour scale and bar, beside their row; the keys are labelled over the top row, whose columns
+    the bottom row shares, and the queries down the left."""
+    last = "after dropout (training)" if training else "dropout off (evaluation)"
+    names = ["scores = q·k / √d", "masked scores", "softmax weights", last]
     bound = max(stages["scores"].abs().max().item(), 1e-6)
     everywhere = torch.ones_like(mask)
     top = max(stages["dropout"].max().item(), 1.0)
     factor = shrink_factor(4 * mask.numel(), FIGURE_CELLS)
     signed = {"zmid": 0, "colorscale": "RdBu", "factor": factor}
-    bar = {"len": 0.45, "x": 0.0}  # under the score panels, and under the weight panels
-    # positions on both axes (the query labels are the first panel's only); 3 significant digits, not
+    gap = 0.12  # between the rows: the bottom row's panel titles
+
+    def bar(row: int) -> dict:  # upright, right of its row of panels
+        middle = 1 - (1 + gap) / 2 * row - (1 - gap) / 4
+        return {"orientation": "v", "x": 1.0, "xanchor": "left", "xpad": 12, "y": middle, "yanchor": "middle",
+                "len": 0.4, "thickness": 12, "title": {"side": "top"}}  # fmt: skip
+
+    # positions on both axes (the query labels are the left panels' only); 3 significant digits, not
     # Plotly's SI prefixes (a weight of 1.67e-7 read "167.2659n")
     hover = [f"query %{{y}}, key %{{x}}: {what} %{{z:.3g}}<extra></extra>" for what in ("score", "weight")]
     traces = [
         weights_trace(
-            stages["scores"], everywhere, zmax=bound, showscale=True, colorbar=bar, hovertemplate=hover[0], **signed
+            stages["scores"], everywhere, zmax=bound, showscale=True, colorbar=bar(0), hovertemplate=hover[0], **signed
         ),
         weights_trace(stages["scores"], mask, zmax=bound, showscale=False, hovertemplate=hover[0], **signed),
         weights_trace(
@@ -345,7 +311,7 @@ def pipeline_figure(
             mask,
             zmax=top,
             showscale=True,
-            colorbar={**bar, "x": 0.52},
+            colorbar=bar(1),
             factor=factor,
             hovertemplate=hover[1],
         ),
@@ -353,14 +319,15 @@ def pipeline_figure(
     ]
     k_labels = [axis_label(t, k) for k, t in enumerate(k_tokens)]
     band = title_band(k_labels)  # the figure title, the keys' labels and axis title on top, as elsewhere
-    layout = _grid(1, 4, gap_x=0.03, col_titles=names)
-    for note in layout["annotations"]:  # the panel titles above the key labels
+    layout = grid_layout(2, 2, gap_x=0.06, gap_y=gap, col_titles=names)
+    for note in layout["annotations"][:2]:  # the top row's panel titles above the key labels
         note["yshift"] = label_band(k_labels) + 6
-    fig = go.Figure([_in_cell(t, k) for k, t in enumerate(traces)], layout=layout)
+    fig = go.Figure([in_cell(t, k) for k, t in enumerate(traces)], layout=layout)
+    rows = max(160, min(420, 24 * len(q_tokens)))  # px of cells per row of panels
     frame_figure(
         fig,
         _downsampled(title, factor),
-        min(760, 300 + 18 * len(q_tokens)) + 40,
+        band + 40 + 2 * rows + 70,
         top=band + 40,
         title_extra={"y": 0.99, "yref": "container", "yanchor": "top"},
         x={
@@ -373,9 +340,13 @@ def pipeline_figure(
         },
         y={"showgrid": False, "zeroline": False, "autorange": "reversed", "showticklabels": False},
         plot_bgcolor=BLOCKED,
+        margin={"l": 10, "r": 80, "t": band + 40, "b": 10},
     )
+    for name in ("xaxis3", "xaxis4"):  # the bottom row's keys are the top row's columns
+        fig.layout[name].update(showticklabels=False, title=None)
     q_ticks = tick_labels([axis_label(t, k) for k, t in enumerate(q_tokens)])
-    fig.layout.yaxis.update(showticklabels=True, title="queries", **q_ticks)  # the query tokens once, left
+    for name in ("yaxis", "yaxis3"):  # the query tokens down the left of each row
+        fig.layout[name].update(showticklabels=True, title="queries", **q_ticks)
     return fig
 
 

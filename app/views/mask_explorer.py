@@ -83,13 +83,12 @@ class Context:
     k_tokens: list[str]
 
 
-def draw_mask(page: Context, pred: masks.Predicate, title: str | None = None, key: str = "mask", rows: int = 1):
+def draw_mask(page: Context, pred: masks.Predicate, title: str | None = None, key: str = "mask"):
     fig, mask, stats = mask_view(pred, tuple(page.q_tokens), tuple(page.k_tokens), title or pred.name)
     page.lecture.show(
         fig,
         key=key,
         main=True,
-        rows=rows,
         alt=f"Attention mask {pred.name}: {len(page.q_tokens)} queries by {len(page.k_tokens)} keys, "
         f"{stats.density:.0%} of cells allowed",
     )
@@ -321,11 +320,15 @@ def unilm_section(page: Context) -> None:
         ("right-to-left", masks.predicate("right_to_left", q_len, kv_len)),
         (f"seq-to-seq (prefix of {prefix})", masks.predicate("prefix_lm", q_len, kv_len, prefix=prefix)),
     ]
-    with page.lecture.on_stage():  # two by two: on a projector the four fill the stage's height together
-        columns = st.columns(2)
-        for k, (title, pred) in enumerate(unilm):
-            with columns[k % len(columns)]:
-                draw_mask(page, pred, title, key=f"unilm_{k}", rows=2)
+    fig = unilm_view(tuple((name, pred) for name, pred in unilm), tuple(page.q_tokens), tuple(page.k_tokens))
+    with page.lecture.on_stage():  # one figure, two by two: side by side is the point
+        page.lecture.show(fig, key="unilm", main=True, alt="UniLM's four masks: " + ", ".join(n for n, _ in unilm))
+
+
+@bounded(max_bytes=32 * MiB)
+def unilm_view(unilm: tuple, q_tokens: tuple, k_tokens: tuple):
+    panels = [(name, pred.build()) for name, pred in unilm]
+    return figures.mask_panels(panels, list(q_tokens), list(k_tokens), title="UniLM: one network, four masks")
 
 
 def show() -> None:

@@ -7,6 +7,9 @@ mounts the new copy while the old one is still on screen if the run's messages a
 control's next change no longer reaches the address bar: Reload and Back lose it, the share link
 misses it. `tests/browser/test_attention_in_browser.py` shows it in Chromium. A control may move
 among its siblings (the browser keeps it), not into other blocks.
+
+Presentation mode is a layout of its own (the stage and the column beside it, app/lecture.py): its
+toggle loads the page again (app/browser.js), so controls keep their blocks within each layout.
 """
 
 from collections import defaultdict
@@ -30,6 +33,9 @@ LINKS = {
         {"scheme": "padding", "pad": "3", "mask_queries": "true", "tab": "Windows"},  # empty rows: a warning
         {"present": "true", "tab": "Windows"},
         {"present": "true", "view": "unilm"},
+        {"present": "true", "view": "compare"},
+        {"present": "true", "text": " "},
+        {"present": "true", "scheme": "padding", "pad": "3", "mask_queries": "true"},
     ],
     "attention": [
         {},
@@ -39,6 +45,11 @@ LINKS = {
         {"view": "shapes"},
         {"present": "true"},
         {"present": "true", "view": "pipeline"},
+        {"present": "true", "view": "aggregate"},
+        {"present": "true", "view": "lines"},
+        {"present": "true", "view": "shapes"},
+        {"present": "true", "model": "minilm-l6"},
+        {"present": "true", "model": "minilm-l6", "view": "pipeline"},
         {"model": "mirror", "view": "lines"},
         {"model": "random", "layers": "3", "view": "pipeline"},
         {"mask": "custom", "m_scheme": "padding", "m_pad": "3", "m_mask_queries": "true", "view": "pipeline"},
@@ -56,10 +67,13 @@ LINKS = {
         {"target": "abc", "view": "lines"},
         {"present": "true"},
         {"present": "true", "view": "pipeline"},
+        {"present": "true", "view": "lines"},
+        {"present": "true", "view": "aggregate"},
     ],
     "normalization": [
         {},
         {"present": "true"},
+        {"present": "true", "sentences": ""},
         {"sentences": ""},  # no sentence: the example batch, said
         {"depth": "3"},
     ],
@@ -90,9 +104,10 @@ def test_every_bound_control_sits_in_the_same_blocks_in_every_view(page):
     for params in LINKS[page]:
         at = run_page(page, **params)
         assert not at.exception, (params, at.exception)
+        layout = "presentation" if params.get("present") == "true" else "desk"
         for key, path in places(at).items():
-            seen[key][path].append(params)
-    assert {"present", "view"} <= seen.keys() or page == "normalization", sorted(seen)
+            seen[(layout, key)][path].append(params)
+    assert {"present", "view"} <= {key for _, key in seen} or page == "normalization", sorted(seen)
     moved = {key: {path: links[0] for path, links in paths.items()} for key, paths in seen.items() if len(paths) > 1}
     assert not moved, "controls drawn in other blocks (path: first link that draws it there):\n" + "\n".join(
         f"{key}: {paths}" for key, paths in moved.items()

@@ -1,10 +1,12 @@
 """Lecture tools on every page: share links of the exact view, presentation sizes, offline HTML."""
 
+import contextlib
+
 import pytest
 import torch
 
 from app import figures
-from app.lecture import SHARE
+from app.lecture import SHARE, class_link, network_address
 from masks import build
 from tests.app.conftest import charts, run_page
 
@@ -89,3 +91,44 @@ def test_presentation_mode_does_not_change_the_figure_the_next_visitor_gets():
 def test_a_link_value_is_quoted_so_a_reader_sees_what_it_was(value, shown):
     at = run_page("masks", view=value)
     assert f"Link parameter `view` = {shown} is not allowed" in "\n".join(w.value for w in at.warning)
+
+
+def test_the_class_gets_a_link_it_can_open_and_its_qr_code():
+    """A lecturer browsing on the server's machine sees localhost, which is each student's own machine:
+    the link handed out names this machine's network address when the server listens on every address
+    (`make run`), says so when it listens on this machine only, and keeps a name a class can reach."""
+    address = network_address()
+    with patched_option("server.address", None):
+        link, note = class_link("http://localhost:8611/masks?scheme=causal")
+        if address is None:
+            assert link == "http://localhost:8611/masks?scheme=causal" and "no network address" in note
+        else:
+            assert link == f"http://{address}:8611/masks?scheme=causal" and note is None
+        assert class_link("http://lab.example.edu/masks") == ("http://lab.example.edu/masks", None)
+    with patched_option("server.address", "127.0.0.1"):
+        link, note = class_link("http://127.0.0.1:8611/")
+        assert link == "http://127.0.0.1:8611/" and "listens on 127.0.0.1 only" in note
+    # the share dialog opens on the QR code of that link, as a picture
+    at = run_page("masks", scheme="padding")
+    at.button(key=SHARE).click().run()
+    assert not at.exception
+    dialog = next(block for block in _elements(at._tree) if block.type == "dialog")
+    assert any(element.type == "image" for element in _elements(dialog)), "no QR code in the share dialog"
+
+
+def _elements(node):
+    for child in (getattr(node, "children", None) or {}).values():
+        yield child
+        yield from _elements(child)
+
+
+@contextlib.contextmanager
+def patched_option(name: str, value):
+    import streamlit as st
+
+    before = st.get_option(name)
+    st.config.set_option(name, value)
+    try:
+        yield
+    finally:
+        st.config.set_option(name, before)

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from app import slides
+from app import figures, slides
 from app.export import write_pack
 from tests.browser.conftest import ARTIFACTS, picked, wait_for_app
 
@@ -106,9 +106,10 @@ def test_a_dark_embed_is_dark_everywhere_and_a_light_one_stays_light(chromium, a
     assert contrast["paper"][:3] == contrast["page"], contrast  # the figure's paper is the page, not a box on it
     assert contrast["worst"][0] >= 7 and contrast["figureText"] >= 7, contrast
     assert dark.locator(".js-plotly-plot .xtick tspan", has_text="·pad").count() > 0
-    # data colours are the light theme's: the allowed cells stay Okabe-Ito blue, blocked light grey
+    # data colours are the light theme's (the allowed cells stay Okabe-Ito blue); blocked cells turn a
+    # dark grey: light grey was the brightest thing on the dark page
     scale = dark.evaluate("JSON.stringify(document.querySelector('.js-plotly-plot').data[0].colorscale)")
-    assert "#0072B2" in scale and "#E6E6E6" in scale, scale
+    assert "#0072B2" in scale and figures.DARK["blocked"] in scale and "#E6E6E6" not in scale, scale
     light = opened(context, f"{app_url}/masks?embed=true&embed_options=light_theme", "embed-light-masks")
     back = light.evaluate("getComputedStyle(document.querySelector('[data-testid=\"stMain\"]')).backgroundColor")
     assert back in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), back
@@ -128,12 +129,14 @@ PHONE_CHECK = r"""() => {
       if (slant) {  // parallel slanted labels: their distance across the slant must hold a line of text
         const across = Math.abs(Math.sin((Number(slant[1]) * Math.PI) / 180));
         const size = parseFloat(texts[0].style.fontSize);
-        const centres = labels.map((b) => (b.left + b.right) / 2).sort((a, b) => a - b);
+        const centres = labels.map((b) => b.left).sort((a, b) => a - b);  // where each starts, at its tick
         centres.forEach((c, k) => {
           if (k && (c - centres[k - 1]) * across < 0.8 * size) problems.push("slanted labels overlap");
         });
-      } else {
-        labels.forEach((a, k) => labels.slice(k + 1).forEach((b) => {
+      } else {  // a text's box holds a fifth of its size of empty line above and below: letters touch past that
+        const size = parseFloat(texts[0]?.style.fontSize) || 12;
+        const letters = (b) => ({left: b.left, right: b.right, top: b.top + 0.1 * size, bottom: b.bottom - 0.1 * size});
+        labels.map(letters).forEach((a, k, all) => all.slice(k + 1).forEach((b) => {
           if (overlaps(a, b)) problems.push("tick labels overlap");
         }));
       }

@@ -29,6 +29,22 @@ def test_an_embed_link_renders_the_view_without_the_toolbar(page, app_url):
     expect(page.get_by_test_id("stMainMenu")).to_have_count(0)
 
 
+def test_an_embed_shows_the_figure_and_its_own_controls_and_no_lecture_tools(chromium, app_url):
+    """In an 800 px iframe the figure comes first: no sidebar, page title or lecture tools before it."""
+    context = chromium.new_context(viewport={"width": 800, "height": 800})
+    page = context.new_page()
+    page.goto(f"{app_url}/masks?scheme=prefix_lm&embed=true&embed_options=light_theme")
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot .gtitle").first).to_have_text("prefix_lm(prefix=3)")
+    expect(page.get_by_role("radiogroup", name="View")).to_be_visible()  # the view's own control
+    expect(page.get_by_test_id("stSidebar")).not_to_be_in_viewport()
+    for tool in ("Presentation mode", "Share this view", "Figure download format"):
+        expect(page.get_by_text(tool)).to_have_count(0)
+    expect(page.locator("[data-testid='stMain'] h1")).to_have_count(0)
+    assert page.locator(".js-plotly-plot").first.bounding_box()["y"] < 200
+    context.close()
+
+
 def test_presentation_mode_enlarges_the_tick_labels(page, app_url):
     page.goto(f"{app_url}/masks")
     wait_for_app(page)

@@ -134,3 +134,25 @@ def test_the_clicker_steps_the_deck_after_a_click_on_a_control(chromium, app_url
     expect(page).to_have_url(re.compile(r"step=7"))
     wait_for_app(page)
     context.close()
+
+
+def test_presentation_mode_switched_on_loads_the_page_in_its_layout(chromium, app_url):
+    """The toggle changes the page's layout (the stage and the column beside it): the page is loaded
+    again, so that no control bound to the address bar is drawn in other blocks within one page's life."""
+    context = chromium.new_context(viewport=SIZES["1080p"])
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{app_url}/masks?scheme=prefix_lm")
+    wait_for_app(page)
+    loads = []
+    page.on("load", lambda: loads.append(page.url))
+    page.get_by_test_id("stSidebar").get_by_text("Presentation mode").click()
+    page.wait_for_function("() => getComputedStyle(document.documentElement).getPropertyValue('--mask-lab-presenting')")
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    wait_for_app(page)
+    assert len(loads) == 1 and "present=true" in loads[0] and "scheme=prefix_lm" in loads[0], loads
+    assert page.evaluate(MAIN)[0]["title"].startswith("prefix_lm")
+    # a control's change still reaches the address bar after the switch
+    page.get_by_role("radiogroup", name="View").get_by_role("radio", name="compare").click()
+    expect(page).to_have_url(re.compile(r"view=compare"))
+    context.close()
