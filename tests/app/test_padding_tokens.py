@@ -12,7 +12,7 @@ import pytest
 
 from app.text import DEFAULT_TEXT, MAX_TOKENS
 from model.tokenizer import split_words
-from tests.app.conftest import as_array, charts, shown_text, title
+from tests.app.conftest import address, as_array, charts, click, drawn, shown_text, title
 
 PAD = "[PAD]"
 WORDS = split_words(DEFAULT_TEXT)
@@ -131,3 +131,23 @@ def test_typed_pads_under_a_mask_without_padding_are_said_to_be_attended(masks_p
     warning = pad_warning(at)
     assert "1 [PAD] key is attended as a real token (position 2)" in warning, warning
     assert "the mask has no padding term" in warning, warning
+
+
+def test_compare_pads_both_masks_on_the_same_tokens(masks_page):
+    """B's padding pads the tokens A is drawn on too; A (causal) then reads those [PAD] keys, and says so."""
+    at = masks_page(text="the cat sat", view="compare", b_scheme="padding")
+    a, b = charts(at)[:2]
+    assert [title(a), title(b)] == ["A: causal", "B: padding(pad=2)"]
+    assert labels(a, "xaxis") == labels(b, "xaxis") == ["the", "cat", "sat", PAD, PAD]
+    assert blocked_columns(b) == [3, 4] and blocked_columns(a) == []
+    assert "2 [PAD] keys are attended as real tokens (positions 3, 4) under `causal`" in pad_warning(at)
+
+
+@pytest.mark.parametrize("scheme", ["padding", "cross", "causal"])
+def test_a_link_left_after_a_click_on_typed_pads_opens_the_same_view(masks_page, scheme):
+    """The pad control's default follows the typed [PAD]s: the address bar, which leaves a default
+    out, still opens what was drawn."""
+    text = f"{PAD} the cat {PAD} {PAD}"
+    at = masks_page(text=text, scheme="sliding_window")
+    click(at, "scheme", scheme, "causal")
+    assert drawn(at) == drawn(masks_page(**address(at)))

@@ -15,9 +15,9 @@ import itertools
 import pytest
 
 import masks
-from tests.app.conftest import charts, run_page, shown_text, title
+from tests.app.conftest import address, charts, click, drawn, run_page, title
 
-# each place scheme controls appear: (page, the link that shows them, the scheme picker's key, its default)
+# each place scheme controls appear, by its picker's key: (page, the link that shows them, the picker's default)
 PLACES = {
     "scheme": ("masks", {}, "causal"),
     "c1_scheme": ("masks", {"c1_op": "and"}, "padding"),
@@ -27,30 +27,9 @@ PLACES = {
 PAIRS = list(itertools.permutations(masks.SCHEMES, 2))
 
 
-def drawn(at) -> tuple:
-    """What the page draws: each figure's title and data, and what it says (the attention page names
-    its mask in a caption)."""
-    assert not at.exception, at.exception[0].value
-    return [(title(f), [trace.get("z") for trace in f["data"]]) for f in charts(at)], shown_text(at)
-
-
-def address(at) -> dict[str, str]:
-    return {key: value if isinstance(value, str) else value[-1] for key, value in at.query_params.items()}
-
-
 @functools.cache
 def opened_fresh(page: str, link: tuple) -> tuple:
     return drawn(run_page(page, **dict(link)))
-
-
-def click(at, key: str, option: str, default: str) -> None:
-    """A click on a pill, as the browser makes it: the browser writes the new value in the address
-    bar (or leaves the key out at its default), then the page reruns with it."""
-    if option == default:
-        at.query_params.pop(key, None)
-    else:
-        at.query_params[key] = option
-    at.pills(key=key).set_value(option).run()
 
 
 @pytest.mark.parametrize("place", PLACES)
