@@ -6,7 +6,7 @@ follow the sequence lengths are computed for the current tokens.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
@@ -66,42 +66,42 @@ def parameter_controls(
 
 @dataclass(frozen=True)
 class Picked:
-    """A scheme and its parameters as the controls show them, before it is built at any lengths; its
-    messages go in `slot`, right under its controls."""
+    """A picked scheme: its parameters' controls go in `block`, under the picker (drawn once the
+    lengths they are for are known), and so do its messages, under them."""
 
+    prefix: str
     name: str
-    values: dict
     default: str  # the scheme drawn instead when this one cannot be drawn at all
-    slot: object
+    block: object
+    values: dict = field(default_factory=dict)
 
 
-def scheme_picker(
-    link: Link,
-    prefix: str,
-    q_len: int,
-    kv_len: int,
-    where,
-    *,
-    default: str = "causal",
-    label: str = "Mask scheme",
-    typed_pads: tuple[int, int] = (0, 0),
-    pad_room: int | None = None,
-) -> Picked:
-    """A scheme picker and its parameters, their ranges and defaults for these lengths (`typed_pads`
-    and `pad_room`: see `parameter_controls`)."""
+def scheme_picker(link: Link, prefix: str, where, *, default: str = "causal", label: str = "Mask scheme") -> Picked:
+    """A scheme picker, what the scheme is, and the block for its parameters."""
     name = link.choice(label, f"{prefix}scheme", list(masks.SCHEMES), default, where=where)
     scheme = masks.SCHEMES[name]
     where.caption(f"{scheme.summary}  \nRule: `{scheme.predicate}`  \nUsed by: {scheme.used_by}")
-    given = masks.analysis.padding_defaults(name, *typed_pads)
-    values = parameter_controls(link, scheme, prefix, q_len, kv_len, where, given=given, pad_room=pad_room)
-    return Picked(name, values, default, where.container())
+    return Picked(prefix, name, default, where.container())
+
+
+def with_parameters(
+    link: Link, picked: Picked, q_len: int, kv_len: int, *, typed_pads: tuple[int, int] = (0, 0), pad_room=None
+) -> Picked:
+    """The picked scheme with its parameter controls, their ranges and defaults for these lengths
+    (`typed_pads` and `pad_room`: see `parameter_controls`)."""
+    given = masks.analysis.padding_defaults(picked.name, *typed_pads)
+    scheme = masks.SCHEMES[picked.name]
+    values = parameter_controls(
+        link, scheme, picked.prefix, q_len, kv_len, picked.block, given=given, pad_room=pad_room
+    )
+    return replace(picked, values=values)
 
 
 def built(picked: Picked, q_len: int, kv_len: int) -> masks.Predicate:
     """The picked scheme at these lengths; a bad combination shows the library's message and falls
     back to the scheme's defaults for these lengths, or to the picker's default where the scheme cannot
     be built at these lengths at all (document masks need as many queries as keys)."""
-    name, default, where = picked.name, picked.default, picked.slot
+    name, default, where = picked.name, picked.default, picked.block
     try:
         return masks.predicate(name, q_len, kv_len, **picked.values)
     except ValueError as error:
@@ -123,7 +123,8 @@ def scheme_control(
     link: Link, prefix: str, q_len: int, kv_len: int, where, *, default: str = "causal", label: str = "Mask scheme"
 ) -> masks.Predicate:
     """A scheme picker and its parameters, built at these lengths (see `built`)."""
-    return built(scheme_picker(link, prefix, q_len, kv_len, where, default=default, label=label), q_len, kv_len)
+    picked = with_parameters(link, scheme_picker(link, prefix, where, default=default, label=label), q_len, kv_len)
+    return built(picked, q_len, kv_len)
 
 
 def operator_control(link: Link, k: int, where) -> str:

@@ -11,7 +11,16 @@ import torch
 import masks
 from app import figures
 from app.cache import MiB, bounded
-from app.controls import COMBINED, Picked, built, combined, operator_control, scheme_picker, show_notice
+from app.controls import (
+    COMBINED,
+    Picked,
+    built,
+    combined,
+    operator_control,
+    scheme_picker,
+    show_notice,
+    with_parameters,
+)
 from app.lecture import Lecture
 from app.state import Link, varying
 from app.text import (
@@ -80,11 +89,10 @@ def token_controls(link: Link) -> tuple[Tokens, list]:
 
 
 class Padder:
-    """Picks schemes one after another, each at the tokens as the padding picked before it left them.
-    Padding here is what a batch does: [PAD] tokens added to the keys (to the one sequence in
+    """Padding as a batch does it: [PAD] tokens added to the keys (to the one sequence in
     self-attention, so to the queries too), at the end or, for side=left, at the start; [PAD] tokens
-    typed there count, and set the padding's default. A pad's room is what keeps the tokens within
-    MAX_TOKENS."""
+    typed there count, and set the padding's default. Each scheme's parameters are drawn for the tokens
+    as the padding drawn before left them; a pad's room keeps the tokens within MAX_TOKENS."""
 
     def __init__(self, link: Link, tokens: Tokens) -> None:
         self.link, self.tokens = link, tokens
@@ -97,42 +105,41 @@ class Padder:
     def queries(self) -> list[str]:
         return self.keys() if self.tokens.self_attention else self.tokens.queries
 
-    def pick(self, prefix: str, **picker) -> Picked:
+    def with_parameters(self, picked: Picked) -> Picked:
         keys = self.keys()
-        chosen = scheme_picker(
-            self.link,
-            prefix,
-            len(self.queries()),
-            len(keys),
-            st,
-            typed_pads=self.typed,
-            pad_room=MAX_TOKENS - len(keys),
-            **picker,
+        room = MAX_TOKENS - len(keys)
+        picked = with_parameters(
+            self.link, picked, len(self.queries()), len(keys), typed_pads=self.typed, pad_room=room
         )
-        start, end = masks.analysis.padded_ends(chosen.name, chosen.values)
+        start, end = masks.analysis.padded_ends(picked.name, picked.values)
         self.ends = (max(self.ends[0], start), max(self.ends[1], end))
-        return chosen
+        return picked
 
 
 def mask_controls(link: Link, tokens: Tokens, view: str) -> tuple[list[str], list[str], masks.Predicate, object]:
     """The sidebar's masks: the queries and keys their padding made, A (one scheme, or several
-    combined) and, to compare, B (else None); built once every scheme is picked."""
-    padder = Padder(link, tokens)
-    first, joined = padder.pick(""), []
+    combined) and, to compare, B (else None). Every scheme is picked first; then the padding schemes'
+    parameters are drawn, which make the tokens; then the others', for those tokens (a document's
+    lengths sum to the padded length); each in its place under its picker."""
+    picks, ops = [scheme_picker(link, "", st)], []
     for k in range(1, COMBINED + 1):
         op = operator_control(link, k, st)
         if op == "off":
             break
-        joined.append((op, padder.pick(f"c{k}_", default="padding", label=f"Scheme {k + 1}")))
-    picked_b = None
+        ops.append(op)
+        picks.append(scheme_picker(link, f"c{k}_", st, default="padding", label=f"Scheme {k + 1}"))
     if view == "compare":
         st.header("Compare with (B)")
-        picked_b = padder.pick("b_", default="sliding_window")
+        picks.append(scheme_picker(link, "b_", st, default="sliding_window"))
+    padder = Padder(link, tokens)
+    for k in sorted(range(len(picks)), key=lambda k: picks[k].name not in masks.analysis.PADDING):
+        picks[k] = padder.with_parameters(picks[k])
     queries, keys = padder.queries(), padder.keys()
-    mask_a = built(first, len(queries), len(keys))
-    for op, part in joined:
-        mask_a = combined(mask_a, op, built(part, len(queries), len(keys)))
-    return queries, keys, mask_a, picked_b and built(picked_b, len(queries), len(keys))
+    drawn = [built(picked, len(queries), len(keys)) for picked in picks]
+    mask_a = drawn[0]
+    for op, part in zip(ops, drawn[1 : 1 + len(ops)], strict=True):
+        mask_a = combined(mask_a, op, part)
+    return queries, keys, mask_a, drawn[-1] if view == "compare" else None
 
 
 @bounded(max_bytes=128 * MiB)

@@ -151,3 +151,15 @@ def test_a_link_left_after_a_click_on_typed_pads_opens_the_same_view(masks_page,
     at = masks_page(text=text, scheme="sliding_window")
     click(at, "scheme", scheme, "causal")
     assert drawn(at) == drawn(masks_page(**address(at)))
+
+
+def test_a_scheme_before_the_padding_gets_controls_for_the_padded_tokens(masks_page):
+    """document & padding: the padding's [PAD] tokens are known before the document's lengths are
+    drawn, so the lengths box shows the lengths drawn (they once summed to the sentence alone, and
+    the page fell back with an error)."""
+    at = masks_page(scheme="document", c1_op="and", c1_scheme="padding")
+    assert not at.error
+    assert at.text_input(key="lengths").value == "5, 4, 4"  # 11 words and 2 [PAD] tokens
+    figure = charts(at)[0]
+    assert title(figure) == "document(lengths=(5, 4, 4)) & padding(pad=2)"
+    assert labels(figure, "xaxis") == [*WORDS, PAD, PAD] and blocked_columns(figure) == [11, 12]
