@@ -246,8 +246,9 @@ class Link:
     def _follow(self, key: str, default: object) -> None:
         """A control still at the default it was drawn with follows the default when that changes (a
         document mask's lengths, for a sentence of another length; the sentence followed, for a
-        batch of another size): it keeps showing what is drawn, and the address bar, which leaves
-        out a value at its default, keeps meaning it. A value the reader set stays."""
+        batch of another size; `causal`, True for sliding_window and False for chunked, when the
+        reader picks the other scheme): it keeps showing what is drawn, and the address bar, which
+        leaves out a value at its default, keeps meaning it. A value the reader set stays."""
         drawn = st.session_state.setdefault(DRAWN_DEFAULTS, {})
         before = drawn.get(key, default)
         if before != default and st.session_state.get(key) == before:
@@ -278,6 +279,7 @@ class Link:
     def choice(self, label: str, key: str, options: list[str], default: str, *, where=st, help=None) -> str:
         """One of `options` as pills: every option visible, one click to switch (the quickest
         control Streamlit has, and readable on a projector)."""
+        self._follow(key, default)
         if self._outgrown(key, self.raw.get(key) in options):
             st.session_state[key] = default
         # a link's empty or unknown value would leave the pills empty (None): start from the default
@@ -302,6 +304,7 @@ class Link:
         return tabs
 
     def flag(self, label: str, key: str, default: bool, *, where=st, help=None) -> bool:
+        self._follow(key, default)
         self._seed(key, self.raw.get(key) in BOOL_TEXT, self.raw.get(key) == "true", default)
         value = where.toggle(label, value=default, key=key, bind="query-params", help=help)
         self.values[key] = (bool(value), default)

@@ -32,6 +32,7 @@ WORDS_HELP = (
     "width space, a soft hyphen) is a token, shown by name, e.g. ⟨ZWSP⟩. Text is NFC-normalized: é is one "
     "character however it was typed."
 )
+PAD = "[PAD]"
 MAX_TOKENS = 4096  # the longest sequence a page draws (an image above 256, downsampled above 1024)
 DEFAULT_TEXT = "the cat sat on the mat because it was tired ."
 DEFAULT_SOURCE = "le chat était assis sur le tapis ."
@@ -82,3 +83,17 @@ def tokens_from_text(text: str, what: str = "text") -> tuple[list[str], str | No
             f"The {what} has {len(tokens)} tokens; showing the first {MAX_TOKENS}, the most a page draws."
         )
     return tokens, None
+
+
+def typed_padding(tokens: list[str]) -> tuple[int, int]:
+    """How many [PAD] tokens start and end `tokens` (all of them, both ways, if nothing else is typed)."""
+    start = next((k for k, token in enumerate(tokens) if token != PAD), len(tokens))
+    end = next((k for k, token in enumerate(reversed(tokens)) if token != PAD), len(tokens))
+    return start, end
+
+
+def padded(tokens: list[str], start: int, end: int) -> list[str]:
+    """`tokens` with [PAD] tokens added, as a batch pads a sentence, until `start` of them begin it and
+    `end` end it (the [PAD] tokens typed there count)."""
+    typed_start, typed_end = typed_padding(tokens)
+    return [PAD] * max(0, start - typed_start) + tokens + [PAD] * max(0, end - typed_end)

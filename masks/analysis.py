@@ -45,13 +45,50 @@ def stats(mask: torch.Tensor, tile: int = TILE) -> MaskStats:
     )
 
 
+PADDING = {"padding": "pad", "cross": "pad"}  # scheme -> its parameter: how many keys are padding
+
+
+def padded_ends(name: str, params: dict) -> tuple[int, int]:
+    """(start, end): how many keys at each end scheme `name` with `params` treats as padding.
+
+    >>> padded_ends("padding", {"pad": 2, "side": "left"}), padded_ends("cross", {"pad": 1})
+    ((2, 0), (0, 1))
+    """
+    if name not in PADDING:
+        return 0, 0
+    pad = params[PADDING[name]]
+    return (pad, 0) if params.get("side") == "left" else (0, pad)
+
+
+def mask_padding(pred) -> tuple[int, int] | None:
+    """(start, end): the most keys at each end that a padding term of the mask `pred` treats as
+    padding; None when it has no padding term."""
+    ends = [padded_ends(leaf.scheme.name, leaf.params) for leaf in pred.leaves() if leaf.scheme.name in PADDING]
+    return (max(e[0] for e in ends), max(e[1] for e in ends)) if ends else None
+
+
+def padding_defaults(name: str, start: int, end: int) -> dict:
+    """Parameters of scheme `name` that treat as padding the `start` keys at the start and the `end`
+    keys at the end that are known to be padding (typed [PAD] tokens); the end wins when both are."""
+    if name == "cross":
+        return {"pad": end}
+    if name == "padding" and (start or end):
+        return {"pad": end, "side": "right"} if end else {"pad": start, "side": "left"}
+    return {}
+
+
+def attended(mask: torch.Tensor, keys: list[int]) -> list[int]:
+    """Those of `keys` that some query may attend."""
+    return [j for j in keys if mask[..., j].any()]
+
+
 def padding_positions(pred) -> tuple[list[int], list[int]]:
     """(query positions, key positions) that the padding and cross schemes in a mask treat as
     padding, so figures can mark those tokens."""
     queries: set[int] = set()
     keys: set[int] = set()
     for leaf in pred.leaves():
-        if leaf.scheme.name not in ("padding", "cross"):
+        if leaf.scheme.name not in PADDING:
             continue
         mask = leaf.build()
         keys.update((~mask.any(dim=0)).nonzero().flatten().tolist())

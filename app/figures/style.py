@@ -95,9 +95,9 @@ def chart_config(export_format: str = "png") -> dict:
 
 def axis_label(token: str, position: int, padding: bool = False) -> str:
     """Tick text: the token as text (HTML escaped, so '<img ...>' shows as typed; invisible characters
-    named: app.text.visible), dimmed if padding."""
+    named: app.text.visible), dimmed if the mask treats it as padding (a [PAD] token it attends is not)."""
     text = html.escape(visible(token, limit=16), quote=False)
-    return f"<span style='color:{PAD_LABEL}'>{text}·pad</span>" if padding else text
+    return f"<span style='color:{PAD_LABEL}'>{text}</span>" if padding else text
 
 
 def shown(token: str) -> str:
@@ -491,7 +491,7 @@ def for_dark_theme(fig: go.Figure) -> go.Figure:
             trace.marker.color = greys.get(trace.marker.color.upper(), trace.marker.color)
     fig.update_layout(paper_bgcolor=DARK["paper"], font_color=DARK["text"])
 
-    def lighter_padding(axis) -> None:  # the light page's dimmed ·pad grey is 5.6:1 on the dark paper
+    def lighter_padding(axis) -> None:  # the light page's dimmed padding grey is 5.6:1 on the dark paper
         if axis.ticktext:
             axis.ticktext = [str(label).replace(PAD_LABEL, DARK["pad"]) for label in axis.ticktext]
 

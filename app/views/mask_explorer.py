@@ -11,10 +11,31 @@ import torch
 import masks
 from app import figures
 from app.cache import MiB, bounded
-from app.controls import combination_controls, scheme_control, show_notice
+from app.controls import (
+    COMBINED,
+    Picked,
+    built,
+    combined,
+    operator_control,
+    scheme_picker,
+    show_notice,
+    with_parameters,
+)
 from app.lecture import Lecture
 from app.state import Link, varying
-from app.text import DEFAULT_TEXT, MAX_TOKENS, WORDS_HELP, positions, quoted, tokens_from_text, visible
+from app.text import (
+    DEFAULT_TEXT,
+    MAX_TOKENS,
+    PAD,
+    WORDS_HELP,
+    counted,
+    padded,
+    positions,
+    quoted,
+    tokens_from_text,
+    typed_padding,
+    visible,
+)
 from masks.windows import ALL_CONVENTIONS, disagreements
 
 VIEWS = ["mask", "compare", "unilm"]
@@ -26,7 +47,17 @@ HF_WRITTEN_OUT = 64  # a Hugging Face attention_mask up to this many keys is wri
 WINDOW_CHECK = 1024  # longest sequence the windows tab compares masks on (two masks of its square per rule)
 
 
-def token_controls(link: Link) -> tuple[list[str], list[str], list]:
+@dataclass(frozen=True)
+class Tokens:
+    """The tokens as read, before any padding is added."""
+
+    queries: list[str]
+    keys: list[str]
+    keys_from: str  # what the keys are read from, in words: "sentence", "source"
+    self_attention: bool  # one sequence: padding it pads the queries too
+
+
+def token_controls(link: Link) -> tuple[Tokens, list]:
     """The sidebar's tokens: the queries', the keys', and notices about what was read."""
     with st.sidebar:
         st.header("Tokens")
@@ -48,19 +79,77 @@ def token_controls(link: Link) -> tuple[list[str], list[str], list]:
                 help=TEXT_HELP,
             )
             k_tokens, source_notice = tokens_from_text(source, "source") if source.strip() else (q_tokens, None)
+            tokens = Tokens(q_tokens, k_tokens, "source" if source.strip() else "sentence", not source.strip())
         else:
             q_len = link.integer("Queries", "n", 1, MAX_TOKENS, 16, help=f"1 to {MAX_TOKENS} positions")
             kv_len = link.integer("Keys (0 = as many as queries)", "kv_n", 0, MAX_TOKENS, 0)
-            q_tokens, k_tokens = positions(q_len), positions(kv_len or q_len)
+            tokens = Tokens(positions(q_len), positions(kv_len or q_len), "sequence", not kv_len)
             notice = source_notice = None
-    return q_tokens, k_tokens, [notice, source_notice]
+    return tokens, [notice, source_notice]
+
+
+class Padder:
+    """Padding as a batch does it: [PAD] tokens added to the keys (to the one sequence in
+    self-attention, so to the queries too), at the end or, for side=left, at the start; [PAD] tokens
+    typed there count, and set the padding's default. Each scheme's parameters are drawn for the tokens
+    as the padding drawn before left them; a pad's room keeps the tokens within MAX_TOKENS."""
+
+    def __init__(self, link: Link, tokens: Tokens) -> None:
+        self.link, self.tokens = link, tokens
+        self.typed = typed_padding(tokens.keys)
+        self.ends = (0, 0)  # [PAD] tokens at the start and at the end of the keys, typed ones included
+
+    def keys(self) -> list[str]:
+        return padded(self.tokens.keys, *self.ends)
+
+    def queries(self) -> list[str]:
+        return self.keys() if self.tokens.self_attention else self.tokens.queries
+
+    def with_parameters(self, picked: Picked) -> Picked:
+        keys = self.keys()
+        room = MAX_TOKENS - len(keys)
+        picked = with_parameters(
+            self.link, picked, len(self.queries()), len(keys), typed_pads=self.typed, pad_room=room
+        )
+        start, end = masks.analysis.padded_ends(picked.name, picked.values)
+        self.ends = (max(self.ends[0], start), max(self.ends[1], end))
+        return picked
+
+
+def mask_controls(link: Link, tokens: Tokens, view: str) -> tuple[list[str], list[str], masks.Predicate, object]:
+    """The sidebar's masks: the queries and keys their padding made, A (one scheme, or several
+    combined) and, to compare, B (else None). Every scheme is picked first; then the padding schemes'
+    parameters are drawn, which make the tokens; then the others', for those tokens (a document's
+    lengths sum to the padded length); each in its place under its picker."""
+    picks, ops = [scheme_picker(link, "", st)], []
+    for k in range(1, COMBINED + 1):
+        op = operator_control(link, k, st)
+        if op == "off":
+            break
+        ops.append(op)
+        picks.append(scheme_picker(link, f"c{k}_", st, default="padding", label=f"Scheme {k + 1}"))
+    if view == "compare":
+        st.header("Compare with (B)")
+        picks.append(scheme_picker(link, "b_", st, default="sliding_window"))
+    padder = Padder(link, tokens)
+    for k in sorted(range(len(picks)), key=lambda k: picks[k].name not in masks.analysis.PADDING):
+        picks[k] = padder.with_parameters(picks[k])
+    queries, keys = padder.queries(), padder.keys()
+    drawn = [built(picked, len(queries), len(keys)) for picked in picks]
+    mask_a = drawn[0]
+    for op, part in zip(ops, drawn[1 : 1 + len(ops)], strict=True):
+        mask_a = combined(mask_a, op, part)
+    return queries, keys, mask_a, drawn[-1] if view == "compare" else None
 
 
 @bounded(max_bytes=128 * MiB)
-def mask_view(pred: masks.Predicate, q_tokens: tuple, k_tokens: tuple, title: str):
-    """The figure and numbers of one mask on these tokens."""
+def mask_view(pred: masks.Predicate, q_tokens: tuple, k_tokens: tuple, title: str, one_sequence: bool):
+    """The figure and numbers of one mask on these tokens (`one_sequence`: self-attention, where a
+    padded key is a padded query too)."""
     mask = pred.build()
     pad_queries, pad_keys = masks.analysis.padding_positions(pred)
+    if one_sequence:
+        pad_queries = sorted({*pad_queries, *pad_keys})
     fig = figures.mask_figure(
         mask,
         list(q_tokens),
@@ -81,10 +170,13 @@ class Context:
     lecture: Lecture
     q_tokens: list[str]
     k_tokens: list[str]
+    read: Tokens  # the tokens before padding was added
 
 
 def draw_mask(page: Context, pred: masks.Predicate, title: str | None = None, key: str = "mask"):
-    fig, mask, stats = mask_view(pred, tuple(page.q_tokens), tuple(page.k_tokens), title or pred.name)
+    fig, mask, stats = mask_view(
+        pred, tuple(page.q_tokens), tuple(page.k_tokens), title or pred.name, page.read.self_attention
+    )
     page.lecture.show(
         fig,
         key=key,
@@ -92,7 +184,32 @@ def draw_mask(page: Context, pred: masks.Predicate, title: str | None = None, ke
         alt=f"Attention mask {pred.name}: {len(page.q_tokens)} queries by {len(page.k_tokens)} keys, "
         f"{stats.density:.0%} of cells allowed",
     )
+    with page.lecture.beside(), varying():
+        explain_attended_pads(page, pred, mask)
     return mask, stats
+
+
+def explain_attended_pads(page: Context, pred: masks.Predicate, mask: torch.Tensor) -> None:
+    """A [PAD] key that some query may attend is drawn as a real token: say so, and why."""
+    read = masks.analysis.attended(mask, [j for j, token in enumerate(page.k_tokens) if token == PAD])
+    if not read:
+        return
+    padding, typed = masks.analysis.mask_padding(pred), typed_padding(page.read.keys)
+    reasons = [] if padding else ["the mask has no padding term"]
+    for side, (word, which) in enumerate([("starts", "first"), ("ends", "last")] if padding else []):
+        if typed[side] > padding[side]:
+            covered = f"the {which} {padding[side]}" if padding[side] else "none of them"
+            reasons.append(
+                f"the {page.read.keys_from} {word} with {counted(typed[side], '[PAD] token', '[PAD] tokens')} "
+                f"and the mask pads {covered}"
+            )
+    where = ", ".join(str(j) for j in read[:SHOWN_EMPTY_ROWS]) + (", …" if len(read) > SHOWN_EMPTY_ROWS else "")
+    st.warning(
+        f"{counted(len(read), '[PAD] key is attended as a real token', '[PAD] keys are attended as real tokens')} "
+        f"(position{'' if len(read) == 1 else 's'} {where}) under {quoted(pred.name)}: "
+        + ("; ".join(reasons) or "the mask allows them")
+        + "."
+    )
 
 
 def explain_empty_rows(q_tokens: list[str], pred: masks.Predicate, stats: masks.MaskStats) -> None:
@@ -290,11 +407,8 @@ def mask_section(page: Context, mask_a: masks.Predicate) -> None:
                 show()
 
 
-def compare_section(page: Context, mask_a: masks.Predicate) -> None:
+def compare_section(page: Context, mask_a: masks.Predicate, mask_b: masks.Predicate) -> None:
     """Two masks side by side and their difference."""
-    with st.sidebar:
-        st.header("Compare with (B)")
-        mask_b = scheme_control(page.link, "b_", len(page.q_tokens), len(page.k_tokens), st, default="sliding_window")
     with page.lecture.on_stage():
         left, right = st.columns(2)
         with left:
@@ -334,7 +448,7 @@ def unilm_view(unilm: tuple, q_tokens: tuple, k_tokens: tuple):
 def show() -> None:
     link = Link()
     lecture = Lecture(link, "Masks")
-    q_tokens, k_tokens, notices = token_controls(link)
+    tokens, notices = token_controls(link)
     with lecture.beside():
         view = link.choice(
             "View",
@@ -350,17 +464,17 @@ def show() -> None:
             st.caption(
                 "The UniLM view draws its own four masks; the scheme controls are in the mask and compare views."
             )
-            mask_a = None
+            q_tokens, k_tokens, mask_a, mask_b = tokens.queries, tokens.keys, None, None
         else:
-            mask_a = combination_controls(link, scheme_control(link, "", len(q_tokens), len(k_tokens), st), st)
+            q_tokens, k_tokens, mask_a, mask_b = mask_controls(link, tokens, view)
     with lecture.beside(), varying():
         for notice in notices:
             show_notice(notice)
-    page = Context(link, lecture, q_tokens, k_tokens)
+    page = Context(link, lecture, q_tokens, k_tokens, tokens)
     if view == "mask":
         mask_section(page, mask_a)
     elif view == "compare":
-        compare_section(page, mask_a)
+        compare_section(page, mask_a, mask_b)
     else:
         unilm_section(page)
     lecture.share()

@@ -45,6 +45,28 @@ def shown_text(at: AppTest, kinds=("warning", "info", "error", "markdown", "capt
     return re.sub(r"\\(.)", r"\1", "\n".join(parts))
 
 
+def drawn(at) -> tuple:
+    """What the page draws: each figure's title and data, and what it says (the attention page names
+    its mask in a caption)."""
+    assert not at.exception, at.exception[0].value
+    return [(title(f), [trace.get("z") for trace in f["data"]]) for f in charts(at)], shown_text(at)
+
+
+def address(at) -> dict[str, str]:
+    """The link parameters the address bar holds after the run (a key given twice: its last value)."""
+    return {key: value if isinstance(value, str) else value[-1] for key, value in at.query_params.items()}
+
+
+def click(at, key: str, option: str, default: str) -> None:
+    """A click on a pill, as the browser makes it: the browser writes the new value in the address
+    bar (or leaves the key out at its default), then the page reruns with it."""
+    if option == default:
+        at.query_params.pop(key, None)
+    else:
+        at.query_params[key] = option
+    at.pills(key=key).set_value(option).run()
+
+
 @pytest.fixture
 def masks_page():
     def open_masks(**params) -> AppTest:

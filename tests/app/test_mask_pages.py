@@ -84,7 +84,7 @@ def test_a_deep_link_restores_parameters(masks_page):
         ({"scheme": "sliding_window", "window": "-3"}, "`window`"),
         ({"scheme": "sliding_window", "window": "abc"}, "`window`"),
         ({"scheme": "sliding_window", "window": "2.5"}, "`window`"),
-        ({"scheme": "padding", "pad": "99"}, "`pad`"),
+        ({"scheme": "padding", "pad": "99999"}, "`pad`"),  # more [PAD] tokens than a page draws
         ({"view": "everything"}, "`view`"),
         ({"input": "length", "n": "1000000"}, "`n`"),
         ({"scheme": "causal", "align": "`**bold**`"}, "`align`"),
@@ -162,7 +162,8 @@ def test_cross_attention_uses_the_source_for_keys(masks_page):
     figure = charts(at)[0]
     assert figure["layout"]["xaxis"]["ticktext"][:2] == ["le", "chat"]
     assert len(figure["layout"]["yaxis"]["ticktext"]) == 3
-    assert "·pad" in figure["layout"]["xaxis"]["ticktext"][-1]  # padding keys are marked
+    dimmed = [label.endswith("[PAD]</span>") for label in figure["layout"]["xaxis"]["ticktext"]]
+    assert dimmed == [False] * 4 + [True] * 2  # the source padded with two [PAD] tokens, dimmed
 
 
 def test_compare_view_draws_both_masks_and_their_difference(masks_page):
@@ -227,7 +228,7 @@ def test_conventions_tab_gives_the_whole_hugging_face_attention_mask(masks_page,
     namespace = {"torch": torch}
     exec(shown, namespace)  # the tab's text, run as a user would paste it
     n = int(params.get("n", len(split_words(DEFAULT_TEXT))))
-    expected = [1] * (n - int(params.get("pad", 0))) + [0] * int(params.get("pad", 0))
+    expected = [1] * n + [0] * int(params["pad"])  # the [PAD] tokens added after the n tokens
     assert namespace["attention_mask"].tolist() == [expected]
 
 

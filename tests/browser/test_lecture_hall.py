@@ -69,7 +69,7 @@ def test_presentation_mode_is_readable_from_the_back_row(chromium, app_url, path
 
 def test_a_dark_embed_is_dark_everywhere_and_a_light_one_stays_light(chromium, app_url):
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    # padding: its keys' labels are dimmed (·pad), and must still read on the dark paper
+    # padding: its [PAD] tokens' labels are dimmed, and must still read on the dark paper
     dark = opened(context, f"{app_url}/masks?scheme=padding&embed=true&embed_options=dark_theme", "embed-dark-masks")
     contrast = dark.evaluate(
         """() => {
@@ -105,7 +105,7 @@ def test_a_dark_embed_is_dark_everywhere_and_a_light_one_stays_light(chromium, a
     assert max(contrast["page"]) < 40 and max(contrast["paper"][:3]) < 40, contrast
     assert contrast["paper"][:3] == contrast["page"], contrast  # the figure's paper is the page, not a box on it
     assert contrast["worst"][0] >= 7 and contrast["figureText"] >= 7, contrast
-    assert dark.locator(".js-plotly-plot .xtick tspan", has_text="·pad").count() > 0
+    assert dark.locator(".js-plotly-plot .xtick tspan", has_text="[PAD]").count() > 0
     # data colours are the light theme's (the allowed cells stay Okabe-Ito blue); blocked cells turn a
     # dark grey: light grey was the brightest thing on the dark page
     scale = dark.evaluate("JSON.stringify(document.querySelector('.js-plotly-plot').data[0].colorscale)")
