@@ -40,6 +40,7 @@ class AttentionSet:
     head_notes: dict[tuple[int, int], str] | None = None  # a label per (layer, head) on the grid (its role)
     notes_caption: str | None = None  # what the labels mean, with their threshold
     heads_table: list[dict] | None = None  # every named head and its measured share, under the grid
+    numbers: bool = False  # each weight of one head written in its cell
 
     @property
     def layers(self) -> int:
@@ -53,7 +54,7 @@ class AttentionSet:
         """`build()` drawn once per view (`key`) for as long as these weights (a cached run's,
         shared by every session) live: the sessions of a class stepping to one view share it."""
         notes = tuple(sorted((self.head_notes or {}).items()))
-        view = (*key, self.name, tuple(self.q_tokens), tuple(self.k_tokens), self.mask_name, notes)
+        view = (*key, self.name, tuple(self.q_tokens), tuple(self.k_tokens), self.mask_name, notes, self.numbers)
         return derived(self.weights, view, build)
 
 
@@ -131,6 +132,7 @@ def _show_head_figure(lecture: Lecture, attn: AttentionSet, layer: int, head: in
                 attn.k_tokens,
                 title=f"{attn.name} attention, layer {layer}, head {head}",
                 mask_name=attn.mask_name,
+                numbers=attn.numbers,
             ),
         ),
         key="head_figure",
@@ -167,6 +169,7 @@ def _show_pipeline_figure(lecture: Lecture, attn: AttentionSet, layer: int, head
             attn.k_tokens,
             title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
             training=training,
+            numbers=attn.numbers,
         ),
         key="pipeline_figure",
         alt="scores, masked scores, softmax, dropout",
@@ -277,6 +280,19 @@ def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: b
             help="grid: every layer and head; pipeline: one head step by step; aggregate: mean, max, "
             "entropy, rollout; lines: BertViz-style; shapes: tensors through one block",
         )
+        numbers = lecture.link.flag(
+            "Numbers in cells",
+            "numbers",
+            False,
+            help=f"each weight of one head written in its cell, up to {figures.NUMBERS_LIMIT} tokens",
+        )
+        too_many = max(len(attn.q_tokens), len(attn.k_tokens)) > figures.NUMBERS_LIMIT
+        if numbers and too_many:
+            varying().caption(
+                f"Numbers in cells are written up to {figures.NUMBERS_LIMIT} tokens; this view has "
+                f"{len(attn.q_tokens)} x {len(attn.k_tokens)}: hover a cell for its weight."
+            )
+    attn = dataclasses.replace(attn, numbers=numbers)
     if view == "aggregate":
         show_aggregate(lecture, attn, self_attention)
     elif view == "shapes":

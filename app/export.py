@@ -59,7 +59,7 @@ def slide_figures(slide: Slide) -> list:
     when the page fails or refuses one of the slide's parameters (the pack would show a fallback)."""
     # the page runs outside a server: Streamlit would warn, once per slide, that there is none
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
-    at = opened(slide.page, slide.params)
+    at = opened(slide.page, {**slide.params, "present": "true"})  # a pack is for a projector
     if at.exception:
         raise BadSlide(f"the page failed: {at.exception[0].value}")
     refused = [w.value for w in at.warning if w.value.startswith("Link parameter")]
@@ -87,7 +87,22 @@ def slide_nav(pages: list[Path], k: int) -> str:
     return f"<nav style='font-size: 1.2em'>{' · '.join(link for link in links if link)}</nav>{keys}"
 
 
-IMAGE_WIDTH = 700  # px of a figure's picture (at scale 2: 1400), Plotly's own default
+PROJECTOR = {"width": 1920, "height": 1080}  # the screen a pack's pages and pictures are made for
+# A picture of square cells is as wide as they are and their labels: drawn at the page's width they
+# would sit in its left corner; the cells' extent on the page, with the figure's margins around it
+PICTURE = """([i, format]) => {
+  const figure = document.querySelectorAll('.js-plotly-plot')[i], layout = figure._fullLayout;
+  const areas = [...figure.querySelectorAll('.nsewdrag')].map((area) => area.getBoundingClientRect());
+  const square = Object.keys(layout).some((key) => /^yaxis\\d*$/.test(key) && layout[key].scaleanchor);
+  let width = layout.width;
+  if (square && areas.length) {  // panels side by side: each in its share of the width (its x domain)
+    const shares = Object.keys(layout).filter((key) => /^xaxis\\d*$/.test(key))
+      .map((key) => layout[key].domain[1] - layout[key].domain[0]);
+    const cells = Math.max(...areas.map((a) => a.width)) / Math.min(...shares);
+    width = Math.min(layout.width, Math.ceil(layout.margin.l + cells + layout.margin.r + 4));
+  }
+  return Plotly.toImage(figure, {format, scale: 2, width, height: layout.height});
+}"""
 
 
 def render_images(pages: list[Path], browser=None) -> list[list[Path]]:
@@ -105,9 +120,7 @@ def render_images(pages: list[Path], browser=None) -> list[list[Path]]:
                 return render_images(pages, started)
             finally:
                 started.close()
-    # each figure is drawn at the width of its picture: drawn wider, a figure of square cells keeps the
-    # narrow domain it had there, and its picture showed the cells at a third of their size
-    page = browser.new_page(viewport={"width": IMAGE_WIDTH + 16, "height": 1000})  # the body's 8 px margins
+    page = browser.new_page(viewport=PROJECTOR)
     written = []
     for html_path in pages:
         page.goto(html_path.resolve().as_uri())
@@ -115,11 +128,7 @@ def render_images(pages: list[Path], browser=None) -> list[list[Path]]:
         files = []
         for index in range(page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")):
             for fmt in ("svg", "png"):
-                url = page.evaluate(
-                    "([i, f]) => { const figure = document.querySelectorAll('.js-plotly-plot')[i];"
-                    " return Plotly.toImage(figure, {format: f, scale: 2, width: figure._fullLayout.width}); }",
-                    [index, fmt],
-                )
+                url = page.evaluate(PICTURE, [index, fmt])
                 head, data = url.split(",", 1)
                 out = html_path.with_name(f"{html_path.stem}-{index + 1}.{fmt}")
                 out.write_bytes(base64.b64decode(data) if ";base64" in head else unquote(data).encode())

@@ -138,10 +138,11 @@ class Lecture:
     itself, in the order written. Presentation mode is a layout of its own: its toggle reloads
     the page (app/browser.js), so no bound control moves between blocks within one page's life."""
 
-    def __init__(self, link: Link, title: str):
+    def __init__(self, link: Link, title: str, staged: bool = True):
+        """`staged`: the page has a figure it is about (Home's gallery has none: it stays one column)."""
         self.link, self.title = link, title
         self.figures: list = []
-        self._stage = self._aside = self.panel = None
+        self._stage = self._aside = self.panel = self.class_place = None
         if embedded():  # in someone's page (an iframe): the view's figures and its own controls, no tools
             self.presenting, self.export = sent_query().get("present") == "true", "png"
             return
@@ -160,12 +161,15 @@ class Lecture:
             self.panel = st.container()
         if self.presenting:
             st.html(PRESENTATION_CSS)
+        if self.presenting and staged:
             self._stage, self._aside = st.columns([7, 3], gap="large")
         with self.beside():
             if slide is None:
                 st.title(title)
             else:
                 self.slide_bar(*slide)
+            # on a projector the sidebar is folded: the class's way onto the page, one click under the title
+            self.class_place = st.container() if self.presenting else None
 
     def beside(self):
         """Where the title, the view's controls and its words go: beside the stage on a projector."""
@@ -282,8 +286,8 @@ class Lecture:
             return
         if self.panel.button("Share this view", icon=":material/share:", key=SHARE, width="stretch"):
             share_dialog(self.links(), list(self.figures), self.title)
-        # on a projector the sidebar is folded: the class's way onto the page is one click beside the stage
-        if self.presenting and self._aside.button("Show the class this view", icon=":material/qr_code_2:", key=QR):
+        class_button = "Show the class this view"
+        if self.class_place and self.class_place.button(class_button, icon=":material/qr_code_2:", key=QR):
             share_dialog(self.links(), list(self.figures), self.title)
 
 

@@ -32,9 +32,17 @@ from app.figures.style import (
     for_dark_theme,
     for_projector,
 )
-from app.figures.weights import attention_figure, grid_figure, lines_view, matrix_figure, pipeline_figure
+from app.figures.weights import (
+    NUMBERS_LIMIT,
+    attention_figure,
+    grid_figure,
+    lines_view,
+    matrix_figure,
+    pipeline_figure,
+)
 
 __all__ = [
+    "NUMBERS_LIMIT",
     "ALLOWED",
     "BLOCKED",
     "DARK",

@@ -70,10 +70,13 @@ def weights_trace(
     hovertemplate=None,
     text=None,
     colorbar: dict | None = None,
+    numbers: bool = False,
 ) -> go.Heatmap:
     """Allowed cells on the colour scale; blocked cells left empty, so the grey background shows:
     a blocked cell never looks like a small weight. `factor` > 1 sends block means instead of cells
-    (positions stay token positions; only for figures without category axes)."""
+    (positions stay token positions; only for figures without category axes). `numbers`: each
+    allowed cell's value written in it (up to NUMBERS_LIMIT cells a side), in a colour Plotly picks
+    to read on the cell's own."""
     z = weights.float().masked_fill(~mask, float("nan"))
     if factor > 1:
         z = _block_means(z, factor)
@@ -96,7 +99,11 @@ def weights_trace(
         | (colorbar or {}),
         xgap=1 if small else 0,
         ygap=1 if small else 0,
+        texttemplate="%{z:.2f}" if numbers and max(z.shape) <= NUMBERS_LIMIT else None,
     )
+
+
+NUMBERS_LIMIT = 12  # cells a side a map writes its values in (Transformer Explainer's way): more would not fit
 
 
 def _blocked_legend() -> go.Scatter:
@@ -125,9 +132,11 @@ def attention_figure(
     title: str,
     mask_name: str = "the mask",
     height: int | None = None,
+    numbers: bool = False,
 ) -> go.Figure:
     """One head (Q, K): weights on Viridis, blocked cells grey, rows with no allowed key flagged.
-    Hover names the query token, the key token and the weight, or what blocked the cell."""
+    Hover names the query token, the key token and the weight, or what blocked the cell; `numbers`
+    writes each weight in its cell (up to 12 x 12)."""
     q_names, k_names = _named(q_tokens), _named(k_tokens)
     text = None
     if max(mask.shape) <= CELL_TEXT_LIMIT and not mask.all():  # else %{z} says all a cell's text would
@@ -143,6 +152,7 @@ def attention_figure(
         y=q_names,
         text=text,
         hovertemplate="query %{y} → key %{x}: " + ("%{text}" if text else "weight %{z:.3f}") + "<extra></extra>",
+        numbers=numbers,
     )
     fig = go.Figure([trace, *([_blocked_legend()] if not mask.all() else [])])
     heatmap_layout(
@@ -278,7 +288,14 @@ def grid_figure(
 
 @with_room
 def pipeline_figure(
-    stages: dict, mask: torch.Tensor, q_tokens: list[str], k_tokens: list[str], *, title: str, training: bool
+    stages: dict,
+    mask: torch.Tensor,
+    q_tokens: list[str],
+    k_tokens: list[str],
+    *,
+    title: str,
+    training: bool,
+    numbers: bool = False,
 ) -> go.Figure:
     """One head step by step, two by two: scores -> masked scores over softmax -> dropout (square
     panels of a useful size on a projector and on a phone). Scores and weights each have their own
@@ -290,13 +307,13 @@ def pipeline_figure(
     everywhere = torch.ones_like(mask)
     top = max(stages["dropout"].max().item(), 1.0)
     factor = shrink_factor(4 * mask.numel(), FIGURE_CELLS)
-    signed = {"zmid": 0, "colorscale": "RdBu", "factor": factor}
+    signed = {"zmid": 0, "colorscale": "RdBu", "factor": factor, "numbers": numbers}
     gap = 0.12  # between the rows: the bottom row's panel titles
 
     def bar(row: int) -> dict:  # upright, right of its row of panels
         middle = 1 - (1 + gap) / 2 * row - (1 - gap) / 4
         return {"orientation": "v", "x": 1.0, "xanchor": "left", "xpad": 12, "y": middle, "yanchor": "middle",
-                "len": 0.4, "thickness": 12, "title": {"side": "top"}}  # fmt: skip
+                "len": 0.4, "thickness": 12}  # fmt: skip
 
     # positions on both axes (the query labels are the left panels' only); 3 significant digits, not
     # Plotly's SI prefixes (a weight of 1.67e-7 read "167.2659n")
@@ -314,8 +331,11 @@ def pipeline_figure(
             colorbar=bar(1),
             factor=factor,
             hovertemplate=hover[1],
+            numbers=numbers,
         ),
-        weights_trace(stages["dropout"], mask, zmax=top, showscale=False, factor=factor, hovertemplate=hover[1]),
+        weights_trace(
+            stages["dropout"], mask, zmax=top, showscale=False, factor=factor, hovertemplate=hover[1], numbers=numbers
+        ),
     ]
     k_labels = [axis_label(t, k) for k, t in enumerate(k_tokens)]
     band = title_band(k_labels)  # the figure title, the keys' labels and axis title on top, as elsewhere

@@ -27,7 +27,7 @@ def gallery() -> dict:
 
 
 def show() -> None:
-    lecture = Lecture(Link(), "Attention mask lab")
+    lecture = Lecture(Link(), "Attention mask lab", staged=False)
     st.markdown(
         "A mask decides which keys each query may attend to: **rows are queries, columns are keys**.  \n"
         "Here every mask scheme has one exact meaning, shown on real tokens, in every library's convention.  \n"

@@ -213,3 +213,18 @@ def test_every_heatmap_hover_says_what_a_cell_is(view):
             assert trace.get("hovertemplate") or trace.get("text") is not None, (title(figure), trace.get("name"))
             if np.isnan(as_array(trace["z"]).astype(float)).any() and trace.get("text") is None:
                 assert trace.get("hoverongaps") is False, title(figure)
+
+
+@pytest.mark.parametrize("view", ["grid", "pipeline"])
+def test_numbers_in_cells_write_each_weight_up_to_twelve_tokens(view):
+    """As Transformer Explainer writes its values: each allowed cell carries its weight, two decimals;
+    past 12 tokens a cell is too small for it, and the page says so."""
+    at = run_page(ATTENTION, text="abcab", numbers="true", view=view)  # 5 tokens
+    figure = head_figure(at)
+    maps = [trace for trace in figure["data"] if trace["type"] == "heatmap"]
+    assert maps and all(trace.get("texttemplate") == "%{z:.2f}" for trace in maps)
+    plain = head_figure(run_page(ATTENTION, text="abcab", view=view))
+    assert not any(trace.get("texttemplate") for trace in plain["data"])
+    long = run_page(ATTENTION, text="abcdefghijklm", numbers="true", view=view)  # 13 tokens
+    assert not any(trace.get("texttemplate") for trace in head_figure(long)["data"])
+    assert "written up to 12 tokens; this view has 13 x 13" in shown_text(long, kinds=("caption",))

@@ -91,10 +91,11 @@ def test_random_encoder_decoders_that_differ_only_in_shape_each_draw_their_own_w
 
 @pytest.mark.parametrize("side", ["right", "left"])
 def test_one_mask_name_on_other_texts_draws_each_mask(side):
-    """`padding(pad=2, side=...)` on sentences of other lengths, one after the other."""
+    """`padding(pad=2, side=...)` on sentences of other lengths, one after the other (two [PAD]
+    tokens added to each)."""
     for text in ["a b c", "a b c d e", "a b c"]:
         at = run_page(MASKS, text=text, scheme="padding", pad="2", side=side)
-        expected = masks.build("padding", len(text.split()), pad=2, side=side)
+        expected = masks.build("padding", len(text.split()) + 2, pad=2, side=side)
         assert np.array_equal(drawn(at, "padding(pad=2") == 1, expected.numpy()), (text, side)
 
 

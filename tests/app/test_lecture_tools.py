@@ -68,11 +68,17 @@ def test_standalone_html_carries_plotly_once_and_every_figure():
 
 def test_dark_theme_keeps_the_data_colours_and_changes_only_the_page():
     fig = figures.mask_figure(build("causal", 3), list("abc"), list("abc"), title="causal")
-    colours = fig.data[0].colorscale
+    colours = [colour for _, colour in fig.data[0].colorscale]
     figures.for_dark_theme(fig)
-    assert fig.layout.paper_bgcolor == figures.DARK["paper"] and fig.data[0].colorscale == colours
+    dark = [colour for _, colour in fig.data[0].colorscale]
+    assert fig.layout.paper_bgcolor == figures.DARK["paper"]
+    # the data colours stay; blocked cells turn dark grey (light grey was the brightest thing on the page)
+    assert dark == [figures.DARK["blocked"] if c == figures.BLOCKED else c for c in colours] != colours
+    assert figures.ALLOWED in dark and figures.EMPTY_ROW in dark
+    legend = {trace.name: trace.marker.color for trace in fig.data[1:]}
+    assert legend["blocked"] == figures.DARK["blocked"] and legend["allowed"] == figures.ALLOWED
     head = figures.attention_figure(build("causal", 3).float(), build("causal", 3), list("abc"), list("abc"), title="h")
-    assert figures.for_dark_theme(head).layout.plot_bgcolor == figures.BLOCKED  # grey still means blocked
+    assert figures.for_dark_theme(head).layout.plot_bgcolor == figures.DARK["blocked"]  # grey still means blocked
     # the gaps between a grid's maps are painted the paper's colour: white ones were a bright lattice
     grid = figures.grid_figure(torch.rand(2, 2, 3, 3), build("causal", 3), title="grid")
     assert {shape.fillcolor for shape in grid.layout.shapes} == {"white"}

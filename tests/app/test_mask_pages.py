@@ -176,14 +176,17 @@ def test_compare_view_draws_both_masks_and_their_difference(masks_page):
 
 
 def test_unilm_view_draws_the_four_masks(masks_page):
+    """One figure, side by side: the point is that only the mask changes."""
     at = masks_page(view="unilm", unilm_prefix="4")
-    titles = [title(f) for f in charts(at)]
-    assert sorted(titles) == [
-        "bidirectional (BERT)",
-        "left-to-right (GPT)",
-        "right-to-left",
-        "seq-to-seq (prefix of 4)",
-    ]
+    (figure,) = charts(at)
+    panels = [note["text"] for note in figure["layout"]["annotations"]]
+    assert panels == ["bidirectional (BERT)", "left-to-right (GPT)", "right-to-left", "seq-to-seq (prefix of 4)"]
+    maps = [trace for trace in figure["data"] if trace["type"] == "heatmap"]
+    n = as_array(maps[0]["z"]).shape[0]
+    tokens = torch.ones(n, n, dtype=torch.bool)
+    expected = [tokens, tokens.tril(), tokens.triu(), masks.build("prefix_lm", n, prefix=4)]
+    for trace, mask in zip(maps, expected, strict=True):
+        assert np.array_equal(as_array(trace["z"]) == 1, mask.numpy()), trace["xaxis"]
 
 
 def test_code_tab_shows_code_that_builds_the_mask(masks_page):

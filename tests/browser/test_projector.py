@@ -34,6 +34,13 @@ MAIN = """() => [...document.querySelectorAll('.js-plotly-plot')].filter((f) => 
 })"""
 
 
+# the sizes of the page's words: captions, control labels, warnings, paragraphs
+TEXT = """() => [...document.querySelectorAll('[data-testid="stMain"] :is([data-testid="stCaptionContainer"],
+  [data-testid="stWidgetLabel"] p, [data-testid="stAlert"] p, [data-testid="stMarkdownContainer"] p)')]
+  .filter((el) => el.getClientRects().length && el.textContent.trim())
+  .map((el) => parseFloat(getComputedStyle(el).fontSize))"""
+
+
 def presented(chromium, size: str, path: str, name: str):
     context = chromium.new_context(viewport=SIZES[size])
     page = context.new_page()
@@ -66,9 +73,13 @@ def check_stage(page, size: str, what: str, single: bool, every_label: bool = Tr
                 assert shown == labels, f"{said}: {shown} of {labels} {axis} labels shown"
             elif shown < labels:  # past 24 they may thin, and the figure says how many it shows
                 assert fig["note"] and f"{shown} of {labels}" in fig["note"], said
-    if single and figures[0]["square"]:
-        # one figure on the stage: its cells take the screen's height (at 1080p at least 650 px)
-        assert figures[0]["cells"] >= (650 if size == "1080p" else 360), figures[0]
+    if single:  # one figure on the stage: it takes the screen's height, and so do square cells
+        assert figures[0]["bottom"] - figures[0]["top"] >= 0.8 * height, figures[0]
+        if figures[0]["square"]:
+            assert figures[0]["cells"] >= (650 if size == "1080p" else 360), figures[0]
+    # the words beside it at a projector's size
+    text = page.evaluate(TEXT)
+    assert text and min(text) >= 22, text
     return figures
 
 
@@ -155,4 +166,19 @@ def test_presentation_mode_switched_on_loads_the_page_in_its_layout(chromium, ap
     # a control's change still reaches the address bar after the switch
     page.get_by_role("radiogroup", name="View").get_by_role("radio", name="compare").click()
     expect(page).to_have_url(re.compile(r"view=compare"))
+    context.close()
+
+
+def test_the_class_gets_the_view_by_a_qr_code_one_click_beside_the_stage(chromium, app_url):
+    context, page = presented(chromium, "1080p", f"{app_url}/attention?slides={DECK}&step=6", "qr")
+    button = page.get_by_role("button", name="Show the class this view")
+    expect(button).to_be_in_viewport()
+    button.click()
+    dialog = page.get_by_role("dialog")
+    image = dialog.get_by_role("img").first
+    expect(image).to_be_visible()
+    assert image.bounding_box()["width"] >= 400  # scanned from the back of a hall
+    link = dialog.get_by_test_id("stCode").first.text_content()
+    assert f"slides={DECK}" in link and "step=6" in link and "present=true" in link
+    page.screenshot(path=ARTIFACTS / "projector-qr.png")
     context.close()

@@ -22,6 +22,12 @@ def test_the_pack_renders_svg_and_png_for_every_figure(chromium, tmp_path):
     # legend far below them)
     for svg in svgs:
         text = svg.read_text()
-        height = float(re.search(r'viewBox="0 0 [\d.]+ ([\d.]+)"', text).group(1))
+        width, height = map(float, re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', text).groups())
         cells = float(re.search(r'<image[^>]* height="([\d.]+)"', text).group(1))  # the heatmap's picture
         assert cells >= 0.6 * height, (svg.name, cells, height)
+        # made for a projector: the cells as a 1080p screen shows them, labels at its tick size, and the
+        # picture no wider than the cells, their labels and legend (not cells in a wide picture's corner)
+        assert cells >= 650, (svg.name, cells)
+        ticks = [float(size) for size in re.findall(r'class="[xy]tick"><text[^>]*font-size: ([\d.]+)px', text)]
+        assert ticks and min(ticks) >= 19, (svg.name, ticks)
+        assert width <= cells + 500, (svg.name, width, cells)
