@@ -58,19 +58,19 @@ if (!window.maskLabArrowKeys) {
   }, true);
 }
 
-// Presentation mode is a layout of its own (app/lecture.py): when a run of the same page switches it
-// (the sidebar's toggle, Back over it), the page is loaded again, so that no control bound to the
-// address bar is drawn in other blocks than the run before (see app/state.py).
+// Presentation mode is a layout of its own (app/lecture.py): when a run draws the other layout than the
+// page was loaded with (the sidebar's toggle, Back over it), the page is loaded again, so that no
+// control bound to the address bar is drawn in other blocks than the run before (see app/state.py).
+// Only once the address bar says the layout drawn: a page that loads in it does not load again.
 if (!window.maskLabLayout) {
   window.maskLabLayout = true;
   const app = document.querySelector('[data-testid="stApp"]');
+  const linked = () => new URLSearchParams(location.search).get("present") === "true";
   const presenting = () => getComputedStyle(document.documentElement).getPropertyValue("--mask-lab-presenting").trim() === "1";
-  let last = null;  // the page and layout of the last finished run
+  const loaded = linked();
   new MutationObserver(() => {
     if (app.getAttribute("data-test-script-state") !== "notRunning") return;
-    const now = {page: location.pathname, presenting: presenting()};
-    if (last && last.page === now.page && last.presenting !== now.presenting) location.reload();
-    last = now;
+    if (presenting() !== loaded && presenting() === linked()) location.reload();
   }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
 }
 

@@ -171,6 +171,7 @@ def mask_panels(panels: list[tuple[str, torch.Tensor]], q_tokens: list[str], k_t
         x={"side": "top", "tickangle": -60, "showgrid": False, "zeroline": False, **tick_labels(k_labels)},
         y={"autorange": "reversed", "showgrid": False, "zeroline": False, "showticklabels": False},
         legend=LEGEND_BELOW,
+        margin={"l": 10, "r": 10, "t": top, "b": 64},  # the legend's row under the panels
     )
     q_ticks = tick_labels([axis_label(t, k) for k, t in enumerate(q_tokens)])
     for k in range(len(panels)):

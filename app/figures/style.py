@@ -228,7 +228,9 @@ def reserve_room(fig: go.Figure) -> go.Figure:
         elif axis.get("side") == "top" and axis.get("tickangle") == -60:
             right = max(right, 0.5 * GLYPH * tick * chars + 0.9 * tick + 4)  # the last label leans past the plot
     for trace in fig.data:
-        if trace.type == "heatmap" and trace.showscale is not False and trace.colorbar.orientation == "h":
+        if trace.type != "heatmap" or trace.showscale is False or trace.colorbar.orientation != "h":
+            continue
+        if trace.colorbar.y is None or trace.colorbar.y < 0:  # under the plot, not beside it
             titled = bool(trace.colorbar.title.text)
             bottom = max(bottom, (trace.colorbar.thickness or 30) + (1.5 * font if titled else 0) + 1.5 * font + 40)
     entries = [trace.name or "" for trace in fig.data if getattr(trace, "showlegend", False)]

@@ -360,7 +360,7 @@ def pipeline_figure(
         },
         y={"showgrid": False, "zeroline": False, "autorange": "reversed", "showticklabels": False},
         plot_bgcolor=BLOCKED,
-        margin={"l": 10, "r": 80, "t": band + 40, "b": 10},
+        margin={"l": 10, "r": 100, "t": band + 40, "b": 10},
     )
     for name in ("xaxis3", "xaxis4"):  # the bottom row's keys are the top row's columns
         fig.layout[name].update(showticklabels=False, title=None)

@@ -69,7 +69,8 @@
       const areas = [...figure.querySelectorAll(".nsewdrag")].map((area) => area.getBoundingClientRect());
       const {left, right} = areas[0];
       const bar = figure.querySelector(".colorbar .cbfill")?.getBoundingClientRect();
-      if (areas.length === 1 && bar && bar.width > bar.height && !texts.some((t) => t.group === "legend")) {
+      const barUnder = bar && bar.top >= bottom - 1;  // a projector's figure has its bar beside the cells
+      if (areas.length === 1 && barUnder && bar.width > bar.height && !texts.some((t) => t.group === "legend")) {
         if (bar.left < left - 2) problems.push(`${name}: the colour bar starts ${Math.round(left - bar.left)} px left of the cells`);
         if (bar.right > right + 2) problems.push(`${name}: the colour bar runs ${Math.round(bar.right - right)} px past the cells`);
       }

@@ -25,7 +25,9 @@ def test_an_embed_link_renders_the_view_without_the_toolbar(page, app_url):
     page.goto(f"{app_url}/masks?scheme=prefix_lm&embed=true&embed_options=light_theme")
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot .gtitle").first).to_have_text("prefix_lm(prefix=3)")
-    expect(page.get_by_test_id("stToolbar")).to_have_count(0)
+    # no menu: the toolbar holds only the button that opens the sidebar (tucked away in an embed)
+    expect(page.get_by_test_id("stToolbar").locator("button")).to_have_count(1)
+    expect(page.get_by_test_id("stExpandSidebarButton")).to_have_count(1)
     expect(page.get_by_test_id("stMainMenu")).to_have_count(0)
 
 

@@ -87,8 +87,9 @@ def test_compare_and_unilm_views_are_one_click_away(page, app_url):
     choose(page, "View", "compare")
     expect(page.locator(".js-plotly-plot")).to_have_count(3)
     assert link_params(page)["view"] == "compare"
-    choose(page, "View", "unilm")
-    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    choose(page, "View", "unilm")  # UniLM's four masks side by side in one figure
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)
+    expect(page.locator(".js-plotly-plot .nsewdrag")).to_have_count(4)
     no_exception(page)
 
 

@@ -35,8 +35,8 @@ MAIN = """() => [...document.querySelectorAll('.js-plotly-plot')].filter((f) => 
 
 
 # the sizes of the page's words: captions, control labels, warnings, paragraphs
-TEXT = """() => [...document.querySelectorAll('[data-testid="stMain"] :is([data-testid="stCaptionContainer"],
-  [data-testid="stWidgetLabel"] p, [data-testid="stAlert"] p, [data-testid="stMarkdownContainer"] p)')]
+TEXT = """() => [...document.querySelectorAll(`[data-testid="stMain"] :is([data-testid="stCaptionContainer"],
+  [data-testid="stWidgetLabel"] p, [data-testid="stAlert"] p, [data-testid="stMarkdownContainer"] p)`)]
   .filter((el) => el.getClientRects().length && el.textContent.trim())
   .map((el) => parseFloat(getComputedStyle(el).fontSize))"""
 
@@ -144,6 +144,14 @@ def test_the_clicker_steps_the_deck_after_a_click_on_a_control(chromium, app_url
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(re.compile(r"step=7"))
     wait_for_app(page)
+    # in a text box the keys are the text's: the deck stays where it is
+    page.get_by_test_id("stExpandSidebarButton").click()
+    box = page.get_by_test_id("stSidebar").get_by_role("textbox").first
+    box.click()
+    page.keyboard.press("PageDown")
+    page.keyboard.press("ArrowLeft")
+    wait_for_app(page)
+    assert "step=7" in page.url
     context.close()
 
 
@@ -156,7 +164,7 @@ def test_presentation_mode_switched_on_loads_the_page_in_its_layout(chromium, ap
     page.goto(f"{app_url}/masks?scheme=prefix_lm")
     wait_for_app(page)
     loads = []
-    page.on("load", lambda: loads.append(page.url))
+    page.on("load", lambda loaded: loads.append(loaded.url))
     page.get_by_test_id("stSidebar").get_by_text("Presentation mode").click()
     page.wait_for_function("() => getComputedStyle(document.documentElement).getPropertyValue('--mask-lab-presenting')")
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
