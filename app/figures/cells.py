@@ -154,14 +154,14 @@ def mask_panels(panels: list[tuple[str, torch.Tensor]], q_tokens: list[str], k_t
         traces.append(in_cell(categorical_heatmap(z, colors, names, hover), k))
     rows = -(-len(panels) // 2)
     k_labels = [axis_label(t, k) for k, t in enumerate(k_tokens)]
-    gap = 0.1  # between rows: the lower panels' titles
+    gap = 0.07  # between rows: the lower panels' titles
     layout = grid_layout(rows, 2, gap_x=0.1, gap_y=gap, col_titles=[name for name, _ in panels])
     slant = label_band(k_labels) - round(1.2 * FONT["size"])  # the key labels, no axis title over them
     for note in layout["annotations"][:2]:  # the top row's titles above its key labels
         note["yshift"] = slant + 4
     fig = go.Figure([*traces, *legend_traces(colors, names, present)], layout=layout)
     cells = max(160, min(420, 30 * len(q_tokens)))  # px per row of panels
-    top = title_band(k_labels) - round(1.2 * FONT["size"]) + 30  # the title, the panels' titles, the labels
+    top = title_band(k_labels) - round(1.2 * FONT["size"]) + 22  # the title, the panels' titles, the labels
     frame_figure(
         fig,
         title,

@@ -466,6 +466,7 @@ def desk_sizes(fig: go.Figure) -> dict:
     sizes = {
         **{f"legend.{k}": legend[k] for k in ("orientation", "x", "xanchor", "y", "yanchor")},
         "font.size": layout.font.size,
+        "title.text": layout.title.text,  # a small figure's title goes on two lines beside the stage
         "title.font.size": layout.title.font.size,
         "title.subtitle.font.size": layout.title.subtitle.font.size,
         "height": layout.height,

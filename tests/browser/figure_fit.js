@@ -53,7 +53,7 @@
       const labels = [...axis.querySelectorAll("g > text")].filter((t) => shown(t) && /rotate/.test(t.getAttribute("transform") || ""));
       const size = parseFloat(labels[0]?.style.fontSize) || 12;
       const centres = labels.map((t) => t.getBoundingClientRect().left).sort((a, b) => a - b);  // where each starts
-      const piled = centres.filter((c, k) => k > 0 && (c - centres[k - 1]) * Math.sin(Math.PI / 3) < 0.8 * size).length;
+      const piled = centres.filter((c, k) => k > 0 && (c - centres[k - 1]) * Math.sin(Math.PI / 3) < 0.75 * size).length;
       if (piled) problems.push(`${name}: ${piled} slanted labels of an axis pile on their neighbours`);
     }
     const layout = figure._fullLayout;

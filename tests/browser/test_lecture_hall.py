@@ -131,7 +131,7 @@ PHONE_CHECK = r"""() => {
         const size = parseFloat(texts[0].style.fontSize);
         const centres = labels.map((b) => b.left).sort((a, b) => a - b);  // where each starts, at its tick
         centres.forEach((c, k) => {
-          if (k && (c - centres[k - 1]) * across < 0.8 * size) problems.push("slanted labels overlap");
+          if (k && (c - centres[k - 1]) * across < 0.75 * size) problems.push("slanted labels overlap");
         });
       } else {  // a text's box holds a fifth of its size of empty line above and below: letters touch past that
         const size = parseFloat(texts[0]?.style.fontSize) || 12;
