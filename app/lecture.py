@@ -1,5 +1,6 @@
-"""Lecture tools on every page: figures shown one way (presentation sizes, export format), and a
-share panel with the deep link, the embed link, an iframe snippet and an offline HTML export."""
+"""Lecture tools on every page: the page as a slide on a projector (the stage and the column beside
+it), figures shown one way (presentation sizes, export format), and a share panel with a QR code and
+the deep link a class can open, the embed link, an iframe snippet and an offline HTML export."""
 
 from __future__ import annotations
 
