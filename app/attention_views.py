@@ -114,31 +114,27 @@ def warn_empty_rows(mask: torch.Tensor) -> None:
 def show_head(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
     """The enlarged head."""
     with lecture.on_stage():
-        _show_head_figure(lecture, attn, layer, head)
+        lecture.show(
+            attn.figure(
+                "head",
+                layer,
+                head,
+                build=lambda: figures.attention_figure(
+                    attn.weights[layer, head],
+                    attn.mask,
+                    attn.q_tokens,
+                    attn.k_tokens,
+                    title=f"{attn.name} attention, layer {layer}, head {head}",
+                    mask_name=attn.mask_name,
+                    numbers=attn.numbers,
+                ),
+            ),
+            key="head_figure",
+            alt=f"{attn.name} attention weights of layer {layer} head {head}",
+            main=True,
+        )
     with lecture.beside():
         why_start(attn, layer, head)
-
-
-def _show_head_figure(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
-    lecture.show(
-        attn.figure(
-            "head",
-            layer,
-            head,
-            build=lambda: figures.attention_figure(
-                attn.weights[layer, head],
-                attn.mask,
-                attn.q_tokens,
-                attn.k_tokens,
-                title=f"{attn.name} attention, layer {layer}, head {head}",
-                mask_name=attn.mask_name,
-                numbers=attn.numbers,
-            ),
-        ),
-        key="head_figure",
-        alt=f"{attn.name} attention weights of layer {layer} head {head}",
-        main=True,
-    )
 
 
 def show_pipeline(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
@@ -150,7 +146,20 @@ def show_pipeline(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -
         seed = link.integer("Dropout seed", "seed", 0, 10_000, 0, where=right)
     stages = pipeline(attn.scores[layer, head], attn.mask, percent / 100 if training else 0.0, seed)
     with lecture.on_stage():
-        _show_pipeline_figure(lecture, attn, layer, head, stages, training)
+        lecture.show(
+            figures.pipeline_figure(
+                stages,
+                attn.mask,
+                attn.q_tokens,
+                attn.k_tokens,
+                title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
+                training=training,
+                numbers=attn.numbers,
+            ),
+            key="pipeline_figure",
+            alt="scores, masked scores, softmax, dropout",
+            main=True,
+        )
     with lecture.beside():
         why_start(attn, layer, head)
         st.caption(
@@ -158,23 +167,6 @@ def show_pipeline(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -
             f"dropout zeroes about {percent}% of the allowed weights and scales the rest by 1 / (1 - p), "
             "so a row no longer sums to 1."
         )
-
-
-def _show_pipeline_figure(lecture: Lecture, attn: AttentionSet, layer: int, head: int, stages, training) -> None:
-    lecture.show(
-        figures.pipeline_figure(
-            stages,
-            attn.mask,
-            attn.q_tokens,
-            attn.k_tokens,
-            title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
-            training=training,
-            numbers=attn.numbers,
-        ),
-        key="pipeline_figure",
-        alt="scores, masked scores, softmax, dropout",
-        main=True,
-    )
 
 
 def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -> None:
@@ -224,24 +216,20 @@ def show_lines(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> N
     weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
     label = f"all heads, head {head} in front" if every else f"head {head}"
     with lecture.on_stage():
-        _show_lines_figure(lecture, attn, layer, weights, label, head if every else None)
+        lecture.show(
+            figures.lines_view(
+                weights,
+                attn.q_tokens,
+                attn.k_tokens,
+                title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
+                front=head if every else None,
+            ),
+            key="lines_figure",
+            alt="attention as lines",
+            main=True,
+        )
     with lecture.beside():
         why_start(attn, layer, head)
-
-
-def _show_lines_figure(lecture: Lecture, attn: AttentionSet, layer: int, weights, label: str, front) -> None:
-    lecture.show(
-        figures.lines_view(
-            weights,
-            attn.q_tokens,
-            attn.k_tokens,
-            title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
-            front=front,
-        ),
-        key="lines_figure",
-        alt="attention as lines",
-        main=True,
-    )
 
 
 @dataclass(frozen=True)

@@ -220,13 +220,12 @@ if (!window.maskLabFit) {
     return true;
   };
   // On a projector the figure a view is about fills the stage: from where its column starts to the
-  // bottom of the window (a share of it, for rows of such figures). The server sent it at a height
-  // marked in its meta (it cannot know the screen's).
+  // bottom of the window. The server sent it at a height marked in its meta (it cannot know the screen's).
   const fill = (figure) => {
-    const sent = figure.layout?.meta?.fill, rows = figure.layout?.meta?.rows || 1;
+    const sent = figure.layout?.meta?.fill;
     if (!sent || innerWidth <= 640 || figure.layout.height !== sent) return false;
     const top = (figure.closest('[data-testid="stColumn"]') || figure).getBoundingClientRect().top + scrollY;
-    const height = Math.max(300, Math.floor((innerHeight - top - 16) / rows - (rows > 1 ? 16 : 0)));
+    const height = Math.max(300, Math.floor(innerHeight - top - 16));
     if (height === sent) return false;
     figure.maskLabFitted = false;  // once more, after this relayout's draw
     Plotly.relayout(figure, {height});

@@ -90,7 +90,7 @@ html { font-size: 22px; }
 }</style>"""
 
 
-def dressed(fig: go.Figure, presenting: bool, dark: bool, role: tuple[str | None, int]) -> go.Figure:
+def dressed(fig: go.Figure, presenting: bool, dark: bool, role: str | None) -> go.Figure:
     """The figure in presentation sizes and / or on the dark theme: a copy (the figure may come from
     a cache every session shares), made once per figure while it lives, so sessions that show the
     same cached figure do not each copy and restyle it (a third of a slide step's run)."""
@@ -98,7 +98,7 @@ def dressed(fig: go.Figure, presenting: bool, dark: bool, role: tuple[str | None
     def restyle() -> go.Figure:
         copy = go.Figure(fig)
         if presenting:
-            figures.for_projector(copy, *role)
+            figures.for_projector(copy, role)
         if dark:
             figures.for_dark_theme(copy)
         return copy
@@ -251,14 +251,13 @@ class Lecture:
         alt: str,
         config: dict | None = None,
         main: bool = False,
-        rows: int = 1,
         small: bool = False,
     ) -> None:
-        """Show a figure. `main`: the figure the view is about, which a projector's stage fills (one of
-        `rows` rows of such figures); `small`: a figure beside the stage (every head of a grid)."""
+        """Show a figure. `main`: the figure the view is about, which a projector's stage fills;
+        `small`: a figure beside the stage (every head of a grid)."""
         dark = st.context.theme.type == "dark"
         if self.presenting or dark:
-            role = ("main", rows) if main else ("small", 1) if small else (None, 1)
+            role = "main" if main else "small" if small else None
             fig = dressed(fig, self.presenting, dark, role)
         self.figures.append(fig)
         # theme=None: drawn exactly as built, so the page shows what an export shows

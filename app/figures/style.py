@@ -401,10 +401,10 @@ def heatmap_height(rows: int) -> int:
 PROJECTOR = {"font": 22, "ticks": 19, "title": 26, "height": 540, "small": 360, "main": 1000}
 
 
-def for_projector(fig: go.Figure, role: str | None = None, rows: int = 1) -> go.Figure:
+def for_projector(fig: go.Figure, role: str | None = None) -> go.Figure:
     """Presentation sizes: tick labels >= 19 px, larger text, titles and panel titles; at most 540
     px tall. `role` "main": the figure a view is about, marked so the browser fills the stage's
-    height with it (a share of it: one of `rows` rows); "small": one beside the stage."""
+    height with it; "small": one beside the stage."""
     desk = desk_sizes(fig)
     height = PROJECTOR[role] if role else min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
     top = round((fig.layout.margin.t or 60) * PROJECTOR["ticks"] / FONT["size"])  # labels and titles grew
@@ -419,7 +419,7 @@ def for_projector(fig: go.Figure, role: str | None = None, rows: int = 1) -> go.
     fig.update_yaxes(tickfont_size=PROJECTOR["ticks"])
     if role == "main":
         bars = keys_beside(fig)
-        fig.update_layout(meta={"desk": desk, "desk_bars": bars, "fill": height, "rows": rows})
+        fig.update_layout(meta={"desk": desk, "desk_bars": bars, "fill": height})
     elif role == "small" and ": " in (fig.layout.title.text or ""):  # a narrow column: the title on two lines
         fig.update_layout(title_text=fig.layout.title.text.replace(": ", ":<br>", 1), margin_t=top + PROJECTOR["title"])
         fig.update_layout(meta={"desk": desk})
