@@ -7,17 +7,16 @@ view never runs the model again (the run is cached by the page).
 from __future__ import annotations
 
 import dataclasses
-import weakref
 from dataclasses import dataclass
 
 import streamlit as st
 import torch
 
 import masks
-from app import figures
+from app import figure_element, figures
 from app.cache import derived
 from app.lecture import Lecture
-from app.state import Link, part_rerun, varying
+from app.state import Link, varying
 from app.text import counted
 from model.inspect import block_shapes, entropy, max_entropy, pipeline, rollout
 
@@ -84,22 +83,14 @@ def model_opened(name: str) -> None:
     st.session_state[REOPEN] = before is not None and before != name and not history
 
 
-def head_picker(link: Link, attn: AttentionSet) -> tuple[int, int]:
-    left, right = st.columns(2)
-    first = [str(k) for k in attn.start]
+def head_of_link(link: Link, attn: AttentionSet) -> tuple[int, int]:
+    """The layer and head the link names (checked), else the view's opening head. A model picked in
+    place of another opens on its own: the last model's layer and head leave the address bar."""
     if st.session_state.pop(REOPEN, False):
-        st.session_state["layer"], st.session_state["head"] = first
-        link.forget("layer", "head")  # the last model's, still in the address bar
-    layer = int(link.choice("Layer", "layer", [str(k) for k in range(attn.layers)], first[0], where=left))
-    head = int(link.choice("Head", "head", [str(k) for k in range(attn.heads)], first[1], where=right))
-    return layer, head
-
-
-def why_start(attn: AttentionSet, layer: int, head: int) -> None:
-    """Under the head's figure (above it, it would push the figure below a projector's fold), when it
-    is the head shown."""
-    if attn.why_start and (layer, head) == attn.start:
-        st.caption(attn.why_start)
+        link.forget("layer", "head")
+        for key in ("layer", "head"):
+            st.query_params.pop(key, None)
+    return link.held("layer", attn.layers, attn.start[0]), link.held("head", attn.heads, attn.start[1])
 
 
 def warn_empty_rows(mask: torch.Tensor) -> None:
@@ -111,62 +102,74 @@ def warn_empty_rows(mask: torch.Tensor) -> None:
         )
 
 
-def show_head(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
-    """The enlarged head."""
-    with lecture.on_stage():
-        lecture.show(
-            attn.figure(
-                "head",
-                layer,
-                head,
-                build=lambda: figures.attention_figure(
-                    attn.weights[layer, head],
-                    attn.mask,
-                    attn.q_tokens,
-                    attn.k_tokens,
-                    title=f"{attn.name} attention, layer {layer}, head {head}",
-                    mask_name=attn.mask_name,
-                    numbers=attn.numbers,
-                ),
-            ),
-            key="head_figure",
-            alt=f"{attn.name} attention weights of layer {layer} head {head}",
-            main=True,
-        )
-    with lecture.beside():
-        why_start(attn, layer, head)
+def head_figure(attn: AttentionSet):
+    """The enlarged head: a figure for each (layer, head)."""
+    return lambda layer, head: attn.figure(
+        "head",
+        layer,
+        head,
+        build=lambda: figures.attention_figure(
+            attn.weights[layer, head],
+            attn.mask,
+            attn.q_tokens,
+            attn.k_tokens,
+            title=f"{attn.name} attention, layer {layer}, head {head}",
+            mask_name=attn.mask_name,
+            numbers=attn.numbers,
+        ),
+    )
 
 
-def show_pipeline(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
+def pipeline_figure(lecture: Lecture, attn: AttentionSet):
+    """The pipeline's controls (beside the stage), and its figure for each (layer, head)."""
     link = lecture.link
     with lecture.beside():
         training = link.flag("Training mode (dropout on)", "train", False)
         left, right = st.columns(2)
         percent = link.integer("Dropout p (%)", "p", 0, 90, 10, where=left)
         seed = link.integer("Dropout seed", "seed", 0, 10_000, 0, where=right)
-    stages = pipeline(attn.scores[layer, head], attn.mask, percent / 100 if training else 0.0, seed)
-    with lecture.on_stage():
-        lecture.show(
-            figures.pipeline_figure(
-                stages,
-                attn.mask,
-                attn.q_tokens,
-                attn.k_tokens,
-                title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
-                training=training,
-                numbers=attn.numbers,
-            ),
-            key="pipeline_figure",
-            alt="scores, masked scores, softmax, dropout",
-            main=True,
-        )
-    with lecture.beside():
-        why_start(attn, layer, head)
         st.caption(
             "Grey cells are blocked by the mask: -inf before softmax, exactly 0 after it. In training mode "
             f"dropout zeroes about {percent}% of the allowed weights and scales the rest by 1 / (1 - p), "
             "so a row no longer sums to 1."
         )
+    p = percent / 100 if training else 0.0
+    return lambda layer, head: attn.figure(
+        "pipeline",
+        layer,
+        head,
+        training,
+        p,
+        seed,
+        build=lambda: figures.pipeline_figure(
+            pipeline(attn.scores[layer, head], attn.mask, p, seed),
+            attn.mask,
+            attn.q_tokens,
+            attn.k_tokens,
+            title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
+            training=training,
+            numbers=attn.numbers,
+        ),
+    )
+
+
+def lines_figure(lecture: Lecture, attn: AttentionSet):
+    """The lines view's control (beside the stage), and its figure for each (layer, head)."""
+    with lecture.beside():
+        every = lecture.link.flag("All heads of the layer, one colour each", "all_heads", False)
+
+    def build(layer: int, head: int):
+        weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
+        label = f"all heads, head {head} in front" if every else f"head {head}"
+        return figures.lines_view(
+            weights,
+            attn.q_tokens,
+            attn.k_tokens,
+            title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
+            front=head if every else None,
+        )
+
+    return lambda layer, head: attn.figure("lines", layer, head, every, build=lambda: build(layer, head))
 
 
 def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -> None:
@@ -209,29 +212,6 @@ def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -
         )
 
 
-def show_lines(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
-    link = lecture.link
-    with lecture.beside():
-        every = link.flag("All heads of the layer, one colour each", "all_heads", False)
-    weights = attn.weights[layer] if every else attn.weights[layer, head : head + 1]
-    label = f"all heads, head {head} in front" if every else f"head {head}"
-    with lecture.on_stage():
-        lecture.show(
-            figures.lines_view(
-                weights,
-                attn.q_tokens,
-                attn.k_tokens,
-                title=f"{attn.name}, layer {layer}, {label}: queries left, keys right",
-                front=head if every else None,
-            ),
-            key="lines_figure",
-            alt="attention as lines",
-            main=True,
-        )
-    with lecture.beside():
-        why_start(attn, layer, head)
-
-
 @dataclass(frozen=True)
 class Shapes:
     """The shapes view: (tensor, shape, note) rows through one block, and a caption naming the sizes."""
@@ -256,9 +236,8 @@ def show_shapes(shapes: Shapes) -> None:
 
 
 def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: bool = True) -> None:
-    """The chosen view of one kind of attention: the View picker, then the view. In the views of one
-    head, the Layer and Head pickers and what they pick rerun on their own (`head_views`), from the
-    same place in every such view (see app/state.py); the grid of every head stays above them."""
+    """The chosen view of one kind of attention: the View picker, then the view. The views of one head
+    get the Layer and Head pickers, which switch heads in the browser (`show_heads`)."""
     with lecture.beside():
         view = lecture.link.choice(
             "View",
@@ -285,56 +264,65 @@ def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: b
         show_aggregate(lecture, attn, self_attention)
     elif view == "shapes":
         show_shapes(shapes)
+    elif view == "grid":
+        show_heads(lecture, attn, head_figure(attn), key="head_figure", every_head=True)
+    elif view == "pipeline":
+        show_heads(lecture, attn, pipeline_figure(lecture, attn), key="pipeline_figure")
     else:
-        with varying():  # on a screen, every head above the pickers: a head change does not send it again
-            if view == "grid" and not lecture.presenting:
-                show_every_head(lecture, attn)
-        head_views(lecture, attn, {"grid": show_grid, "pipeline": show_pipeline, "lines": show_lines}[view])
+        show_heads(lecture, attn, lines_figure(lecture, attn), key="lines_figure")
 
 
-def head_views(lecture: Lecture, attn: AttentionSet, draw) -> None:
-    """The pickers and `draw(lecture, attn, layer, head)` as one part of the page that reruns by itself
-    (a fragment): a layer or head change sends that part, not the whole page and its sidebar (the
-    browser re-renders every element a run sends). One fragment, called from one place, for every view
-    of one head: its pickers never move to another fragment (Streamlit 1.67 unties a bound control that
-    does from the address bar). Its reruns come from a click in it, never from a link: the link was
-    checked by the whole run (`Link.clicked`). It holds the run's weights and scores only as long as the
-    shared cache does (weak references: Streamlit keeps a fragment for the session's life); once the
-    cache has let them go, a change runs the whole page."""
-    if lecture.presenting:  # the pickers beside the stage, where a fragment cannot put its controls
+def show_heads(lecture: Lecture, attn: AttentionSet, figure_of, *, key: str, every_head: bool = False) -> None:
+    """A view of one head, `figure_of(layer, head)` its figure: the Layer and Head pickers and the
+    figure, sent with every head of the run so that a pick redraws it in the browser, with no run of
+    the page (the address bar, Back / Forward and the share link follow it). A view whose heads would
+    send more than a view may (figure_element.HEADS_PAYLOAD) sends one, and the server draws each head
+    picked, saying so. `every_head`: the grid of every head too, above the pickers (beside the stage on
+    a projector), where a click on a head picks it."""
+    layer, head = head_of_link(lecture.link, attn)
+    drawn = lecture.dress(figure_of(layer, head), main=True)
+    count = attn.layers * attn.heads
+    fits = figure_element.every_head_fits(drawn, count)
+    about = figure_element.heads_about(attn.layers, attn.heads, attn.start, round_trip=not fits)
+    if every_head and not lecture.presenting:
+        with varying():
+            show_every_head(lecture, attn, about)
+    with lecture.beside():
+        # why the view opens on its head: beside the pickers on a projector, under the figure on a screen
+        # (above it, it would push the figure below the fold)
+        notes = {attn.start: attn.why_start} if attn.why_start else {}
+        figure_element.picker(about, key=f"{key}_heads", notes=notes if lecture.presenting else {})
+        if not fits:
+            st.caption(
+                f"{count} heads of {len(attn.q_tokens)} x {len(attn.k_tokens)} tokens are more than a view sends "
+                f"at once ({figure_element.HEADS_PAYLOAD // 1_000_000} MB): the server draws each head you pick."
+            )
+
+    def every_figure() -> bytes:
+        heads = {
+            (k, h): lecture.dress(figure_of(k, h), main=True) for k in range(attn.layers) for h in range(attn.heads)
+        }
+        return figure_element.heads_sent(about, heads, (layer, head))
+
+    sent = derived(drawn, ("heads", tuple(attn.start)), every_figure) if fits else None
+    with lecture.on_stage():
+        lecture.show(
+            figure_of(layer, head),
+            key=key,
+            alt=f"{attn.name} attention of the layer and head picked",
+            main=True,
+            heads=sent or figure_element.heads_sent(about, None, (layer, head)),
+            figure_of=figure_of,
+            notes={} if lecture.presenting else notes,
+        )
+    if every_head and lecture.presenting:
         with lecture.beside():
-            layer, head = head_picker(lecture.link, attn)
-        draw(lecture, attn, layer, head)
-        return
-    weights, scores = weakref.ref(attn.weights), weakref.ref(attn.scores)
-    rest = dataclasses.replace(attn, weights=None, scores=None)
-    kept = len(lecture.figures)
-
-    @st.fragment
-    def part() -> None:
-        current = dataclasses.replace(rest, weights=weights(), scores=scores())
-        if current.weights is None or current.scores is None:
-            st.rerun(scope="app")
-        if part_rerun():
-            lecture.link.clicked()
-            del lecture.figures[kept:]  # the part's figures replaced, not added to
-        layer, head = head_picker(lecture.link, current)
-        draw(lecture, current, layer, head)
-        lecture.link.remember()  # the page's link, as the share button and other pages read it
-
-    part()
+            show_every_head(lecture, attn, about)
 
 
-def show_grid(lecture: Lecture, attn: AttentionSet, layer: int, head: int) -> None:
-    """The picked head enlarged; on a projector every layer and head small beside it (drawn here then)."""
-    show_head(lecture, attn, layer, head)
-    if lecture.presenting:
-        with lecture.beside():
-            show_every_head(lecture, attn)
-
-
-def show_every_head(lecture: Lecture, attn: AttentionSet) -> None:
-    """Every layer and head, one small map each, with the roles found and a table of them."""
+def show_every_head(lecture: Lecture, attn: AttentionSet, about: dict) -> None:
+    """Every layer and head, one small map each (a click on one picks it: `about` as for the pickers),
+    with the roles found and a table of them."""
     tokens = f"{len(attn.q_tokens)} x {len(attn.k_tokens)} tokens"
     lecture.show(
         attn.figure(
@@ -346,6 +334,7 @@ def show_every_head(lecture: Lecture, attn: AttentionSet) -> None:
         key="grid_figure",
         alt="all layers and heads",
         small=True,
+        grid=about,
     )
     if attn.notes_caption:
         st.caption(attn.notes_caption)

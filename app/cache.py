@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import inspect
+import json
 import sys
 import threading
 import weakref
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from plotly.utils import PlotlyJSONEncoder
 
 MiB = 1024 * 1024
 
@@ -42,7 +44,7 @@ def nbytes(value, seen: set[int] | None = None) -> int:
     if isinstance(value, np.ndarray):
         return value.nbytes
     if isinstance(value, go.Figure):
-        return nbytes(figure_dict(value), seen)
+        return len(figure_json(value))
     if isinstance(value, dict):
         return sum(nbytes(k, seen) + nbytes(v, seen) for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):
@@ -169,7 +171,10 @@ def derived(owner: object, key: Hashable, build: Callable[[], object]):
     return value
 
 
-def figure_dict(fig: go.Figure) -> dict:
-    """The figure as Plotly sends it (a deep copy, arrays to base64), made once while the figure
-    lives: the cache measures a figure by it, and st.plotly_chart is handed it (app/lecture.py, Sent)."""
-    return derived(fig, "dict", fig.to_dict)
+def figure_json(fig: go.Figure) -> bytes:
+    """The figure as the browser gets it (JSON, arrays as Plotly's typed arrays in base64), made once
+    while the figure lives: the cache measures a figure by it, and the figure element sends it
+    (app/figure_element.py)."""
+    return derived(
+        fig, "json", lambda: json.dumps(fig.to_dict(), cls=PlotlyJSONEncoder, separators=(",", ":")).encode()
+    )

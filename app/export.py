@@ -21,11 +21,12 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote
 
-import plotly.io as pio
+import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from app import figures
 from app.chromium import CHROMIUM_ARGS, chromium_path
+from app.figure_element import figures_drawn
 from app.pages import HOME
 from app.slides import Deck, Slide, load
 
@@ -65,7 +66,7 @@ def slide_figures(slide: Slide) -> list:
     refused = [w.value for w in at.warning if w.value.startswith("Link parameter")]
     if refused:
         raise BadSlide(" ".join(refused))
-    return [pio.from_json(element.proto.spec) for element in at.get("plotly_chart")]
+    return [go.Figure(figure) for figure in figures_drawn(at)]
 
 
 def slug(k: int, title: str) -> str:

@@ -13,8 +13,8 @@ from urllib.parse import urlencode, urlsplit
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import figures, slides
-from app.cache import derived, figure_dict
+from app import figure_element, figures, slides
+from app.cache import derived
 from app.pages import BY_NAME
 from app.state import Link, parse_int, sent_query
 from app.text import quoted
@@ -106,24 +106,6 @@ def dressed(fig: go.Figure, presenting: bool, dark: bool, role: str | None) -> g
     return derived(fig, ("dressed", presenting, dark, role), restyle)
 
 
-class Sent(go.Figure):
-    """A figure as st.plotly_chart is handed it, with its dict made once. st.plotly_chart makes a dict
-    of every figure on every run (a deep copy, arrays to base64: a fifth of the Home page's run); a
-    figure shown from a shared cache is the same for every session and never changed (app/cache.py)."""
-
-    def to_dict(self) -> dict:
-        return self._sent
-
-
-def sent(fig: go.Figure) -> Sent:
-    def make() -> Sent:
-        figure = Sent()
-        figure._sent = figure_dict(fig)
-        return figure
-
-    return derived(fig, "sent", make)
-
-
 def embedded() -> bool:
     """Opened as an embed (?embed=true, which Streamlit keeps out of st.query_params)."""
     return sent_query().get("embed") == "true"
@@ -143,6 +125,7 @@ class Lecture:
         """`staged`: the page has a figure it is about (Home's gallery has none: it stays one column)."""
         self.link, self.title = link, title
         self.figures: list = []
+        self.head_views: dict[int, object] = {}  # index in `figures` -> figure_of(layer, head) of a view of one head
         self._stage = self._aside = self.panel = self.class_place = None
         if embedded():  # in someone's page (an iframe): the view's figures and its own controls, no tools
             self.presenting, self.export = sent_query().get("present") == "true", "png"
@@ -243,6 +226,13 @@ class Lecture:
         """A plain link to slide k, relative to the app."""
         return f"{deck.slides[k].url_path}?{urlencode(self.step_query(deck, name, k))}"
 
+    def dress(self, fig, *, main: bool = False, small: bool = False):
+        """The figure as this page shows it: in presentation sizes and / or on the dark theme."""
+        dark = st.context.theme.type == "dark"
+        if not (self.presenting or dark):
+            return fig
+        return dressed(fig, self.presenting, dark, "main" if main else "small" if small else None)
+
     def show(
         self,
         fig,
@@ -252,20 +242,27 @@ class Lecture:
         config: dict | None = None,
         main: bool = False,
         small: bool = False,
+        heads: bytes | None = None,
+        figure_of=None,
+        notes: dict | None = None,
+        grid: dict | None = None,
     ) -> None:
         """Show a figure. `main`: the figure the view is about, which a projector's stage fills;
-        `small`: a figure beside the stage (every head of a grid)."""
-        dark = st.context.theme.type == "dark"
-        if self.presenting or dark:
-            role = "main" if main else "small" if small else None
-            fig = dressed(fig, self.presenting, dark, role)
+        `small`: a figure beside the stage (every head of a grid). `heads`, `grid`: a view of one head
+        and the grid of every head, switched in the browser (app/figure_element.py); `figure_of(layer,
+        head)`: the view's figure of another head, for the share panel's HTML of the head picked; `notes`:
+        a sentence under the figure while its head is shown."""
+        fig = self.dress(fig, main=main, small=small)
+        if figure_of is not None:
+            self.head_views[len(self.figures)] = lambda layer, head: self.dress(figure_of(layer, head), main=main)
         self.figures.append(fig)
-        # theme=None: drawn exactly as built, so the page shows what an export shows
-        st.plotly_chart(sent(fig), key=key, config=config or figures.chart_config(self.export), alt=alt, theme=None)
+        config = config or figures.chart_config(self.export)
+        figure_element.show(fig, key=key, alt=alt, config=config, heads=heads, notes=notes, grid=grid)
 
-    def links(self) -> dict[str, str]:
+    def links(self, address: str | None = None) -> dict[str, str]:
+        """The view's links; `address`: the query string the browser shows (a head picked there)."""
         base, note = class_link(st.context.url or LOCAL)
-        query = urlencode(self.link.query())
+        query = urlencode(self.link.query(address))
         view = f"{base}?{query}" if query else base
         joiner = "&" if query else "?"
         embed = f"{view}{joiner}embed=true&embed_options=light_theme"
@@ -277,6 +274,14 @@ class Lecture:
             "note": note or "",
         }
 
+    def shown_figures(self, address: str | None) -> list:
+        """The page's figures, those of a view of one head for the head the address names."""
+        values = self.link.view(address)
+        return [
+            self.head_views[k](values["layer"][0], values["head"][0]) if k in self.head_views else fig
+            for k, fig in enumerate(self.figures)
+        ]
+
     def share(self) -> None:
         """The share button, made once every control of the page exists. Its dialog is filled when it
         opens, from the view as it is then; the runs nobody opens it on send none of it."""
@@ -285,19 +290,23 @@ class Lecture:
         if self.panel is None:  # an embed: no lecture tools
             return
         if self.panel.button("Share this view", icon=":material/share:", key=SHARE, width="stretch"):
-            share_dialog(self.links(), list(self.figures), self.title)
+            share_dialog(self)
         class_button = "Show the class this view"
         if self.class_place and self.class_place.button(class_button, icon=":material/qr_code_2:", key=QR):
-            share_dialog(self.links(), list(self.figures), self.title)
+            share_dialog(self)
 
 
-SHARE, QR = "_share", "_share_qr"  # the share buttons' keys (never in a link)
+SHARE, QR, ADDRESS = "_share", "_share_qr", "_share_address"  # the share dialog's keys (never in a link)
 
 
 @st.dialog("Share this view", width="large")
-def share_dialog(links: dict[str, str], figs: list, title: str) -> None:
+def share_dialog(lecture: Lecture) -> None:
     """A QR code of the view's link for the class, the deep link, the embed links, the iframe snippet
-    and the figures as one offline HTML file."""
+    and the figures as one offline HTML file: of the view the browser shows, a head picked there
+    included (the dialog asks the page for its address and is drawn again when it answers)."""
+    address = figure_element.address_bar(key=ADDRESS)
+    links, title = lecture.links(address), lecture.title
+    figs = lecture.shown_figures(address)
     try:
         st.image(qr_png(links["view"]), width=QR_WIDTH, caption="Scan to open this view")
     except ValueError as error:  # segno's DataOverflowError: a QR code holds about 2,300 characters of a link

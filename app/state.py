@@ -124,14 +124,6 @@ def arrive(values: dict[str, str]) -> None:
         params.set_initial_query_params_from_current()
 
 
-def part_rerun() -> bool:
-    """Whether this run reruns one part of the page (an `st.fragment`), not the whole page."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    context = get_script_run_ctx(suppress_warning=True)
-    return bool(context and context.fragment_ids_this_run)
-
-
 def this_session_is_open():
     """A function that tells whether the browser tab of the session running now is still connected:
     long work asks it between steps and stops for a tab that has gone (always True outside a server)."""
@@ -174,12 +166,25 @@ class Link:
         # sidebar with most controls is closed)
         self.notices = st.container()
         self.values: dict[str, tuple[object, object]] = {}  # key -> (value, default), for share links
+        self.held_counts: dict[str, int] = {}  # values the browser holds (`held`): key -> how many
 
-    def query(self) -> dict[str, str]:
-        """The link parameters of the view as it is now: every control that is not at its default."""
+    def view(self, address: str | None = None) -> dict[str, tuple[object, object]]:
+        """Every control's (value, default); `address`: the query string the browser shows now, whose
+        values of what the browser holds (`held`) replace this run's."""
+        values = dict(self.values)
+        shown = dict(parse_qsl(address.lstrip("?"))) if address is not None else {}
+        for key, count in self.held_counts.items() if address is not None else ():
+            default = values[key][1]
+            raw = shown.get(key)
+            values[key] = (int(raw) if raw in [str(k) for k in range(count)] else default, default)
+        return values
+
+    def query(self, address: str | None = None) -> dict[str, str]:
+        """The link parameters of the view as it is now (`address`: see `view`): every control that is
+        not at its default."""
         return {
             key: str(value).lower() if isinstance(value, bool) else str(value)
-            for key, (value, default) in self.values.items()
+            for key, (value, default) in self.view(address).items()
             if value != default
         }
 
@@ -205,12 +210,6 @@ class Link:
         heads are others): not checked against this run's controls, nor warned about."""
         for key in keys:
             self.raw.pop(key, None)
-
-    def clicked(self) -> None:
-        """For a rerun of one part of the page (a fragment): it comes from a click in that part, never
-        from a link, so its controls keep what was clicked. The whole run before checked the link's
-        values and warned; checked again, a bad one would reset its control on every click."""
-        self.raw, self.dropped, self.redrawn = {}, set(), set()
 
     def warn(self, text: str) -> None:
         self.notices.warning(text, icon="⚠️")
@@ -292,6 +291,19 @@ class Link:
         )
         self.values[key] = (value, default)
         self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value)
+        return value
+
+    def held(self, key: str, count: int, default: int) -> int:
+        """A number from 0 to count - 1 that the browser holds, not a widget (the layer and head of a view
+        of one head: app/figure_element.py switches them in the page and writes the address bar). The
+        link's value is checked as a control's is; the browser's later changes reach the server in
+        the address the next run is sent with."""
+        options = [str(k) for k in range(count)]
+        self.held_counts[key] = count
+        raw = self.raw.get(key)
+        value = int(raw) if raw in options else default
+        self.values[key] = (value, default)
+        self._check(key, raw in options, "one of " + ", ".join(options), value)
         return value
 
     def tabs(self, labels: list[str], key: str) -> list:

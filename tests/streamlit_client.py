@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,8 @@ from http.cookiejar import CookieJar
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from app.figure_element import sent_figure
 
 
 @dataclass
@@ -58,8 +59,8 @@ def _read(msg: ForwardMsg, visit: Visit, keep: bool) -> None:
         visit.exceptions.append(f"{element.exception.type}: {element.exception.message}")
     elif not keep:
         return
-    elif kind == "plotly_chart":
-        visit.charts.append(json.loads(element.plotly_chart.spec))
+    elif kind == "bidi_component" and sent_figure(element.bidi_component) is not None:
+        visit.charts.append(sent_figure(element.bidi_component))
     elif kind == "markdown":
         visit.texts.append(element.markdown.body)
     elif kind == "alert":

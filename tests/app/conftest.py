@@ -10,12 +10,32 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.export import opened
+from app.figure_element import NAME, figures_drawn
 from app.pages import HOME
 
 
 def charts(at: AppTest) -> list[dict]:
     """The Plotly figures a run drew, as the JSON the browser receives."""
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return figures_drawn(at)
+
+
+def elements(at: AppTest) -> list[dict]:
+    """What each figure element of the run was sent (its figure, a view's heads, the pickers)."""
+    sent = [element.proto for element in at.get("bidi_component")]
+    return [json.loads(proto.bytes) for proto in sent if proto.component_name == NAME]
+
+
+def head_view(at: AppTest) -> dict:
+    """The view of one head: its figure, the head drawn, and every head's frame for the browser."""
+    return next(sent for sent in elements(at) if "heads" in sent)
+
+
+def head_notes(at: AppTest) -> str:
+    """The sentence the page shows under the head drawn (or beside its pickers on a projector)."""
+    drawn = ",".join(map(str, head_view(at)["heads"]["drawn"]))
+    return "\n".join(
+        sent["settings"]["notes"][drawn] for sent in elements(at) if drawn in sent["settings"].get("notes", {})
+    )
 
 
 def as_array(value) -> np.ndarray:
@@ -40,8 +60,11 @@ def run_page(page: str = HOME, timeout: float = 60, **params) -> AppTest:
 
 
 def shown_text(at: AppTest, kinds=("warning", "info", "error", "markdown", "caption")) -> str:
-    """What the page says in words, Markdown escapes removed (as a reader sees it)."""
+    """What the page says in words, Markdown escapes removed (as a reader sees it), the sentence under
+    a head with the captions."""
     parts = [str(el.value) for kind in kinds for el in at.get(kind)]
+    if "caption" in kinds and any("heads" in sent for sent in elements(at)):
+        parts.append(head_notes(at))
     return re.sub(r"\\(.)", r"\1", "\n".join(parts))
 
 

@@ -1,7 +1,6 @@
 """Attention and Cross-attention pages: every checkpoint, masks, links, and the numbers drawn."""
 
-import gc
-import weakref
+import json
 
 import numpy as np
 import pytest
@@ -9,7 +8,7 @@ import torch
 
 from model import pretrained
 from model.tasks import TASKS
-from tests.app.conftest import as_array, charts, run_page, shown_text, title
+from tests.app.conftest import as_array, charts, head_view, run_page, shown_text, title
 
 ATTENTION, CROSS = "attention", "cross"
 
@@ -88,7 +87,7 @@ def test_a_decoder_under_a_bidirectional_mask_looks_ahead():
 def test_a_deep_link_restores_view_layer_head_and_training():
     at = run_page(ATTENTION, model="mirror", view="pipeline", layer="2", head="2", train="true", p="30", seed="4")
     assert at.pills(key="view").value == "pipeline"
-    assert at.pills(key="layer").value == "2" and at.pills(key="head").value == "2"
+    assert head_view(at)["heads"]["drawn"] == [2, 2]
     figure = charts(at)[0]
     assert "layer 2, head 2" in title(figure)
     softmax, dropped = as_array(figure["data"][2]["z"]), as_array(figure["data"][3]["z"])
@@ -155,23 +154,40 @@ def test_html_in_the_source_is_refused_by_name_not_rendered():
     assert "'<'" in shown_text(at, kinds=("error",)) and "Showing the example source" in shown_text(at)
 
 
-def test_the_head_views_rerunning_on_their_own_keep_no_run_the_cache_dropped():
-    """The pickers and the view of one head rerun without the page (a fragment, which Streamlit keeps
-    for the session's life). Once the shared cache drops the run, the open session must not keep its
-    tensors alive; the next head change runs the whole page and shows that head."""
-    from app.views.attention import run
+@pytest.mark.parametrize("view", ["grid", "pipeline", "lines"])
+def test_every_head_a_view_sends_for_the_browser_is_what_its_link_draws(view):
+    """A view of one head is sent with every head's frame, which the browser draws on a pick without
+    the server: each frame, applied to the figure sent, must be the figure the head's own link draws."""
+    sent = head_view(run_page(ATTENTION, model="copy", view=view, train="true", p="30"))
+    heads = sent["heads"]
+    assert sorted(heads["frames"]) == [f"{layer},{head}" for layer in range(2) for head in range(4)]
+    for key, frame in heads["frames"].items():
+        layer, head = key.split(",")
+        expected = head_view(run_page(ATTENTION, model="copy", view=view, train="true", p="30", layer=layer, head=head))
+        assert shown(sent["figure"], frame) == expected["figure"], key
 
-    run.cache.clear()
-    at = run_page(ATTENTION, model="copy", head="1")
-    (weights, scores, _), *_ = [value for value, _ in run.cache._values.values()]
-    gone = weakref.ref(weights), weakref.ref(scores)
-    del weights, scores
-    run.cache.clear()
-    gc.collect()
-    assert [ref() for ref in gone] == [None, None]
-    at.session_state["head"] = "2"
-    at.run()
-    assert not at.exception and title(charts(at)[1]).endswith("layer 1, head 2")
+
+def shown(figure: dict, frame: dict) -> dict:
+    """The figure as the browser draws a frame on it (app/static/figure.js: Plotly.update or react)."""
+    if "figure" in frame:
+        return frame["figure"]
+    drawn = json.loads(json.dumps(figure))
+    for path, value in frame["layout"].items():
+        put(drawn["layout"], path, value)
+    for attribute, values in frame["data"].items():
+        for trace, value in zip(frame["traces"], values, strict=True):
+            put(drawn["data"][trace], attribute, value)
+    return drawn
+
+
+def put(part: dict, path: str, value) -> None:
+    *parents, last = path.split(".")
+    for name in parents:
+        part = part.setdefault(name, {})
+    if value is None:
+        part.pop(last, None)
+    else:
+        part[last] = value
 
 
 def test_with_every_head_of_the_layer_drawn_the_head_picked_is_in_front():

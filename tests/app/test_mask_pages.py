@@ -136,7 +136,7 @@ def test_long_text_is_capped_with_a_message(masks_page):
     at = masks_page(text="word " * (MAX_TOKENS + 10), scheme="sliding_window")
     assert not at.exception
     assert f"showing the first {MAX_TOKENS}" in shown_text(at)
-    assert len(at.get("plotly_chart")[0].proto.spec) < 1_000_000
+    assert len(at.get("bidi_component")[0].proto.bytes) < 1_000_000
 
 
 def test_a_view_whose_link_is_too_long_to_reopen_says_so(masks_page):
@@ -151,8 +151,7 @@ def test_a_view_whose_link_is_too_long_to_reopen_says_so(masks_page):
 
 def test_long_sequences_are_sent_as_a_small_image(masks_page):
     at = masks_page(input="length", n="4096", scheme="bigbird")
-    spec = at.get("plotly_chart")[0].proto.spec
-    assert len(spec) < 1_000_000
+    assert len(at.get("bidi_component")[0].proto.bytes) < 1_000_000
     figure = charts(at)[0]
     assert figure["data"][0]["type"] == "image" and "downsampled 4x" in title(figure)
 

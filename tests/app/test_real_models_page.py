@@ -11,7 +11,7 @@ from transformers import Gemma2Config, Gemma2ForCausalLM, GPT2Config, GPT2LMHead
 
 from app import real_models
 from model import hf
-from tests.app.conftest import as_array, charts, run_page, shown_text
+from tests.app.conftest import address, as_array, charts, head_view, run_page, shown_text
 
 TWO = "the cat sat on the mat while the dog barked loudly outside\na dog barked"
 
@@ -175,7 +175,7 @@ def test_a_model_our_function_cannot_compute_is_refused_on_the_page_with_the_rea
     Gemma2ForCausalLM(config).save_pretrained(tmp_path / "tiny-gemma2")
     listed(monkeypatch, tmp_path / "tiny-gemma2")
     at = run_page("attention", model="tiny-gemma2", sentences="1 2 3")
-    assert not at.exception and not at.get("plotly_chart")
+    assert not at.exception and not charts(at)
     assert "tiny-gemma2 cannot run through our attention function" in shown_text(at)
     assert "logit soft-capping" in shown_text(at)
 
@@ -210,9 +210,9 @@ def test_a_head_the_next_model_lacks_is_not_reported_as_a_bad_link_and_the_picke
     at = run_page("attention", model="minilm-l6", layer="4", head="11")
     pick(at, "Model", "copy")
     assert not [w.value for w in at.warning], "no warning: the reader changed the model, not a link"
-    assert shown_head(at) == (1, 1)
-    next(p for p in at.get("button_group") if p.label == "Head").set_value("3").run()
-    assert shown_head(at) == (1, 3) and not [w.value for w in at.warning]
+    assert shown_head(at) == (1, 1) and "head" not in address(at) and "layer" not in address(at)
+    frames = head_view(at)["heads"]["frames"]  # what the pickers draw in the browser: this model's heads
+    assert frames["1,3"]["layout"]["title.text"] == "self attention, layer 1, head 3" and "4,11" not in frames
 
 
 def test_sentences_typed_for_a_real_model_stay_out_of_a_toy_models_input():

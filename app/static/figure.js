@@ -1,0 +1,202 @@
+// The figure element (app/figure_element.py): Plotly figures drawn by plotly.js's cartesian bundle,
+// which the browser fetches once from this folder and keeps in its cache; and, for the views of one
+// attention head, the Layer and Head pickers, which switch heads here, without the server.
+const here = new URL(".", import.meta.url);
+let plotly;
+
+function loadPlotly(file) {
+  plotly ??= window.Plotly
+    ? Promise.resolve(window.Plotly)
+    : new Promise((loaded, failed) => {
+        const script = document.createElement("script");
+        script.src = new URL(file, here).href;
+        script.onload = () => loaded(window.Plotly);
+        script.onerror = () => failed(new Error(`${script.src} did not load`));
+        document.head.appendChild(script);
+      });
+  return plotly;
+}
+
+// The Layer and Head pickers in the page's own text colour (light and dark themes) and sizes (rem:
+// presentation mode's larger root carries them)
+if (!document.querySelector("style[data-mask-lab-figure]")) {
+  const style = document.createElement("style");
+  style.dataset.maskLabFigure = "";
+  style.textContent = `
+.mask-lab-heads { display: flex; flex-wrap: wrap; gap: 0.5rem 2rem; font-family: inherit; }
+.mask-lab-pick { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem; }
+.mask-lab-pick > p { flex-basis: 100%; margin: 0; font-size: 0.875rem; }
+.mask-lab-pick > button {
+  min-width: 2.5rem; min-height: 2rem; padding: 0.25rem 0.75rem; border-radius: 999px;
+  border: 1px solid rgba(128, 128, 128, 0.45); background: transparent; color: inherit;
+  font: inherit; font-size: 0.875rem; cursor: pointer;
+}
+.mask-lab-pick > button:hover { border-color: currentColor; }
+.mask-lab-pick > button[aria-checked="true"] {
+  border-color: currentColor; background: rgba(128, 128, 128, 0.2); font-weight: 700;
+}
+.mask-lab-head-note { flex-basis: 100%; margin: 0.25rem 0 0; font-size: 0.875rem; opacity: 0.7; }
+.mask-lab-head-note:empty { display: none; }`;
+  document.head.appendChild(style);
+}
+
+// ---- the head a page shows: in the address bar (`layer`, `head`), else the view's opening head ----
+// A view of one head is sent with every head's changes from the head drawn (`heads.frames`), or, past
+// the payload a view may send, with `heads.roundTrip`: the server draws each head (a rerun).
+
+const views = new Set();  // {div, heads}: figures of one head on the page
+const pickers = new Set();  // {root, heads}: Layer / Head pickers on the page
+
+function headIn(heads, search = location.search) {
+  const query = new URLSearchParams(search);
+  const read = (name, count, fallback) => {
+    const text = query.get(name);
+    return text !== null && /^\d+$/.test(text) && Number(text) < count ? Number(text) : fallback;
+  };
+  return [read("layer", heads.layers, heads.opening[0]), read("head", heads.heads, heads.opening[1])];
+}
+
+// The address of the page with this head: a value at the opening head is left out, as the server's
+// links leave out every control at its default.
+function addressWith(heads, [layer, head]) {
+  const query = new URLSearchParams(location.search);
+  for (const [name, value, opening] of [["layer", layer, heads.opening[0]], ["head", head, heads.opening[1]]]) {
+    if (value === opening) query.delete(name);
+    else query.set(name, String(value));
+  }
+  const text = query.toString();
+  return location.pathname + (text ? "?" + text : "") + location.hash;
+}
+
+// A person picked a head: a new entry in the history (Back returns to the head before), every view
+// and picker of the page redrawn. Without frames the server draws it: Streamlit reruns the page as
+// for Back / Forward, with the address just written.
+export function pick(heads, chosen) {
+  if (headIn(heads).join() === chosen.join()) return;
+  history.pushState(history.state, "", addressWith(heads, chosen));
+  if (heads.roundTrip) dispatchEvent(new PopStateEvent("popstate", { state: history.state }));
+  else redrawAll();
+}
+
+function redrawAll() {
+  for (const view of views) if (view.div.isConnected) showHead(view); else views.delete(view);
+  for (const picker of pickers) if (picker.root.isConnected) markPicked(picker); else pickers.delete(picker);
+}
+
+addEventListener("popstate", redrawAll);  // Back / Forward between heads: redrawn at once
+
+// a sentence under the figure while its head is shown (why the view opens on it)
+function noteHead(view) {
+  let note = view.div.parentElement.querySelector(":scope > .mask-lab-head-note");
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "mask-lab-head-note";
+    view.div.after(note);
+  }
+  note.textContent = view.notes[headIn(view.heads).join()] || "";
+}
+
+function showHead(view) {
+  const { div, heads } = view;
+  noteHead(view);
+  if (heads.roundTrip) return;
+  const key = headIn(heads).join();
+  if (key === view.drawn) return;
+  const frame = heads.frames[key];
+  view.drawn = key;
+  if (frame.figure) return window.Plotly.react(div, frame.figure.data, frame.figure.layout, view.config);
+  // the keys every head changes (weights, hover text, title), in place: the layout the page fitted
+  // to the screen (app/browser.js) stays, and the figure is drawn once
+  return window.Plotly.update(div, frame.data, frame.layout, frame.traces);
+}
+
+// ---- drawing ----
+
+// `data`: the bytes of {"settings": {...}, "figure": {data, layout}} (JSON, arrays as Plotly's typed
+// arrays), or of {"settings": {...}, "picker": heads}. Called again when a run sends other bytes:
+// the same div is drawn again (Plotly.react), not made anew.
+export async function draw({ data, parentElement, setTriggerValue }) {
+  const sent = JSON.parse(new TextDecoder().decode(data));
+  if (sent.address) return setTriggerValue("address", location.search);  // asked by the share dialog
+  if (sent.picker) return drawPicker(parentElement, sent.picker, sent.settings);
+  const Plotly = await loadPlotly(sent.settings.plotly);
+  let div = parentElement.querySelector(":scope > .mask-lab-figure");
+  if (!div) {
+    div = document.createElement("div");
+    div.className = "mask-lab-figure";
+    parentElement.appendChild(div);
+  }
+  div.setAttribute("role", "img");
+  div.setAttribute("aria-label", sent.settings.alt);
+  const { heads } = sent, { grid } = sent.settings;
+  for (const view of views) if (view.div === div) views.delete(view);
+  await Plotly.react(div, sent.figure.data, sent.figure.layout, sent.settings.config);
+  if (heads) {
+    const view = { div, heads, config: sent.settings.config, drawn: heads.drawn.join(), notes: sent.settings.notes || {} };
+    views.add(view);
+    showHead(view);  // the address may name another head than the server drew (a rerun from elsewhere)
+  }
+  if (grid && !div.maskLabPicks) {
+    // a click on a head's map in the grid of every head picks it
+    div.maskLabPicks = true;
+    div.on("plotly_click", (event) => {
+      const axis = event.points?.[0]?.xaxis?._id;
+      const k = axis === "x" ? 0 : Number(axis?.slice(1)) - 1;
+      const gridHeads = div.maskLabGrid;
+      if (!gridHeads || !(k >= 0 && k < gridHeads.layers * gridHeads.heads)) return;
+      pick(gridHeads, [Math.floor(k / gridHeads.heads), k % gridHeads.heads]);
+    });
+  }
+  div.maskLabGrid = grid;
+}
+
+function drawPicker(parentElement, heads, settings) {
+  let root = parentElement.querySelector(":scope > .mask-lab-heads");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "mask-lab-heads";
+    parentElement.appendChild(root);
+  }
+  root.replaceChildren();
+  for (const [name, count, at] of [["Layer", heads.layers, 0], ["Head", heads.heads, 1]]) {
+    const group = document.createElement("div");
+    group.className = "mask-lab-pick";
+    group.setAttribute("role", "radiogroup");
+    group.setAttribute("aria-label", name);
+    const label = document.createElement("p");
+    label.textContent = name;
+    group.appendChild(label);
+    for (let k = 0; k < count; k++) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = String(k);
+      button.setAttribute("role", "radio");
+      button.dataset.at = String(at);
+      button.dataset.value = String(k);
+      button.title = `${name.toLowerCase()} ${k}`;
+      button.addEventListener("click", () => {
+        const chosen = headIn(heads);
+        chosen[at] = k;
+        pick(heads, chosen);
+      });
+      group.appendChild(button);
+    }
+    root.appendChild(group);
+  }
+  const note = document.createElement("p");
+  note.className = "mask-lab-head-note";
+  root.appendChild(note);
+  for (const picker of pickers) if (picker.root === root) pickers.delete(picker);
+  const picker = { root, heads, notes: settings.notes || {} };
+  pickers.add(picker);
+  markPicked(picker);
+}
+
+function markPicked({ root, heads, notes }) {
+  const chosen = headIn(heads);
+  for (const button of root.querySelectorAll("button")) {
+    const on = chosen[Number(button.dataset.at)] === Number(button.dataset.value);
+    button.setAttribute("aria-checked", String(on));
+  }
+  root.querySelector(".mask-lab-head-note").textContent = notes[chosen.join()] || "";
+}
