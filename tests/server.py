@@ -3,12 +3,16 @@ benchmarks; each waits until `/_stcore/health` answers ok."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / "tests" / "artifacts"
@@ -18,6 +22,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def need_nginx() -> None:
+    """Skip the test without Debian's nginx (what `make serve` runs), or fail if REQUIRE_NGINX is set (CI)."""
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        reason = "no nginx found (apt-get install -y nginx)"
+        if os.environ.get("REQUIRE_NGINX"):
+            pytest.fail(reason + ", and REQUIRE_NGINX is set")
+        pytest.skip(reason)
 
 
 def start_app(entry: Path, port: int) -> subprocess.Popen:

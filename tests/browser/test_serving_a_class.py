@@ -7,7 +7,6 @@ unless REQUIRE_NGINX=1 (CI) makes them fail.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -19,7 +18,7 @@ import pytest
 
 from app.state import LINK_LIMIT
 from tests.browser.conftest import ARTIFACTS, wait_for_app
-from tests.server import ROOT, free_port
+from tests.server import ROOT, free_port, need_nginx
 
 PAGES = ["", "masks", "attention", "cross", "normalization"]
 
@@ -27,11 +26,7 @@ PAGES = ["", "masks", "attention", "cross", "normalization"]
 @pytest.fixture(scope="module")
 def served():
     """`make serve REPLICAS=2 PORT=...` as an operator starts it; stopped as Ctrl-C stops it."""
-    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
-        reason = "no nginx found (apt-get install -y nginx)"
-        if os.environ.get("REQUIRE_NGINX"):
-            pytest.fail(reason + ", and REQUIRE_NGINX is set")
-        pytest.skip(reason)
+    need_nginx()
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "make-serve.log", "wb")  # noqa: SIM115 (written by make until it stops)
@@ -39,7 +34,7 @@ def served():
         ["make", "serve", "REPLICAS=2", f"PORT={port}"], cwd=ROOT, stdout=log, stderr=log, start_new_session=True
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
+    deadline = time.time() + 300  # it warms every replica first (about 25 s here)
     while time.time() < deadline:
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
