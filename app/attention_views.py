@@ -103,25 +103,20 @@ def warn_empty_rows(mask: torch.Tensor) -> None:
 
 
 def head_figure(attn: AttentionSet):
-    """The enlarged head: a figure for each (layer, head)."""
-    return lambda layer, head: attn.figure(
-        "head",
-        layer,
-        head,
-        build=lambda: figures.attention_figure(
-            attn.weights[layer, head],
-            attn.mask,
-            attn.q_tokens,
-            attn.k_tokens,
-            title=f"{attn.name} attention, layer {layer}, head {head}",
-            mask_name=attn.mask_name,
-            numbers=attn.numbers,
-        ),
+    """The enlarged head: the view's name and its figure of a (layer, head)."""
+    return ("head",), lambda layer, head: figures.attention_figure(
+        attn.weights[layer, head],
+        attn.mask,
+        attn.q_tokens,
+        attn.k_tokens,
+        title=f"{attn.name} attention, layer {layer}, head {head}",
+        mask_name=attn.mask_name,
+        numbers=attn.numbers,
     )
 
 
 def pipeline_figure(lecture: Lecture, attn: AttentionSet):
-    """The pipeline's controls (beside the stage), and its figure for each (layer, head)."""
+    """The pipeline's controls (beside the stage); the view's name and its figure of a (layer, head)."""
     link = lecture.link
     with lecture.beside():
         training = link.flag("Training mode (dropout on)", "train", False)
@@ -134,27 +129,19 @@ def pipeline_figure(lecture: Lecture, attn: AttentionSet):
             "so a row no longer sums to 1."
         )
     p = percent / 100 if training else 0.0
-    return lambda layer, head: attn.figure(
-        "pipeline",
-        layer,
-        head,
-        training,
-        p,
-        seed,
-        build=lambda: figures.pipeline_figure(
-            pipeline(attn.scores[layer, head], attn.mask, p, seed),
-            attn.mask,
-            attn.q_tokens,
-            attn.k_tokens,
-            title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
-            training=training,
-            numbers=attn.numbers,
-        ),
+    return ("pipeline", training, p, seed), lambda layer, head: figures.pipeline_figure(
+        pipeline(attn.scores[layer, head], attn.mask, p, seed),
+        attn.mask,
+        attn.q_tokens,
+        attn.k_tokens,
+        title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
+        training=training,
+        numbers=attn.numbers,
     )
 
 
 def lines_figure(lecture: Lecture, attn: AttentionSet):
-    """The lines view's control (beside the stage), and its figure for each (layer, head)."""
+    """The lines view's control (beside the stage); the view's name and its figure of a (layer, head)."""
     with lecture.beside():
         every = lecture.link.flag("All heads of the layer, one colour each", "all_heads", False)
 
@@ -169,7 +156,7 @@ def lines_figure(lecture: Lecture, attn: AttentionSet):
             front=head if every else None,
         )
 
-    return lambda layer, head: attn.figure("lines", layer, head, every, build=lambda: build(layer, head))
+    return ("lines", every), build
 
 
 def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -> None:
@@ -272,42 +259,52 @@ def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: b
         show_heads(lecture, attn, lines_figure(lecture, attn), key="lines_figure")
 
 
-def show_heads(lecture: Lecture, attn: AttentionSet, figure_of, *, key: str, every_head: bool = False) -> None:
-    """A view of one head, `figure_of(layer, head)` its figure: the Layer and Head pickers and the
-    figure, sent with every head of the run so that a pick redraws it in the browser, with no run of
-    the page (the address bar, Back / Forward and the share link follow it). A view whose heads would
-    send more than a view may (figure_element.HEADS_PAYLOAD) sends one, and the server draws each head
-    picked, saying so. `every_head`: the grid of every head too, above the pickers (beside the stage on
-    a projector), where a click on a head picks it."""
+def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_head: bool = False) -> None:
+    """A view of one head (`view`: its name and `draw(layer, head)`, its figure): the Layer and Head
+    pickers and the figure, sent with every head of the run so that a pick redraws it in the browser,
+    with no run of the page (the address bar, Back / Forward and the share link follow it). A view
+    whose heads would send more than a view may (figure_element.HEADS_PAYLOAD) sends one, and the
+    server draws each head picked, saying so. Figures are made once per view while the run is cached,
+    every head's together. `every_head`: the grid of every head too, above the pickers (beside the
+    stage on a projector), where a click on a head picks it."""
+    name, draw = view
     layer, head = head_of_link(lecture.link, attn)
-    drawn = lecture.dress(figure_of(layer, head), main=True)
     count = attn.layers * attn.heads
-    fits = figure_element.every_head_fits(drawn, count)
+    pairs = [(k, h) for k in range(attn.layers) for h in range(attn.heads)]
+
+    def one(k: int, h: int):
+        return attn.figure(*name, k, h, build=lambda: draw(k, h))
+
+    fits = figure_element.every_head_fits(lecture.dress(one(layer, head), main=True), count)
+    figure_of = one
+    if fits:
+        every = attn.figure(*name, "every head", build=lambda: {pair: draw(*pair) for pair in pairs})
+        figure_of = lambda k, h: every[k, h]  # noqa: E731
     about = figure_element.heads_about(attn.layers, attn.heads, attn.start, round_trip=not fits)
     if every_head and not lecture.presenting:
         with varying():
             show_every_head(lecture, attn, about)
+    # why the view opens on its head: beside the pickers on a projector, under the figure on a screen
+    # (above it, it would push the figure below the fold)
+    notes = {attn.start: attn.why_start} if attn.why_start else {}
     with lecture.beside():
-        # why the view opens on its head: beside the pickers on a projector, under the figure on a screen
-        # (above it, it would push the figure below the fold)
-        notes = {attn.start: attn.why_start} if attn.why_start else {}
         figure_element.picker(about, key=f"{key}_heads", notes=notes if lecture.presenting else {})
         if not fits:
             st.caption(
                 f"{count} heads of {len(attn.q_tokens)} x {len(attn.k_tokens)} tokens are more than a view sends "
                 f"at once ({figure_element.HEADS_PAYLOAD // 1_000_000} MB): the server draws each head you pick."
             )
+    drawn = lecture.dress(figure_of(layer, head), main=True)
 
-    def every_figure() -> bytes:
-        heads = {
-            (k, h): lecture.dress(figure_of(k, h), main=True) for k in range(attn.layers) for h in range(attn.heads)
-        }
-        return figure_element.heads_sent(about, heads, (layer, head))
+    def every_frame() -> bytes:
+        return figure_element.heads_sent(
+            about, {p: lecture.dress(figure_of(*p), main=True) for p in pairs}, (layer, head)
+        )
 
-    sent = derived(drawn, ("heads", tuple(attn.start)), every_figure) if fits else None
+    sent = derived(drawn, ("heads", tuple(attn.start)), every_frame) if fits else None
     with lecture.on_stage():
         lecture.show(
-            figure_of(layer, head),
+            drawn,
             key=key,
             alt=f"{attn.name} attention of the layer and head picked",
             main=True,

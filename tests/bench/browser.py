@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app.chromium import CHROMIUM_ARGS, chromium_path
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import COUNT_RUNS, wait_for_app
 from tests.server import free_port, start_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,15 +85,23 @@ HEAD_SHOWN = (
 )
 
 
-def heatmap_redraws(page, base_url: str, n: int, changes: int) -> list[float]:
-    """Head changes in the one-heatmap app: the cost of any Plotly redraw of this size."""
-    page.goto(f"{base_url}?n={n}")
+def head_clicks(page, url: str, changes: int) -> tuple[list[float], int]:
+    """`changes` clicks on the Head picker of the page at `url`, each timed to the figure showing the
+    head; and how many script runs they caused on the server."""
+    page.goto(url)
     wait_for_app(page)
+    page.evaluate(COUNT_RUNS)
     heads = page.get_by_role("radiogroup", name="Head", exact=True)
-    return [
+    times = [
         timed(page, heads.get_by_role("radio", name=str(h % 4), exact=True).click, HEAD_SHOWN, h % 4)
         for h in range(1, changes + 1)
     ]
+    return times, page.evaluate("window.__runs")
+
+
+def heatmap_redraws(page, base_url: str, n: int, changes: int) -> list[float]:
+    """Head changes in the one-heatmap app: the cost of any Plotly redraw of this size."""
+    return head_clicks(page, f"{base_url}?n={n}", changes)[0]
 
 
 def plotly_floor(page, base_url: str, n: int, changes: int) -> float:

@@ -67,6 +67,15 @@ def wait_for_app(page) -> None:
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
 
 
+# counts the app's script runs from now on (Streamlit marks the app element while a run goes)
+COUNT_RUNS = """() => {
+  window.__runs = 0;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__runs += 1; })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
 def picked(page, label: str) -> str:
     """The option a pills control shows as chosen."""
     group = page.get_by_role("radiogroup", name=label, exact=True)

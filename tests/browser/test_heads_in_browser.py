@@ -1,0 +1,115 @@
+"""Heads switched in the browser: a pick redraws the view with no script run on the server, and the
+address bar, Back / Forward, the share link, hover text and later runs all follow it; every figure
+is drawn by our element with the shipped plotly.js, fetched from this server only."""
+
+import hashlib
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import expect
+
+from app.figure_element import PLOTLY_SHA256
+from tests.browser.conftest import COUNT_RUNS, picked, wait_for_app
+
+HEAD_TITLE = ".js-plotly-plot .gtitle"
+
+
+def head_title(page):
+    return page.locator(HEAD_TITLE).filter(has_text=", head ")
+
+
+def pick(page, label: str, option: str) -> None:
+    page.get_by_role("radiogroup", name=label, exact=True).get_by_role("radio", name=option, exact=True).click()
+
+
+def params(page) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def runs(page) -> int:
+    return page.evaluate("window.__runs")
+
+
+def test_a_head_picked_is_drawn_without_the_server_and_back_and_forward_follow(page, app_url):
+    page.goto(f"{app_url}/attention")  # copy opens on layer 1, head 1
+    wait_for_app(page)
+    page.evaluate(COUNT_RUNS)
+    before = page.evaluate("() => Array.from(document.querySelectorAll('.mask-lab-figure')[1]._fullData[0].z[5])")
+    pick(page, "Head", "2")
+    expect(head_title(page)).to_have_text("self attention, layer 1, head 2")
+    pick(page, "Layer", "0")
+    expect(head_title(page)).to_have_text("self attention, layer 0, head 2")
+    after = page.evaluate("() => Array.from(document.querySelectorAll('.mask-lab-figure')[1]._fullData[0].z[5])")
+    assert before != after  # the weights changed with the title
+    assert params(page) == {"layer": "0", "head": "2"} and picked(page, "Head") == "2"
+    page.go_back()
+    expect(head_title(page)).to_have_text("self attention, layer 1, head 2")
+    page.go_back()
+    expect(head_title(page)).to_have_text("self attention, layer 1, head 1")
+    assert params(page) == {}  # the opening head: no parameter, as the server's links write it
+    page.go_forward()
+    expect(head_title(page)).to_have_text("self attention, layer 1, head 2")
+    wait_for_app(page)
+    picks = runs(page)
+    pick(page, "Head", "3")
+    expect(head_title(page)).to_have_text("self attention, layer 1, head 3")
+    page.wait_for_timeout(300)  # a run the pick would have started shows in the count by now
+    assert runs(page) == picks  # Back / Forward rerun the page (Streamlit's history); a pick does not
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_hover_names_the_weight_of_the_head_picked(page, app_url):
+    page.goto(f"{app_url}/attention?view=grid")
+    wait_for_app(page)
+    pick(page, "Head", "0")
+    expect(head_title(page)).to_have_text("self attention, layer 1, head 0")
+    figure = page.locator(".mask-lab-figure").nth(1)
+    weight = figure.evaluate("f => f._fullData[0].z[3][1]")
+    box = figure.locator(".nsewdrag").first.bounding_box()
+    cells = figure.evaluate("f => f._fullData[0].z.length")
+    page.mouse.move(box["x"] + box["width"] * 1.5 / cells, box["y"] + box["height"] * 3.5 / cells)
+    expect(page.locator(".hoverlayer")).to_contain_text(f"weight {weight:.3f}")
+
+
+def test_a_click_on_a_head_in_the_grid_picks_it(page, app_url):
+    page.goto(f"{app_url}/attention")
+    wait_for_app(page)
+    page.evaluate(COUNT_RUNS)
+    grid = page.locator(".mask-lab-figure").first
+    expect(grid.locator(".gtitle")).to_contain_text("layers x heads")
+    # layer 0, head 3: the fourth map of the first row (each map's plot area is its own drag layer)
+    maps = grid.locator(".nsewdrag")
+    maps.nth(3).click(position={"x": 10, "y": 10})
+    expect(head_title(page)).to_have_text("self attention, layer 0, head 3")
+    assert params(page) == {"layer": "0", "head": "3"} and runs(page) == 0
+    assert (picked(page, "Layer"), picked(page, "Head")) == ("0", "3")
+
+
+def test_a_later_run_and_the_share_link_keep_the_head_picked(page, app_url):
+    page.goto(f"{app_url}/attention?view=pipeline")
+    wait_for_app(page)
+    pick(page, "Head", "3")
+    expect(head_title(page)).to_contain_text("layer 1, head 3")
+    page.get_by_text("Training mode (dropout on)").click()  # a run of the page, from another control
+    wait_for_app(page)
+    expect(head_title(page)).to_contain_text("layer 1, head 3")
+    assert params(page)["head"] == "3" and params(page)["train"] == "true"
+    page.get_by_role("button", name="Use the example input").click()  # a run whose address Streamlit kept
+    wait_for_app(page)
+    expect(head_title(page)).to_contain_text("layer 1, head 3")
+    page.get_by_role("button", name="Share this view").click()
+    link = page.locator("[role=dialog] code").first
+    expect(link).to_contain_text("head=3")
+    assert "train=true" in link.text_content()
+
+
+def test_figures_use_the_shipped_plotly_from_this_server_only(page, app_url):
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    bundles = []
+    page.on("response", lambda r: bundles.append(r.body()) if "plotly-cartesian" in r.url else None)
+    page.goto(f"{app_url}/attention")
+    wait_for_app(page)
+    expect(page.locator(".mask-lab-figure .main-svg").first).to_be_visible()
+    assert all(url.startswith(app_url) or url.startswith("data:") for url in requests), requests
+    assert [hashlib.sha256(body).hexdigest() for body in bundles] == [PLOTLY_SHA256]
+    assert not any("PlotlyChart" in url for url in requests)  # Streamlit's own 4.7 MB Plotly stays unloaded
