@@ -331,7 +331,7 @@ def show_every_head(lecture: Lecture, attn: AttentionSet, about: dict) -> None:
         key="grid_figure",
         alt="all layers and heads",
         small=True,
-        grid=about,
+        grid={**about, "maps": figures.grid_maps(tuple(attn.weights.shape))},
     )
     if attn.notes_caption:
         st.caption(attn.notes_caption)

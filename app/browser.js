@@ -236,10 +236,13 @@ if (!window.maskLabFit) {
     fit(figure);
     hug(figure);
   };
-  const watch = (figure) => {
-    if (figure.maskLabFit || !figure.on) return;
-    figure.maskLabFit = true;
-    figure.on("plotly_afterplot", () => settle(figure));
+  // The figure element (app/static/figure.js) calls this once each draw of a figure is complete: a
+  // figure is fitted after every draw of its own too (Plotly's afterplot), and on a window's resize.
+  window.maskLabFigureDrawn = (figure) => {
+    if (!figure.maskLabFit) {
+      figure.maskLabFit = true;
+      figure.on("plotly_afterplot", () => settle(figure));
+    }
     settle(figure);
   };
   // On a phone the grid takes the whole width and Plotly's modebar would sit on its last column:
@@ -252,6 +255,4 @@ if (!window.maskLabFit) {
     [data-testid="stButtonGroup"] [role="radiogroup"] { flex-wrap: wrap; }
     [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] > [data-testid="stDataFrame"]) { margin-top: 1.75rem; }`;
   document.head.appendChild(style);
-  new MutationObserver(() => document.querySelectorAll(".js-plotly-plot").forEach(watch))
-    .observe(document.body, {childList: true, subtree: true});
 }

@@ -23,6 +23,7 @@ from app.text import quoted
 
 BOOL_TEXT = ("true", "false")
 SESSION_WIDE = ("present",)  # settings of the lecture, not of one page: they follow it from page to page
+HELD = ("layer", "head")  # link values the browser holds, not a widget (`Link.held`)
 VIEWS = "_views"  # session state: page -> its link parameters when the session last left it
 LECTURE = "_lecture"  # session state: the SESSION_WIDE link parameters of the last run
 ARRIVED = "_arrived"  # session state: link values Streamlit dropped on the way in, for the controls of this run
@@ -30,6 +31,7 @@ DRAWN_DEFAULTS = "_drawn_defaults"  # session state: text or number control -> t
 # The longest link a view may have: the server reads a request of up to 64 KB, and a page load from a
 # link on the page sends the page's own link along (as Referer)
 LINK_LIMIT = 32_000
+HELD_COUNTS = "_held_counts"  # session state: (page, held key) -> how many values it had in the last run
 REDRAWN = "_redrawn"  # session state: controls still on screen whose values another step of a deck dropped
 
 
@@ -80,11 +82,19 @@ def open_page(page) -> None:
     lecture = st.session_state.get(LECTURE, {})
     context = get_script_run_ctx(suppress_warning=True)
     linked = slides.linked_step(query)
-    if context is not None and context.is_history_navigation:
+    history = context is not None and context.is_history_navigation
+    sent = sent_query()  # before any change below: Streamlit writes st.query_params into the run's query
+    if last != name and not history:
+        # a value the browser holds belongs to the page left, as a bound control's does, which
+        # Streamlit drops on a page change: a deck's step brings its own back (below)
+        for key in HELD:
+            query.pop(key, None)
+            st.query_params.pop(key, None)
+    if history:
         # Back / Forward: the entry's URL as sent, the reader's changes to a slide's view included
         # (on a page change Streamlit drops the parameters that a control of another page has
         # bound, and our pages share names: `layer`, `model`)
-        wanted = sent_query()
+        wanted = sent
     elif linked and linked.slide.page == name:
         wanted = {**linked.query(), **lecture}
     else:
@@ -92,7 +102,6 @@ def open_page(page) -> None:
         own = {key: value for key, value in query.items() if key not in left_the_deck}
         saved = {} if set(own) - set(SESSION_WIDE) else st.session_state.get(VIEWS, {}).get(name, {})
         wanted = {**saved, **lecture, **own}
-    sent = sent_query()
     if wanted != query and wanted.items() <= sent.items() and not (set(sent) - set(wanted)) & set(query):
         # the link as sent, less the values Streamlit dropped for having been bound on another page
         # (on a page change the browser sends those of the page it leaves too): the page's controls
@@ -300,7 +309,15 @@ class Link:
         the address the next run is sent with."""
         options = [str(k) for k in range(count)]
         self.held_counts[key] = count
+        # a value the reader's own change took away (fewer heads): the count it was picked under held
+        # it; no link brought it, so no warning names it, and the address bar lets it go
+        counts, place = st.session_state.setdefault(HELD_COUNTS, {}), (st.session_state.get("_page"), key)
+        before, counts[place] = counts.get(place), count
         raw = self.raw.get(key)
+        if raw not in options and before is not None and raw in [str(k) for k in range(before)]:
+            self.forget(key)
+            st.query_params.pop(key, None)
+            raw = None
         value = int(raw) if raw in options else default
         self.values[key] = (value, default)
         self._check(key, raw in options, "one of " + ", ".join(options), value)

@@ -4,6 +4,7 @@ weights, weights as lines between tokens, and a signed matrix."""
 from __future__ import annotations
 
 import html
+import math
 
 import plotly.graph_objects as go
 import torch
@@ -173,6 +174,14 @@ def attention_figure(
     return fig
 
 
+def grid_maps(shape: tuple[int, int, int, int]) -> tuple[int, int, int]:
+    """Where the grid of every head (`grid_figure`, weights of this (L, H, Q, K) shape) puts each map:
+    a map's rows and columns of cells and the gap between maps, in cells (the figure's data units)."""
+    factor = shrink_factor(math.prod(shape), FIGURE_CELLS)
+    rows, cols = -(-shape[2] // factor), -(-shape[3] // factor)
+    return rows, cols, max(1, round(max(rows, cols) / 8))
+
+
 @with_room
 def grid_figure(
     weights: torch.Tensor,
@@ -192,8 +201,7 @@ def grid_figure(
     edge, by (layer, head) (its role); `selected`: a frame around one head."""
     layers, heads, Q, K = weights.shape
     factor = shrink_factor(weights.numel(), FIGURE_CELLS)
-    rows, cols = -(-Q // factor), -(-K // factor)  # one head's map, in cells
-    gap = max(1, round(max(rows, cols) / 8))  # between maps, in cells
+    rows, cols, gap = grid_maps(weights.shape)
     z = torch.full((layers * (rows + gap) - gap, heads * (cols + gap) - gap), float("nan"))
     for layer in range(layers):
         for head in range(heads):

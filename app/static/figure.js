@@ -104,19 +104,27 @@ function showHead(view) {
   if (key === view.drawn) return;
   const frame = heads.frames[key];
   view.drawn = key;
+  // (fitted to the screen again after the draw: app/browser.js listens to Plotly's afterplot)
   if (frame.figure) return window.Plotly.react(div, frame.figure.data, frame.figure.layout, view.config);
   // the keys every head changes (weights, hover text, title), in place: the layout the page fitted
-  // to the screen (app/browser.js) stays, and the figure is drawn once
+  // to the screen stays, and the figure is drawn once
   return window.Plotly.update(div, frame.data, frame.layout, frame.traces);
 }
 
 // ---- drawing ----
 
-// `data`: the bytes of {"settings": {...}, "figure": {data, layout}} (JSON, arrays as Plotly's typed
-// arrays), or of {"settings": {...}, "picker": heads}. Called again when a run sends other bytes:
-// the same div is drawn again (Plotly.react), not made anew.
+// `data`: the bytes of {"settings": {...}, "figure": {data, layout}, "heads"?: ...} (JSON, arrays as
+// Plotly's typed arrays), of {"settings": {...}, "picker": heads}, or of {"address": true}. Called
+// again when a run sends other bytes: the same div is drawn again (Plotly.react), not made anew.
+// The element's state is on its place in the page (`data-mask-lab-state`: drawing, drawn), for tests
+// and benchmarks that wait for the page to be drawn.
 export async function draw({ data, parentElement, setTriggerValue }) {
-  const sent = JSON.parse(new TextDecoder().decode(data));
+  parentElement.dataset.maskLabState = "drawing";
+  await drawSent(JSON.parse(new TextDecoder().decode(data)), parentElement, setTriggerValue);
+  parentElement.dataset.maskLabState = "drawn";
+}
+
+async function drawSent(sent, parentElement, setTriggerValue) {
   if (sent.address) return setTriggerValue("address", location.search);  // asked by the share dialog
   if (sent.picker) return drawPicker(parentElement, sent.picker, sent.settings);
   const Plotly = await loadPlotly(sent.settings.plotly);
@@ -131,23 +139,29 @@ export async function draw({ data, parentElement, setTriggerValue }) {
   const { heads } = sent, { grid } = sent.settings;
   for (const view of views) if (view.div === div) views.delete(view);
   await Plotly.react(div, sent.figure.data, sent.figure.layout, sent.settings.config);
+  window.maskLabFigureDrawn?.(div);  // fitted to the screen (app/browser.js)
   if (heads) {
     const view = { div, heads, config: sent.settings.config, drawn: heads.drawn.join(), notes: sent.settings.notes || {} };
     views.add(view);
-    showHead(view);  // the address may name another head than the server drew (a rerun from elsewhere)
+    await showHead(view);  // the address may name another head than the server drew (a rerun from elsewhere)
   }
   if (grid && !div.maskLabPicks) {
-    // a click on a head's map in the grid of every head picks it
+    // a click on a head's map in the grid of every head picks it: the maps are one heatmap, each
+    // `rows` x `cols` cells with `gap` cells between them (app/figures/weights.py, grid_maps)
     div.maskLabPicks = true;
-    div.on("plotly_click", (event) => {
-      const axis = event.points?.[0]?.xaxis?._id;
-      const k = axis === "x" ? 0 : Number(axis?.slice(1)) - 1;
-      const gridHeads = div.maskLabGrid;
-      if (!gridHeads || !(k >= 0 && k < gridHeads.layers * gridHeads.heads)) return;
-      pick(gridHeads, [Math.floor(k / gridHeads.heads), k % gridHeads.heads]);
+    div.addEventListener("click", (event) => {
+      const about = div.maskLabGrid, { xaxis, yaxis } = div._fullLayout, box = div.getBoundingClientRect();
+      if (!about || !xaxis?.p2d) return;
+      const [rows, cols, gap] = about.maps;
+      const x = xaxis.p2d(event.clientX - box.left - xaxis._offset) + 0.5;
+      const y = yaxis.p2d(event.clientY - box.top - yaxis._offset) + 0.5;
+      const head = Math.floor(x / (cols + gap)), layer = Math.floor(y / (rows + gap));
+      const onMap = x - head * (cols + gap) < cols && y - layer * (rows + gap) < rows;
+      if (onMap && head >= 0 && head < about.heads && layer >= 0 && layer < about.layers) pick(about, [layer, head]);
     });
   }
   div.maskLabGrid = grid;
+  for (const picker of pickers) markPicked(picker);  // a run may have drawn another head (a slide step)
 }
 
 function drawPicker(parentElement, heads, settings) {

@@ -65,6 +65,12 @@ def wait_for_app(page) -> None:
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(state="attached")
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(state="attached")
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+    # and every figure element has drawn what the run sent it (app/static/figure.js)
+    page.wait_for_function(DRAWN)
+
+
+DRAWN = """() => [...document.querySelectorAll('.stBidiComponent [data-testid="stBidiComponentRegular"]')]
+  .every((element) => element.dataset.maskLabState === "drawn")"""
 
 
 # counts the app's script runs from now on (Streamlit marks the app element while a run goes)

@@ -75,8 +75,11 @@
         if (bar.right > right + 2) problems.push(`${name}: the colour bar runs ${Math.round(bar.right - right)} px past the cells`);
       }
     }
+    // (a view of one head may say under its figure why it opens on that head: app/static/figure.js)
+    const note = figure.parentElement.querySelector(":scope > .mask-lab-head-note");
+    const said = note && shown(note) ? note.getBoundingClientRect().bottom - edges.bottom : 0;
     const box = figure.closest('[data-testid="stElementContainer"]').getBoundingClientRect();
-    if (box.height > edges.height + 2) problems.push(`${name}: its place on the page is ${Math.round(box.height - edges.height)} px taller than the figure`);
+    if (box.height > edges.height + said + 2) problems.push(`${name}: its place on the page is ${Math.round(box.height - edges.height)} px taller than the figure`);
   });
   // headings: no word broken across lines (a title set too large for the screen breaks mid-word)
   for (const heading of document.querySelectorAll("[data-testid='stMain'] :is(h1, h2, h3)")) {

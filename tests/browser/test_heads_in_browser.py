@@ -63,11 +63,12 @@ def test_hover_names_the_weight_of_the_head_picked(page, app_url):
     pick(page, "Head", "0")
     expect(head_title(page)).to_have_text("self attention, layer 1, head 0")
     figure = page.locator(".mask-lab-figure").nth(1)
-    weight = figure.evaluate("f => f._fullData[0].z[3][1]")
+    weight = figure.evaluate("f => f._fullData[0].z[3][1]")  # query 3, key 1
+    figure.scroll_into_view_if_needed()
     box = figure.locator(".nsewdrag").first.bounding_box()
     cells = figure.evaluate("f => f._fullData[0].z.length")
     page.mouse.move(box["x"] + box["width"] * 1.5 / cells, box["y"] + box["height"] * 3.5 / cells)
-    expect(page.locator(".hoverlayer")).to_contain_text(f"weight {weight:.3f}")
+    expect(figure.locator(".hoverlayer")).to_contain_text(f"weight {weight:.3f}")
 
 
 def test_a_click_on_a_head_in_the_grid_picks_it(page, app_url):
@@ -76,9 +77,12 @@ def test_a_click_on_a_head_in_the_grid_picks_it(page, app_url):
     page.evaluate(COUNT_RUNS)
     grid = page.locator(".mask-lab-figure").first
     expect(grid.locator(".gtitle")).to_contain_text("layers x heads")
-    # layer 0, head 3: the fourth map of the first row (each map's plot area is its own drag layer)
-    maps = grid.locator(".nsewdrag")
-    maps.nth(3).click(position={"x": 10, "y": 10})
+    # the middle of layer 0, head 3: the fourth map of the first row, where the grid says its maps are
+    x, y = grid.evaluate("""f => { const [rows, cols, gap] = f.maskLabGrid.maps, {xaxis, yaxis} = f._fullLayout;
+      const box = f.getBoundingClientRect();
+      return [box.left + xaxis._offset + xaxis.d2p(3 * (cols + gap) + cols / 2 - 0.5),
+              box.top + yaxis._offset + yaxis.d2p(rows / 2 - 0.5)]; }""")
+    page.mouse.click(x, y)
     expect(head_title(page)).to_have_text("self attention, layer 0, head 3")
     assert params(page) == {"layer": "0", "head": "3"} and runs(page) == 0
     assert (picked(page, "Layer"), picked(page, "Head")) == ("0", "3")
@@ -103,8 +107,8 @@ def test_a_later_run_and_the_share_link_keep_the_head_picked(page, app_url):
 
 
 def test_figures_use_the_shipped_plotly_from_this_server_only(page, app_url):
-    requests = []
-    page.on("request", lambda request: requests.append(request.url))
+    requests = []  # (a blob: address is the page's own: the figure element's script, made in the page)
+    page.on("request", lambda request: requests.append(request.url.removeprefix("blob:")))
     bundles = []
     page.on("response", lambda r: bundles.append(r.body()) if "plotly-cartesian" in r.url else None)
     page.goto(f"{app_url}/attention")

@@ -112,6 +112,18 @@ def test_a_link_as_long_as_the_app_allows_opens_through_nginx(served):
         assert reply.status == 200
 
 
+def test_plotly_comes_compressed_and_kept_for_a_year_through_nginx(served):
+    """A class's first visits each fetch plotly.js: nginx compresses it and lets browsers keep it."""
+    from app.figure_element import PLOTLY
+
+    base, _ = served
+    request = urllib.request.Request(f"{base}/app/static/{PLOTLY}", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        body = reply.read()
+        assert reply.headers["Content-Encoding"] == "gzip" and len(body) < 600_000
+        assert "max-age=31536000" in reply.headers["Cache-Control"]
+
+
 def test_new_sessions_go_to_the_other_replica_when_one_is_killed(chromium, served):
     base, make = served
     (serve_process,) = children_of(make.pid)
