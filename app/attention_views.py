@@ -294,17 +294,17 @@ def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_he
                 f"{count} heads of {len(attn.q_tokens)} x {len(attn.k_tokens)} tokens are more than a view sends "
                 f"at once ({figure_element.HEADS_PAYLOAD // 1_000_000} MB): the server draws each head you pick."
             )
-    drawn = lecture.dress(figure_of(layer, head), main=True)
 
     def every_frame() -> bytes:
-        return figure_element.heads_sent(
-            about, {p: lecture.dress(figure_of(*p), main=True) for p in pairs}, (layer, head)
-        )
+        dressed = {pair: lecture.dress(figure_of(*pair), main=True) for pair in pairs}
+        return figure_element.heads_sent(about, dressed, (layer, head))
 
+    # made once per figure sent (as dressed: the frames carry its sizes and colours)
+    drawn = lecture.dress(figure_of(layer, head), main=True)
     sent = derived(drawn, ("heads", tuple(attn.start)), every_frame) if fits else None
     with lecture.on_stage():
         lecture.show(
-            drawn,
+            figure_of(layer, head),
             key=key,
             alt=f"{attn.name} attention of the layer and head picked",
             main=True,

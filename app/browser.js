@@ -214,9 +214,10 @@ if (!window.maskLabFit) {
     const desk = figure.layout?.meta?.desk;
     if (!desk || innerWidth > 640 || (figure.layout.font?.size ?? null) === desk["font.size"]) return false;
     figure.maskLabFitted = false;  // once more, after this relayout's draw
-    const bars = figure.layout.meta.desk_bars;  // colour bars a projector moved beside the cells
-    if (bars) Plotly.restyle(figure, bars.restyle, bars.indices);
-    Plotly.relayout(figure, desk);
+    // colour bars a projector moved beside the cells go back too, in the same draw (a draw of its own
+    // would come back here, the sizes still a projector's, and again)
+    const bars = figure.layout.meta.desk_bars;
+    Plotly.update(figure, bars ? bars.restyle : {}, desk, bars ? bars.indices : undefined);
     return true;
   };
   // On a projector the figure a view is about fills the stage: from where its column starts to the

@@ -133,8 +133,9 @@ def _changes(sent: dict, drawn: tuple[int, int]) -> dict:
 
 
 def _leaves(value, path: tuple = ()) -> dict[tuple, object]:
-    """A figure's part as {path: value}: dicts opened, lists and typed arrays kept whole."""
-    if isinstance(value, dict) and "bdata" not in value:
+    """A figure's part as {path: value}: dicts opened, lists, typed arrays and the layout's meta (what
+    app/browser.js reads, keyed by dotted paths of its own) kept whole."""
+    if isinstance(value, dict) and "bdata" not in value and path != ("meta",):
         return {leaf: item for key, part in value.items() for leaf, item in _leaves(part, (*path, key)).items()}
     return {path: value}
 

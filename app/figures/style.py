@@ -89,7 +89,7 @@ FIGURE_CELLS = 400_000  # weight cells one figure sends at most (1.6 MB as float
 
 
 def chart_config(export_format: str = "png") -> dict:
-    """Plotly config for st.plotly_chart: the modebar camera saves PNG or SVG at scale 2."""
+    """Plotly config for a shown figure (app/figure_element.py): the modebar camera saves PNG or SVG at scale 2."""
     return {"displaylogo": False, "toImageButtonOptions": {"format": export_format, "scale": 2}}
 
 

@@ -71,7 +71,7 @@ function addressWith(heads, [layer, head]) {
 // A person picked a head: a new entry in the history (Back returns to the head before), every view
 // and picker of the page redrawn. Without frames the server draws it: Streamlit reruns the page as
 // for Back / Forward, with the address just written.
-export function pick(heads, chosen) {
+function pick(heads, chosen) {
   if (headIn(heads).join() === chosen.join()) return;
   history.pushState(history.state, "", addressWith(heads, chosen));
   if (heads.roundTrip) dispatchEvent(new PopStateEvent("popstate", { state: history.state }));

@@ -22,3 +22,11 @@ def test_a_view_within_the_payload_sends_every_head_and_one_past_it_says_the_ser
     said = shown_text(at, kinds=("caption",))
     assert "72 heads of 252 x 252 tokens are more than a view sends at once" in said
     assert f"({HEADS_PAYLOAD // 1_000_000} MB): the server draws each head you pick" in said
+
+
+def test_a_head_on_a_projector_keeps_the_sizes_a_phone_takes_back():
+    """The figure a projector shows carries its desk sizes (app/browser.js gives them back on a
+    phone): a head figure dressed twice once carried the projector's own sizes as its desk's."""
+    desk = head_view(run_page("attention"))["figure"]["layout"]
+    presented = head_view(run_page("attention", present="true"))["figure"]["layout"]
+    assert presented["font"]["size"] > desk["font"]["size"] == presented["meta"]["desk"]["font.size"]
