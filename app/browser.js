@@ -1,5 +1,14 @@
 // What the app adds to Streamlit's page, once per tab (app/streamlit_app.py injects it).
 
+// plotly.js fetched while the server runs the page, not once its first figure arrives: the figure
+// element (app/static/figure.js) draws with this script (its address: app/process.py)
+if (window.maskLabPlotly && !document.getElementById("mask-lab-plotly")) {
+  const script = document.createElement("script");
+  script.id = "mask-lab-plotly";
+  script.src = window.maskLabPlotly;
+  document.head.appendChild(script);
+}
+
 // Back and Forward as a person expects them: one history entry per view they chose. Streamlit
 // writes a control's new value with history.replaceState (Back would skip every view of a page);
 // when a person follows a link to another page it first drops the old page's parameters from the

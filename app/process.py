@@ -30,6 +30,7 @@ import base64
 import ctypes
 import ctypes.util
 import gc
+import json
 from pathlib import Path
 
 import pandas  # noqa: F401  (st.dataframe's, imported by Streamlit on first use)
@@ -44,6 +45,7 @@ import app.views.mask_explorer  # noqa: F401
 import app.views.normalization  # noqa: F401
 import masks  # noqa: F401
 import model.transformer  # noqa: F401
+from app.figure_element import PLOTLY
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
 MiB = 1024 * 1024  # mallopt's parameter numbers (malloc.h)
@@ -64,7 +66,9 @@ torch.set_num_threads(1)
 
 
 HERE = Path(__file__).parent
-BROWSER_JS = (HERE / "browser.js").read_text(encoding="utf-8")
+# with the address of plotly.js, which browser.js starts fetching as the page starts (app/figure_element.py)
+PLOTLY_ADDRESS = json.dumps(f"./app/static/{PLOTLY}")
+BROWSER_JS = f"window.maskLabPlotly = {PLOTLY_ADDRESS};\n" + (HERE / "browser.js").read_text(encoding="utf-8")
 # a data URL goes to the page as it is; a file path is read and registered as media on every run
 FAVICON = "data:image/png;base64," + base64.b64encode((HERE / "favicon.png").read_bytes()).decode()
 

@@ -181,8 +181,10 @@ class Link:
         """Every control's (value, default); `address`: the query string the browser shows now, whose
         values of what the browser holds (`held`) replace this run's."""
         values = dict(self.values)
-        shown = dict(parse_qsl(address.lstrip("?"))) if address is not None else {}
-        for key, count in self.held_counts.items() if address is not None else ():
+        if address is None:
+            return values
+        shown = dict(parse_qsl(address.lstrip("?")))
+        for key, count in self.held_counts.items():
             default = values[key][1]
             raw = shown.get(key)
             values[key] = (int(raw) if raw in [str(k) for k in range(count)] else default, default)

@@ -4,15 +4,20 @@
 const here = new URL(".", import.meta.url);
 let plotly;
 
+// the script app/browser.js started fetching when the page started, else one of our own
 function loadPlotly(file) {
   plotly ??= window.Plotly
     ? Promise.resolve(window.Plotly)
     : new Promise((loaded, failed) => {
-        const script = document.createElement("script");
-        script.src = new URL(file, here).href;
-        script.onload = () => loaded(window.Plotly);
-        script.onerror = () => failed(new Error(`${script.src} did not load`));
-        document.head.appendChild(script);
+        let script = document.getElementById("mask-lab-plotly");
+        if (!script) {
+          script = document.createElement("script");
+          script.id = "mask-lab-plotly";
+          script.src = new URL(file, here).href;
+          document.head.appendChild(script);
+        }
+        script.addEventListener("load", () => loaded(window.Plotly));
+        script.addEventListener("error", () => failed(new Error(`${script.src} did not load`)));
       });
   return plotly;
 }
