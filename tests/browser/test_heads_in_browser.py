@@ -3,6 +3,7 @@ address bar, Back / Forward, the share link, hover text and later runs all follo
 is drawn by our element with the shipped plotly.js, fetched from this server only."""
 
 import hashlib
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
@@ -117,3 +118,21 @@ def test_figures_use_the_shipped_plotly_from_this_server_only(page, app_url):
     assert all(url.startswith(app_url) or url.startswith("data:") for url in requests), requests
     assert [hashlib.sha256(body).hexdigest() for body in bundles] == [PLOTLY_SHA256]
     assert not any("PlotlyChart" in url for url in requests)  # Streamlit's own 4.7 MB Plotly stays unloaded
+
+
+def test_the_modebar_downloads_the_figure_as_png_and_as_svg(page, app_url):
+    page.goto(f"{app_url}/masks")
+    wait_for_app(page)
+    figure = page.locator(".mask-lab-figure").first
+    for kind, starts in (("png", b"\x89PNG"), ("svg", b"<svg")):
+        if kind == "svg":
+            page.get_by_test_id("stSidebar").get_by_text("svg", exact=True).click()
+            wait_for_app(page)
+        figure.hover()
+        with page.expect_download() as download:
+            figure.locator(".modebar-btn[data-title^='Download plot']").click()
+        body = Path(download.value.path()).read_bytes()
+        assert body.startswith(starts) and download.value.suggested_filename.endswith(f".{kind}"), kind
+        if kind == "png":  # at scale 2: twice the figure's width in pixels
+            width = int.from_bytes(body[16:20], "big")
+            assert width == 2 * round(figure.bounding_box()["width"]), width
