@@ -31,7 +31,9 @@ def cpu_until_idle(pid: int, start: float, limit: float = 120.0) -> float:
 
 def decode_link(rng: random.Random) -> str:
     source = "".join(rng.choice(string.ascii_lowercase) for _ in range(400))
-    return f"model=random&layers=6&heads=8&source={source}"  # no target: the model decodes its own
+    # no target: the model decodes its own. The shapes view draws no figure: the page's own cost (every
+    # head's figure of a new run, for the browser to switch between) would hide what decoding costs
+    return f"model=random&layers=6&heads=8&view=shapes&source={source}"
 
 
 def test_the_answer_of_a_closed_tab_is_not_decoded_to_the_end(fresh_server):
@@ -56,7 +58,8 @@ def test_the_answer_of_a_closed_tab_is_not_decoded_to_the_end(fresh_server):
         closed = decode_link(rng)
         cpu_of(lambda: run(open_and_leave(base, "cross", closed)))
         again = cpu_of(lambda: visit(base, "cross", closed))
-    assert again > (typed + decoded) / 2, (
+    # a kept answer would cost what a typed target costs; decoded again, it costs clearly more
+    assert again > 1.5 * typed, (
         f"the closed tab's answer was finished and kept: its link cost {again:.2f} CPU s again, a page "
         f"decoding {decoded:.2f} s, one with a typed target {typed:.2f} s"
     )
