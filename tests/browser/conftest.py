@@ -111,6 +111,10 @@ def spread_messages(page, gap_ms: int = 30) -> None:
 def shared_view_link(page) -> str:
     """The view link the share dialog gives, the dialog closed again as the lecturer left it."""
     page.get_by_role("button", name="Share this view").click()
+    # the dialog asks the page for its address (a head picked in the browser): once asked, the dialog
+    # runs again with it
+    page.get_by_role("dialog").locator("[data-mask-lab-state=drawn]").wait_for(state="attached")
+    wait_for_app(page)
     link = page.get_by_role("dialog").get_by_test_id("stCode").first.text_content()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
