@@ -278,7 +278,12 @@ def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_he
     fits = figure_element.every_head_fits(lecture.dress(one(layer, head), main=True), count)
     figure_of = one
     if fits:
-        every = attn.figure(*name, "every head", build=lambda: {pair: draw(*pair) for pair in pairs})
+        # the head sent is the one just made (`one`), not built again
+        every = attn.figure(
+            *name,
+            "every head",
+            build=lambda: {pair: one(*pair) if pair == (layer, head) else draw(*pair) for pair in pairs},
+        )
         figure_of = lambda k, h: every[k, h]  # noqa: E731
     about = figure_element.heads_about(attn.layers, attn.heads, attn.start, round_trip=not fits)
     if every_head and not lecture.presenting:

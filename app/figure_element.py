@@ -68,7 +68,7 @@ def show(
 
 
 def picker(heads: dict, *, key: str, notes: dict[tuple[int, int], str]) -> None:
-    """The Layer and Head pickers of a view of one head (`heads`: `heads_sent`'s description); `notes`:
+    """The Layer and Head pickers of a view of one head (`heads`: as `heads_about` describes it); `notes`:
     a sentence shown under them while its head is picked (why a view opens on it)."""
     _mount(key=key, data=json.dumps({"settings": {"notes": _named(notes)}, "picker": heads}).encode())
 
