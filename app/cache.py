@@ -114,6 +114,20 @@ class Bounded:
                 total -= dropped
 
 
+# A run's memory grows with the attention cells it computes (B x H x T x T per layer). Runs above
+# LARGE_RUN take turns, one at a time per process: ten students opening ten of the largest links at
+# once then cost the server one such run's memory at a time, not ten (tests/bench/results/hostile.md).
+LARGE_RUN = 4_000_000  # attention cells of one forward pass, all layers (a 256-token sentence on MiniLM: 4.7M)
+_large_runs = threading.RLock()  # re-entrant: a page's large section may call a large run
+
+
+@contextlib.contextmanager
+def in_turn(cells: int):
+    """Around a forward pass computing `cells` attention cells: a large one waits for the one before."""
+    with _large_runs if cells > LARGE_RUN else contextlib.nullcontext():
+        yield
+
+
 CACHES: dict[str, Bounded] = {}
 _registry_lock = threading.Lock()
 

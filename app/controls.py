@@ -12,7 +12,7 @@ import streamlit as st
 
 import masks
 from app.state import Link
-from app.text import quoted
+from app.text import parse_int, quoted
 
 OPERATORS = {"and": "&", "or": "|", "and_not": "& ~"}  # URL value -> what the title shows
 COMBINED = 2  # schemes that can join the first
@@ -23,10 +23,8 @@ def _lengths_text(lengths) -> str:
 
 
 def _parse_lengths(text: str) -> tuple[int, ...] | None:
-    try:
-        return tuple(int(part) for part in text.replace(";", ",").split(",") if part.strip())
-    except ValueError:
-        return None
+    parts = [parse_int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    return None if None in parts else tuple(parts)
 
 
 def parameter_controls(

@@ -16,8 +16,8 @@ import streamlit as st
 from app import figure_element, figures, slides
 from app.cache import derived
 from app.pages import BY_NAME
-from app.state import Link, parse_int, sent_query
-from app.text import quoted
+from app.state import Link, sent_query
+from app.text import parse_int, quoted
 
 LOCAL = "http://localhost:8501"
 QR_WIDTH = 480  # px: a QR code of a link of a few hundred characters, scanned from the back of a hall

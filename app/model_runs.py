@@ -29,6 +29,11 @@ def checkpoints(encoder_decoder: bool) -> list[str]:
     return [n for n in pretrained.available() if (TASKS[n].arch == "encoder_decoder") == encoder_decoder]
 
 
+def own_names() -> list[str]:
+    """The names of the app's own models, trained and random (a real model may not take one)."""
+    return checkpoints(False) + checkpoints(True) + [RANDOM]
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def load(name: str) -> pretrained.Pretrained:
     return pretrained.load(name)

@@ -5,6 +5,7 @@ token. A model is loaded once per server; a run is cached by model, token ids an
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import streamlit as st
@@ -13,11 +14,11 @@ import torch.nn.functional as F
 
 import masks
 from app import attention_views
-from app.cache import MiB, bounded, derived
+from app.cache import MiB, bounded, derived, in_turn
 from app.controls import combination_controls, scheme_control
 from app.lecture import Lecture
 from app.state import Link, varying
-from app.text import counted, quoted
+from app.text import counted, parse_int, quoted
 from model import hf
 from model.inspect import ROLES, head_roles, named_heads
 
@@ -28,9 +29,20 @@ SAME = 0.9999  # a cosine at or above this is "the same embedding" (float roundi
 SHORT = {"previous": "prev", "next": "next", "self": "self"}  # grid labels; a special token is named
 
 
-def names() -> list[str]:
-    """Real models this server offers: the shipped one if installed, and the operator's directories."""
-    return list(hf.available())
+def names(reserved: list[str]) -> tuple[list[str], list[str]]:
+    """Real models this server offers: the shipped one if installed, and the operator's directories
+    but those whose name is taken (`reserved`: the app's own models); and why those are not (on the
+    server's log too, once per process)."""
+    found, refused = hf.offered(reserved)
+    for why in refused:
+        if why not in _logged:
+            _logged.add(why)
+            log.warning(why)
+    return list(found), refused
+
+
+log = logging.getLogger(__name__)
+_logged: set[str] = set()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model (once per server)…")
@@ -52,9 +64,16 @@ def override(ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, pad
 
 
 @bounded(max_bytes=256 * MiB, max_entries=32)
-def run(name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool) -> hf.Run:
-    """One forward pass of the batch `ids` (padded on the right) under `mask` (None: the model's own)."""
-    return load(name).run_ids([list(row) for row in ids], override(ids, mask, padding))
+def run(
+    name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool, keep: tuple[int, ...]
+) -> hf.Run:
+    """One forward pass of the batch `ids` (padded on the right) under `mask` (None: the model's own),
+    keeping the weights and scores of the sentences `keep` only: the page shows one sentence at a
+    time, and the batch's would be eight times the memory (every sentence's head roles are kept)."""
+    model = load(name)
+    cells = len(ids) * max(map(len, ids)) ** 2 * model.layers * model.heads
+    with in_turn(cells):
+        return model.run_ids([list(row) for row in ids], override(ids, mask, padding), keep)
 
 
 @dataclass(frozen=True)
@@ -73,19 +92,23 @@ def next_token(model: hf.RealModel, out: hf.Run, k: int) -> tuple[str, float]:
     """The most likely token after sequence k's last real token, and its probability."""
     probabilities = out.logits[k, out.lengths[k] - 1].softmax(dim=-1)
     p, token = probabilities.max(dim=-1)
-    return hf.readable(model.tokenizer, [int(token)])[0], p.item()
+    return model.readable([int(token)])[0], p.item()
 
 
 @bounded(max_bytes=4 * MiB)  # once per view, not on every rerun of the page
-def effects(name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool) -> Effect:
+def effects(
+    name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool, shown: int
+) -> Effect:
     """Each sentence's mean-pooled embedding: under the model's own mask, against the sentence run
     alone (what padding does, or does not do); under another mask, against the model's own on the
-    same batch (what the mask changes). A language model's next token under both masks."""
-    model, this, own = load(name), run(name, ids, mask, padding), run(name, ids, None, False)
+    same batch (what the mask changes). A language model's next token under both masks. (`shown`:
+    the sentence the page's run keeps weights for; that run is this one's.)"""
+    model, this = load(name), run(name, ids, mask, padding, (shown,))
+    own = this if mask is None else run(name, ids, None, False, ())
     this_pooled, own_pooled = this.pooled(), own.pooled()
     rows, to_own, own_to_alone = [], [], []
     for k, row in enumerate(ids):
-        own_to_alone.append(cosine(own_pooled[k], run(name, (row,), None, False).pooled()[0]))
+        own_to_alone.append(cosine(own_pooled[k], run(name, (row,), None, False, ()).pooled()[0]))
         to_own.append(cosine(this_pooled[k], own_pooled[k]))
         found = {"sentence": k + 1, "tokens": len(row), "padding": len(this.tokens[k]) - len(row)}
         found["cosine to sentence alone" if mask is None else "cosine to own mask"] = (
@@ -149,7 +172,7 @@ def roles(model: hf.RealModel, out: hf.Run, threshold: float) -> Roles:
     special = special_positions(model, out)
     present = sorted({t for row, marks in zip(out.tokens, special.tolist(), strict=True)
                       for t, m in zip(row, marks, strict=True) if m})  # fmt: skip
-    named = named_heads(head_roles(out.attentions, out.lengths, special), threshold)
+    named = named_heads(head_roles(out.pointers, out.lengths, special), threshold)
     described = {**ROLES, "special": f"a special token ({', '.join(present)})" if present else ROLES["special"]}
     # clearest first; a head on [CLS] / [SEP] (a resting place, Clark et al. 2019) after one with a pattern
     order = sorted(named.items(), key=lambda item: (item[1][0] == "special", -item[1][1], item[0]))
@@ -248,8 +271,9 @@ def tokenized(model: hf.RealModel, lines: list[str], said: list[str]) -> list[li
     found, top = [], model.config.vocab_size - 1
     for k, line in enumerate(lines):
         words = line.split()
-        if all(w.isdigit() and int(w) <= top for w in words):
-            found.append([int(w) for w in words])
+        ids = [parse_int(w) for w in words]
+        if all(i is not None and 0 <= i <= top for i in ids):
+            found.append(ids)
         else:
             said.append(
                 f"Line {k + 1} left out: {model.name} has no tokenizer, so a line is token ids 0 .. {top} "
@@ -314,8 +338,8 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
     for text in said:
         about.warning(text)
     try:
-        out = run(name, ids, mask, padding)
-        found = effects(name, ids, mask, padding)
+        out = run(name, ids, mask, padding, (shown,))
+        found = effects(name, ids, mask, padding, shown)
     except NotImplementedError as error:
         about.error(f"{name} cannot run through our attention function: {quoted(str(error), limit=400)}")
         return
@@ -324,8 +348,8 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
         out,
         ("sequence", shown),
         lambda: (
-            torch.stack([a[shown] for a in out.attentions]),
-            torch.stack([s[shown] for s in out.scores]),
+            torch.stack([a[0] for a in out.attentions]),  # the run kept sentence `shown` only
+            torch.stack([s[0] for s in out.scores]),
             out.mask[shown, 0],
         ),
     )

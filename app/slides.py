@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.pages import BY_NAME, HOME
+from app.text import parse_int
 
 SHIPPED = Path(__file__).parent / "slides"
 MAX_SLIDES = 200  # each slide runs its page (about a second): a deck stays a lecture, not an hour
@@ -140,8 +141,8 @@ class Step:
 
 def linked_step(query: dict[str, str]) -> Step | None:
     """The shipped deck and slide a link names (?slides=NAME&step=K), or None if it names none."""
-    name, step = query.get("slides"), query.get("step", "1")
-    if name not in shipped() or not (step.isascii() and step.isdigit()):
+    name, step = query.get("slides"), parse_int(query.get("step", "1"))
+    if name not in shipped() or step is None:
         return None
     deck = shipped_deck(name)
-    return Step(name, deck, int(step) - 1) if 1 <= int(step) <= len(deck.slides) else None
+    return Step(name, deck, step - 1) if 1 <= step <= len(deck.slides) else None

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 import streamlit as st
 
 from app import slides
-from app.text import quoted
+from app.text import parse_int, quoted
 
 BOOL_TEXT = ("true", "false")
 SESSION_WIDE = ("present",)  # settings of the lecture, not of one page: they follow it from page to page
@@ -146,12 +146,33 @@ def this_session_is_open():
     return lambda: server.is_active_session(session)
 
 
-def parse_int(raw: str) -> int | None:
-    """An integer written in ASCII digits, else None: `int()` alone also takes "٣" and "1_000",
-    and `str.isdigit()` takes "²", which `int()` then refuses."""
-    text = raw.strip()
-    digits = text[1:] if text[:1] in "+-" else text
-    return int(text) if digits.isascii() and digits.isdigit() else None
+def _seed_from_address() -> None:
+    """Streamlit seeds a bound control from the link as the run began: from now on, from the link as
+    this run has changed it (st.query_params)."""
+    from streamlit.runtime.state.session_state_proxy import get_session_state
+
+    with get_session_state().query_params() as params:
+        params.set_initial_query_params_from_current()
+
+
+def _unbind(key: str) -> None:
+    """Take a link's value that is no integer out of what Streamlit seeds the control from: it reads
+    "9" * 400 or "1e999" as a float, infinity, whose int() it does not catch (a traceback). The
+    warning still names the value (Link.raw)."""
+    st.query_params.pop(key, None)
+    _seed_from_address()
+
+
+def _one_value_each() -> dict[str, list[str]]:
+    """A parameter the link gives more than once keeps its last value, for every control alike (a link
+    read into a dict keeps the last; Streamlit's controls would take the first or the last by kind).
+    Returns what was given more than once."""
+    repeated = {key: values for key in st.query_params if len(values := st.query_params.get_all(key)) > 1}
+    for key, values in repeated.items():
+        st.query_params[key] = values[-1]
+    if repeated:
+        _seed_from_address()
+    return repeated
 
 
 def _is_int_between(raw: str, low: int, high: int) -> bool:
@@ -167,6 +188,7 @@ class Link:
 
     def __init__(self) -> None:
         arrived = st.session_state.pop(ARRIVED, {})  # see open_page: values seeded by hand
+        repeated = _one_value_each()
         self.raw = {**st.query_params.to_dict(), **arrived}
         self.dropped = set(arrived)
         self.redrawn = st.session_state.pop(REDRAWN, set())
@@ -174,6 +196,8 @@ class Link:
         # link warnings go at the top of the page, where a reader looks first (on a phone the
         # sidebar with most controls is closed)
         self.notices = st.container()
+        for key, values in repeated.items():
+            self.warn(f"Link parameter `{key}` is given {len(values)} times; using the last, {quoted(values[-1])}.")
         self.values: dict[str, tuple[object, object]] = {}  # key -> (value, default), for share links
         self.held_counts: dict[str, int] = {}  # values the browser holds (`held`): key -> how many
 
@@ -271,6 +295,8 @@ class Link:
         if self._outgrown(key, _is_int_between(self.raw.get(key, ""), low, high)):
             st.session_state[key] = default
         raw = self.raw.get(key, "")
+        if raw.strip() and parse_int(raw) is None:
+            _unbind(key)
         self._seed(key, _is_int_between(raw, low, high), parse_int(raw), default)
         value = where.number_input(
             label,

@@ -25,6 +25,8 @@ INVISIBLE_NAMES = {
     "\u2060": "⟨WJ⟩",
     "\ufeff": "⟨BOM⟩",
 }
+# the marks and embeddings, overrides and isolates that reorder the text around them (Unicode's bidi controls)
+BIDI_CONTROLS = regex.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 WORDS_HELP = (
     "Split as a reader sees it: a word (letters, digits and their accents) is one token, and so is each "
     "other sign: a punctuation mark, an emoji with its skin tone or joiners. [PAD] [BOS] [EOS] [SEP] [MASK] "
@@ -47,10 +49,12 @@ def quoted(text: str, limit: int | None = 40) -> str:
     """Text from a user (or a message quoting one) as a Markdown code span: shown as typed, since
     nothing inside a code span becomes a link, an image, an autolink, HTML or `:color[...]` (escaping
     punctuation is not enough: Streamlit autolinks `http\\://...` after resolving the escapes).
-    Backticks become quotes and line breaks spaces, so the span cannot close early; `limit` cuts it."""
+    Backticks become quotes and line breaks spaces, so the span cannot close early; bidirectional
+    controls are named, so a value's U+202E cannot turn the app's words after it around; `limit` cuts it."""
     if not text.strip():  # an empty code span does not render: its backticks would show as typed
         return "(empty)" if not text else f"({len(text)} blank characters)"
     text = text.replace("`", "'").replace("\r", " ").replace("\n", " ")
+    text = BIDI_CONTROLS.sub(lambda found: INVISIBLE_NAMES.get(found[0], f"⟨U+{ord(found[0]):04X}⟩"), text)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return f"`{text}`"
@@ -97,3 +101,15 @@ def padded(tokens: list[str], start: int, end: int) -> list[str]:
     `end` end it (the [PAD] tokens typed there count)."""
     typed_start, typed_end = typed_padding(tokens)
     return [PAD] * max(0, start - typed_start) + tokens + [PAD] * max(0, end - typed_end)
+
+
+INT_DIGITS = 18  # more than any control's range needs; Python's int() refuses past 4,300 digits
+
+
+def parse_int(raw: str) -> int | None:
+    """An integer written in ASCII digits, else None: `int()` alone also takes "٣" and "1_000",
+    `str.isdigit()` takes "²", which `int()` then refuses, and so is a number of 4,301 digits."""
+    text = raw.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    ok = digits.isascii() and digits.isdigit() and len(digits.lstrip("0")) <= INT_DIGITS
+    return int(text) if ok else None

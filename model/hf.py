@@ -23,6 +23,8 @@ import hashlib
 import importlib
 import json
 import os
+import threading
+from collections.abc import Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,15 +33,18 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network, even by accident
 
+from safetensors import SafetensorError, safe_open  # noqa: E402
 from transformers import AttentionInterface, AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask  # noqa: E402
 from transformers.utils import logging  # noqa: E402
 
+from model.inspect import pointers  # noqa: E402
 from model.transformer import as_batch_mask, attention  # noqa: E402
 
 IMPLEMENTATION = "mask_lab"
 ENVIRONMENT = "MASK_LAB_MODELS"
 WEIGHTS = "model.safetensors"
+MAX_MODEL_BYTES = 2_000_000_000  # float32 weights of a model a server loads (SmolLM2-135M: 0.54 GB)
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,10 @@ class Recording:
     attention call used and returned, in call order (layer 0 first)."""
 
     mask: torch.Tensor | None
+    keep: list[int] | None = None  # the sequences whose weights and scores are kept (None: every one)
     weights: list[torch.Tensor] = field(default_factory=list)
     scores: list[torch.Tensor] = field(default_factory=list)
+    pointed: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)  # every sequence's
     masks: list[torch.Tensor | None] = field(default_factory=list)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # of the first call: q, k and v, scale
 
@@ -102,8 +109,11 @@ def mask_lab_attention(module, query, key, value, attention_mask, scaling=None, 
     mask = attention_mask if recording is None or recording.mask is None else recording.mask
     result = attention(query, key, value, mask, dropout, module.training, scale=scaling)
     if recording is not None:
-        recording.weights.append(result.weights)
-        recording.scores.append(result.scores)
+        keep = recording.keep
+        # a copy of the kept rows only: the batch's (B, H, T, T) tensors are freed after this layer
+        recording.weights.append(result.weights if keep is None else result.weights[keep])
+        recording.scores.append(result.scores if keep is None else result.scores[keep])
+        recording.pointed.append(pointers([result.weights]))
         recording.masks.append(mask)
     return result.output.transpose(1, 2).contiguous(), result.weights
 
@@ -130,13 +140,25 @@ def listed_directories() -> list[Path]:
     return [Path(part).expanduser() for part in os.environ.get(ENVIRONMENT, "").split(os.pathsep) if part.strip()]
 
 
-def available() -> dict[str, Path]:
+def offered(reserved: Collection[str] = ()) -> tuple[dict[str, Path], list[str]]:
     """Models usable now, by name: the shipped one when its package is installed, and every
-    directory listed in MASK_LAB_MODELS (named by the directory's name)."""
+    directory listed in MASK_LAB_MODELS (named by the directory's name); and why a listed directory
+    is not among them: its name is taken by a model before it, or is one of `reserved` (names the
+    caller gives models of its own). A name means one model, never whichever was found first."""
     found = {name: path for name, shipped in SHIPPED.items() if (path := shipped.directory()) is not None}
+    refused = []
     for path in listed_directories():
-        found.setdefault(path.name, path)
-    return found
+        if path.name in found or path.name in reserved:
+            taken = f"{found[path.name]}'s" if path.name in found else "a model of this app's own"
+            refused.append(f"{path} is not offered: its name, {path.name}, is {taken}. Rename the directory.")
+        else:
+            found[path.name] = path
+    return found, refused
+
+
+def available() -> dict[str, Path]:
+    """`offered` models by name."""
+    return offered()[0]
 
 
 def sha256(path: Path) -> str:
@@ -169,10 +191,31 @@ def check_directory(directory: Path, expected: str | None) -> None:
         raise ValueError(f"{directory} is not a Hugging Face model directory: it has no config.json")
     if not (directory / WEIGHTS).is_file():
         raise ValueError(f"{directory} has no {WEIGHTS}: only safetensors weights are loaded (never a pickle)")
+    try:  # the header alone: a pickle, or any file that is not safetensors, is never unpickled
+        safe_open(directory / WEIGHTS, framework="pt").keys()
+    except (SafetensorError, OSError) as error:
+        raise ValueError(f"{directory / WEIGHTS} is not a safetensors file ({error})") from None
     if expected is not None and (found := sha256(directory / WEIGHTS)) != expected:
         raise ValueError(
             f"{directory / WEIGHTS} is not the file this version ships: its sha256 is {found}, "
             f"expected {expected}. Reinstall the package; a changed file is not loaded."
+        )
+
+
+def check_size(name: str, kind, config) -> None:
+    """Refuse a model whose config declares more float32 weights than MAX_MODEL_BYTES, counted on a
+    model built on the meta device (no memory): a config of hidden size 10**9 is an allocator error,
+    and one of 10**5 would take the server's memory, before any weight is read."""
+    try:
+        with torch.device("meta"):
+            skeleton = kind.from_config(config)
+    except (ValueError, RuntimeError, TypeError) as error:
+        raise ValueError(f"{name}'s config.json does not describe a model transformers can build: {error}") from None
+    count = sum(p.numel() for p in skeleton.parameters())
+    if count * 4 > MAX_MODEL_BYTES:
+        raise ValueError(
+            f"{name}'s config.json declares {count:,} parameters ({count * 4 / 1e9:.1f} GB as float32); "
+            f"this server loads models of at most {MAX_MODEL_BYTES / 1e9:.0f} GB"
         )
 
 
@@ -198,14 +241,16 @@ def readable(tokenizer, ids: list[int]) -> list[str]:
 class Run:
     """One forward pass of a batch. Sequences are padded on the right to T tokens."""
 
-    attentions: list[torch.Tensor]  # per layer, (B, H, T, T) weights; blocked cells exactly 0
-    scores: list[torch.Tensor]  # per layer, (B, H, T, T) q k^T * scale, before the mask
+    attentions: list[torch.Tensor]  # per layer, (B, H, T, T) weights of the kept sequences; blocked cells 0
+    scores: list[torch.Tensor]  # per layer, (B, H, T, T) q k^T * scale of the kept sequences, before the mask
     hidden: torch.Tensor  # (B, T, C) last hidden state
     tokens: list[list[str]]  # per sequence, T readable tokens (padding included)
     lengths: list[int]  # real tokens per sequence
     mask: torch.Tensor  # (B, 1, T, T) bool, the mask every layer applied, True = may attend
     logits: torch.Tensor | None = None  # (B, T, vocab) for a model with a language-model head
     shapes: dict = field(default_factory=dict)  # layer 0's q (B, H, T, d), k and v (B, H_kv, T, d), scale
+    pointers: tuple[torch.Tensor, torch.Tensor] | None = None  # of every sequence: model.inspect.pointers
+    kept: tuple[int, ...] | None = None  # the sequences `attentions` and `scores` hold, in order (None: all)
 
     @property
     def real(self) -> torch.Tensor:
@@ -239,6 +284,9 @@ class RealModel:
 
     def __init__(self, name: str, directory: Path, model, tokenizer):
         self.name, self.directory, self.model, self.tokenizer = name, directory, model, tokenizer
+        # a fast tokenizer keeps its truncation as a setting of the object: calls from two sessions at
+        # once would each get the other's cut (and may find its Rust side "already borrowed")
+        self._tokenizing = threading.Lock()
         self.config = model.config
         self.layers = self.config.num_hidden_layers
         self.heads = self.config.num_attention_heads
@@ -268,20 +316,33 @@ class RealModel:
         if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
             raise ValueError("texts must be a non-empty list of strings (one sequence each)")
         cut = {"truncation": True, "max_length": self.max_len} if truncate and self.max_len else {}
-        return [self.tokenizer(text, **cut)["input_ids"] for text in texts]
+        with self._tokenizing:
+            return [self.tokenizer(text, **cut)["input_ids"] for text in texts]
+
+    def readable(self, ids: list[int]) -> list[str]:
+        """`readable` tokens, the tokenizer used by one session at a time (see `_tokenizing`)."""
+        with self._tokenizing:
+            return readable(self.tokenizer, ids)
 
     def run(self, texts: list[str], mask: torch.Tensor | None = None) -> Run:
         return self.run_ids(self.tokenize(texts), mask)
 
-    def run_ids(self, ids, mask: torch.Tensor | None = None) -> Run:
+    def run_ids(self, ids, mask: torch.Tensor | None = None, keep=None) -> Run:
         """ids: a (B, T) tensor (every token real) or a list of token-id lists (padded on the right).
         mask: bool (T, T) or (B, 1, T, T) from masks/, True = may attend, replacing the model's own
-        (padding, and causal for a decoder) in every layer; None keeps the model's own."""
+        (padding, and causal for a decoder) in every layer; None keeps the model's own.
+        keep: the sequences (indices) whose weights and scores the run keeps, None: every one. Every
+        layer's weights and scores of a batch are 8 bytes per cell: 0.3 GB for 8 sequences of 256
+        tokens on MiniLM; what a page shows of one sequence is an eighth of that."""
         ids, lengths = self.batch(ids)
         B, T = ids.shape
+        if keep is not None:
+            keep = list(keep)
+            if any(not isinstance(k, int) or not 0 <= k < B for k in keep):
+                raise ValueError(f"keep must list sequences 0 .. {B - 1} (got {keep!r})")
         real = torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]
         override = as_batch_mask(mask, B, T, T, "mask")
-        recording = Recording(override)
+        recording = Recording(override, keep)
         token = RECORDING.set(recording)
         try:
             with torch.no_grad():
@@ -297,8 +358,11 @@ class RealModel:
             )
         applied = recording.masks[0]
         applied = torch.ones(B, 1, T, T, dtype=torch.bool) if applied is None else applied.expand(B, 1, T, T)
-        tokens = [readable(self.tokenizer, row.tolist()) for row in ids]
-        return Run(recording.weights, recording.scores, hidden, tokens, lengths, applied, logits, recording.shapes)
+        tokens = [self.readable(row.tolist()) for row in ids]
+        pointed = tuple(torch.cat(parts) for parts in zip(*recording.pointed, strict=True))
+        kept = None if keep is None else tuple(keep)
+        weights, scores = recording.weights, recording.scores
+        return Run(weights, scores, hidden, tokens, lengths, applied, logits, recording.shapes, pointed, kept)
 
     def batch(self, ids) -> tuple[torch.Tensor, list[int]]:
         if isinstance(ids, torch.Tensor):
@@ -333,6 +397,7 @@ def load(name_or_dir: str | Path) -> RealModel:
         raise ValueError(f"{name} is an encoder-decoder model: only encoders and decoders run here so far")
     language_model = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.architectures or [])
     kind = AutoModelForCausalLM if language_model else AutoModel
+    check_size(name, kind, config)
     try:
         model = kind.from_pretrained(
             directory,

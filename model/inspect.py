@@ -89,14 +89,22 @@ def greedy_decode(model, src: torch.Tensor, bos_id: int, eos_id: int, max_new: i
 ROLES = {"previous": "the previous token", "next": "the next token", "special": "a special token", "self": "itself"}
 
 
-def head_roles(weights: list[torch.Tensor], lengths: list[int], special: torch.Tensor) -> dict[str, torch.Tensor]:
+def pointers(weights: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """All that head roles read of weights (per layer (B, H, T, T)): the key each row puts its largest
+    weight on, and whether the row attends at all, each (L, B, H, T). A few bytes per row where the
+    weights are 4 per cell: a run of a large batch keeps these for every sentence (model/hf.py)."""
+    return torch.stack([w.argmax(dim=-1) for w in weights]), torch.stack([w.sum(dim=-1) > 0 for w in weights])
+
+
+def head_roles(
+    pointed: tuple[torch.Tensor, torch.Tensor], lengths: list[int], special: torch.Tensor
+) -> dict[str, torch.Tensor]:
     """What each head's rows point at: for each role in ROLES, the share of real query rows whose
     largest weight is on the previous token, the next token, a special token ([CLS], [SEP], <s>...)
-    or the query itself. `weights` per layer (B, H, T, T), `lengths` real tokens per sequence,
+    or the query itself. `pointed`: `pointers` of the weights, `lengths` real tokens per sequence,
     `special` (B, T) True at special tokens. Each share is (L, H), over the rows where the role can
     occur (the first token has no previous one) and that attend somewhere; NaN where there is none."""
-    top = torch.stack([w.argmax(dim=-1) for w in weights])  # (L, B, H, T): the key each row points at
-    attends = torch.stack([w.sum(dim=-1) > 0 for w in weights])
+    top, attends = pointed  # (L, B, H, T): the key each row points at, and whether it attends
     B, T = special.shape
     q = torch.arange(T)
     length = torch.tensor(lengths)[:, None]

@@ -7,10 +7,11 @@ import torch
 
 import masks
 from app import attention_views, model_runs, real_models
-from app.cache import MiB, bounded
+from app.cache import MiB, bounded, in_turn
 from app.controls import combination_controls, scheme_control
 from app.lecture import Lecture
 from app.state import Link, varying
+from app.text import quoted
 from model.tasks import TASKS
 
 
@@ -20,10 +21,11 @@ def run(spec: model_runs.ModelSpec, ids: tuple, mask: masks.Predicate | None):
     was trained with)."""
     model, _, loaded = model_runs.model_for(spec)
     tokens_in = torch.tensor([ids])
-    given = {"mask": mask.build()} if mask is not None else loaded.default_masks(tokens_in) if loaded else {}
-    with torch.no_grad():
-        out = model(tokens_in, **given)
-    return attention_views.stacked(out.attentions, out.masks["self"])
+    with in_turn(len(ids) ** 2 * model.config.n_layers * model.config.n_heads):
+        given = {"mask": mask.build()} if mask is not None else loaded.default_masks(tokens_in) if loaded else {}
+        with torch.no_grad():
+            out = model(tokens_in, **given)
+        return attention_views.stacked(out.attentions, out.masks["self"])
 
 
 def model_and_text(link: Link, name: str) -> tuple[model_runs.Choice, list[int]]:
@@ -69,10 +71,12 @@ def mask_choice(link: Link, chosen: model_runs.Choice, length: int) -> tuple[str
 def show() -> None:
     link = Link()
     lecture = Lecture(link, "Attention")
-    real = real_models.names()
+    real, refused = real_models.names(model_runs.own_names())
     with st.sidebar:
         st.header("Model")
         name = model_runs.model_name(link, "decoder", real)
+        for why in refused:
+            st.caption(f"The server lists a model directory not offered here: {quoted(why, limit=None)}")
     attention_views.model_opened(name)
     if name in real:
         real_models.show(link, lecture, name)

@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from app import attention_views, model_runs
-from app.cache import MiB, bounded
+from app.cache import MiB, bounded, in_turn
 from app.lecture import Lecture
 from app.state import Link, this_session_is_open
 from app.text import visible
@@ -33,10 +33,11 @@ def own_answer(spec: model_runs.ModelSpec, src: tuple, steps: int, _keep_going) 
 @bounded(max_bytes=192 * MiB)
 def run(spec: model_runs.ModelSpec, src_ids: tuple, tgt_ids: tuple):
     model, _, _ = model_runs.model_for(spec)
-    with torch.no_grad():
+    S, T = len(src_ids), len(tgt_ids)
+    with in_turn((S * S + T * T + T * S) * model.config.n_layers * model.config.n_heads), torch.no_grad():
         out = model(torch.tensor([src_ids]), torch.tensor([tgt_ids]))
-    found = {"cross": out.cross_attentions, "encoder": out.encoder_attentions, "decoder": out.decoder_attentions}
-    return {kind: attention_views.stacked(found[kind], out.masks[kind]) for kind in KINDS}
+        found = {"cross": out.cross_attentions, "encoder": out.encoder_attentions, "decoder": out.decoder_attentions}
+        return {kind: attention_views.stacked(found[kind], out.masks[kind]) for kind in KINDS}
 
 
 def code(text: str) -> str:

@@ -10,7 +10,7 @@ import torch
 
 import masks
 from app import figures
-from app.cache import MiB, bounded
+from app.cache import MiB, bounded, in_turn
 from app.controls import (
     COMBINED,
     Picked,
@@ -471,10 +471,11 @@ def show() -> None:
         for notice in notices:
             show_notice(notice)
     page = Context(link, lecture, q_tokens, k_tokens, tokens)
-    if view == "mask":
-        mask_section(page, mask_a)
-    elif view == "compare":
-        compare_section(page, mask_a, mask_b)
-    else:
-        unilm_section(page)
+    with in_turn(len(q_tokens) * len(k_tokens)):  # a mask of 4096 x 4096 takes 0.3 GB while it is drawn
+        if view == "mask":
+            mask_section(page, mask_a)
+        elif view == "compare":
+            compare_section(page, mask_a, mask_b)
+        else:
+            unilm_section(page)
     lecture.share()

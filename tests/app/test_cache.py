@@ -106,3 +106,42 @@ def test_a_derived_value_is_built_once_per_owner_and_key_and_goes_with_its_owner
     del run
     gc.collect()
     assert owner not in _DERIVED  # gone with its run: the run cache's bound bounds these too
+
+
+def test_large_runs_take_turns_and_small_ones_do_not_wait():
+    """Ten students opening ten of the largest links at once: their runs go one at a time (the memory
+    of one run, not ten); small runs go together (a barrier only passes when all four are inside)."""
+    from app.cache import LARGE_RUN, in_turn
+
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def large():
+        with in_turn(LARGE_RUN + 1):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.01)  # room for another thread to come in, were it let in
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=large) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1
+    together = threading.Barrier(4, timeout=10)
+
+    def small():
+        with in_turn(LARGE_RUN):
+            together.wait()  # raises BrokenBarrierError if the four cannot be inside at once
+
+    threads = [threading.Thread(target=small) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not together.broken
+    with in_turn(LARGE_RUN + 1), in_turn(LARGE_RUN + 1):  # a large section may hold a large run
+        pass

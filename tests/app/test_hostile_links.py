@@ -1,5 +1,5 @@
-"""Links anyone can edit: every parameter of every page, given an empty, blank or Unicode-digit
-value, gets its default and a warning that names it, never a traceback and never `None`."""
+"""Links anyone can edit: every parameter of every page, given an empty, blank, Unicode-digit or
+4,400-digit value, gets its default and a warning that names it, never a traceback and never `None`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import pytest
 
 import masks
 from app.text import quoted
-from tests.app.conftest import run_page, shown_text
+from tests.app.conftest import address, drawn, run_page, shown_text
 
-BAD = ["", "   ", "²", "①"]  # "²" passes str.isdigit() and then fails in int()
+# "²" passes str.isdigit() and then fails in int(); int() refuses more than 4,300 digits, and Streamlit
+# reads them as a float, infinity, which it cannot make an int
+BAD = ["", "   ", "²", "①", "9" * 4400]
 WIDGETS = ("pills", "number_input", "toggle")  # text boxes take any text, so only these can be wrong
 PAGES = {
     "home": "home",
@@ -31,6 +33,7 @@ CONTEXTS = [
     ("attention", {}),
     ("attention", {"model": "random"}),
     ("attention", {"mask": "custom"}),
+    ("attention", {"model": "minilm-l6", "mask": "custom"}),  # a real model's own controls (role_at, seq...)
     *[("attention", {"view": view}) for view in ("pipeline", "aggregate", "lines", "shapes")],
     ("cross", {}),
     ("cross", {"model": "random"}),
@@ -101,3 +104,24 @@ def test_a_square_only_scheme_on_unequal_lengths_says_so_and_draws_the_default()
     assert not at.exception, [e.value for e in at.exception]
     said = shown_text(at, kinds=("error", "warning"))
     assert "document needs q_len == kv_len" in said and "causal" in said
+
+
+@pytest.mark.parametrize(
+    ("page", "key", "values", "used"),
+    [
+        ("attention", "head", ["99", "3"], "3"),  # a held value (the browser's pickers)
+        ("masks", "scheme", ["sliding_window", "causal"], "causal"),  # a choice
+        ("masks", "n", ["7", "5"], "5"),  # a number
+        ("attention", "view", ["pipeline", "lines", "grid"], "grid"),
+    ],
+)
+def test_a_parameter_given_twice_takes_its_last_value_and_says_so(page, key, values, used):
+    """One rule for every control: the last value, as a link read into a dict keeps it, and a warning
+    naming the parameter (a link that says two things is a mistake its reader should see)."""
+    at = run_page(page, **{key: values})
+    text = assert_survived(at, f"{page}?{key}={values}")
+    assert f"Link parameter `{key}` is given {len(values)} times; using the last, `{used}`." in text, text
+    assert address(at).get(key, used) == used and not isinstance(at.query_params.get(key), list)
+    assert f"`{key}` = " not in text  # the last value is a good one: nothing else to say about it
+    alone = run_page(page, **{key: used})
+    assert drawn(at)[0] == drawn(alone)[0]

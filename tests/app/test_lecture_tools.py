@@ -93,7 +93,17 @@ def test_presentation_mode_does_not_change_the_figure_the_next_visitor_gets():
     assert ticks(run_page("masks", scheme="strided")) == plain
 
 
-@pytest.mark.parametrize(("value", "shown"), [("", "(empty)"), ("   ", "(3 blank characters)"), ("a`b", "`a'b`")])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("", "(empty)"),
+        ("   ", "(3 blank characters)"),
+        ("a`b", "`a'b`"),
+        # a right-to-left override would show the rest of the sentence backwards, as if the app said it
+        ("\u202ewohs dluow", "`⟨U+202E⟩wohs dluow`"),
+        ("\u2067a\u200fb", "`⟨U+2067⟩a⟨RLM⟩b`"),
+    ],
+)
 def test_a_link_value_is_quoted_so_a_reader_sees_what_it_was(value, shown):
     at = run_page("masks", view=value)
     assert f"Link parameter `view` = {shown} is not allowed" in "\n".join(w.value for w in at.warning)

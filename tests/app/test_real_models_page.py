@@ -1,7 +1,9 @@
 """The Attention page with a real pretrained model: the shipped MiniLM and a model directory the
 server's operator lists; the mask replaces the model's own, and the page says what it changes."""
 
+import os
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from transformers import Gemma2Config, Gemma2ForCausalLM, GPT2Config, GPT2LMHead
 
 from app import real_models
 from model import hf
+from model.tasks import TASKS
 from tests.app.conftest import address, as_array, charts, head_view, run_page, shown_text
 
 TWO = "the cat sat on the mat while the dog barked loudly outside\na dog barked"
@@ -125,6 +128,9 @@ def test_an_operator_listed_language_model_shows_its_next_token_under_each_mask(
     assert "decoder" in shown_text(at)
     at = run_page("attention", model="tiny-gpt2", sentences="one two")
     assert "has no tokenizer, so a line is token ids 0 .. 49" in shown_text(at) and not at.exception
+    at = run_page("attention", model="tiny-gpt2", sentences="1 ²\n" + "9" * 4400 + "\n3 4")  # int() refuses both
+    assert not at.exception, at.exception[0].value
+    assert "Line 1 left out" in shown_text(at) and "Line 2 left out" in shown_text(at) and len(table(at)) == 1
 
 
 def test_a_user_picks_the_model_types_two_sentences_and_toggles_the_mask():
@@ -245,3 +251,23 @@ def test_a_link_naming_a_head_its_model_lacks_is_still_reported():
     bar follows the controls.)"""
     at = run_page("attention", model="random", heads="2", head="7")
     assert any("`head` = `7` is not allowed" in w.value for w in at.warning)
+
+
+def test_a_listed_directory_cannot_take_a_name_already_in_use(operator_model, tmp_path, monkeypatch, caplog):
+    """A folder the operator named `copy` would have replaced the trained copy model, and a second
+    folder of one name the first: a name means one model, and the operator is told why one is missing."""
+    copy = tmp_path / "copy"
+    shutil.copytree(operator_model, copy)
+    twin = tmp_path / "twin" / operator_model.name
+    shutil.copytree(operator_model, twin)
+    monkeypatch.setenv(hf.ENVIRONMENT, os.pathsep.join(map(str, [operator_model, copy, twin])))
+    with caplog.at_level("WARNING"):
+        at = run_page("attention", model="copy")
+    assert not at.exception
+    model = next(p for p in at.sidebar.get("button_group") if p.label == "Model")
+    assert model.value == "copy" and model.options.count("copy") == 1 and "tiny-gpt2" in model.options
+    assert TASKS["copy"].description in shown_text(at)  # the trained model, not the folder
+    said = shown_text(at)
+    assert f"{copy} is not offered: its name, copy, is a model of this app's own." in said
+    assert f"{twin} is not offered: its name, tiny-gpt2, is {operator_model}'s." in said
+    assert f"{copy} is not offered" in caplog.text

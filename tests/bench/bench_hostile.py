@@ -21,13 +21,28 @@ from tests.streamlit_client import clear_caches, open_at_once, run, visit
 WAVE = 10  # sessions opened at the same moment
 LETTERS = string.ascii_lowercase
 PAGES = ("home", "masks", "attention", "cross", "normalization")
+LARGEST = (*PAGES, "minilm")  # minilm: the Attention page on the shipped real model
+GOAL_ALONE_MB, GOAL_TEN_MB = 512, 2048  # issue 28: growth for the largest request, and for ten at once
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """The process's resident memory now (VmRSS), or its peak since `reset_peak` (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
+
+
+def reset_peak(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
+
+
+def growth(pid: int, opened) -> tuple[float, float, list]:
+    """Resident growth after `opened()` and its peak growth while it ran (MB), and its visits."""
+    before = rss_mb(pid)
+    reset_peak(pid)
+    visits = opened()
+    return rss_mb(pid) - before, rss_mb(pid, "VmHWM") - before, visits
 
 
 def varied_link(rng: random.Random) -> tuple[str, str]:
@@ -70,6 +85,9 @@ def largest_link(page: str, k: int, rng: random.Random) -> tuple[str, str]:
     if page == "normalization":
         sentences = "\n".join(" ".join(rng.choice(LETTERS) for _ in range(24)) for _ in range(8))
         return page, f"depth=12&init={rng.choice(['xavier', 'normal'])}&sentences={sentences}"
+    if page == "minilm":  # 8 sentences cut to its 256 tokens (a mark is a token), a mask of its own too
+        sentences = "\n".join("".join(rng.choice(".,;:!?") for _ in range(300)) for _ in range(8))
+        return "attention", f"model=minilm-l6&mask=custom&m_scheme=causal&sentences={sentences}"
     return page, f"present={'true' if k % 2 else 'false'}"  # Home has no input: its one view
 
 
@@ -117,6 +135,21 @@ def main() -> None:
         floor.terminate()
         floor.wait()
 
+    bounds = []  # per page: the largest request alone, then ten distinct ones at once, on a warm server
+    process, base = serve(ROOT / "app" / "streamlit_app.py")
+    try:
+        in_waves(base, [(page, "") for page in PAGES] + [("attention", "model=minilm-l6")])
+        for page in LARGEST:
+            alone = growth(process.pid, lambda page=page: in_waves(base, [largest_link(page, 200, rng)]))
+            distinct = [largest_link(page, 300 + j, rng) for j in range(WAVE)]
+            ten = growth(process.pid, lambda distinct=distinct: in_waves(base, distinct))
+            bounds.append((page, alone, ten))
+            print(f"{page}: alone +{alone[0]:.0f} MB (peak +{alone[1]:.0f}), ten at once +{ten[0]:.0f} MB "
+                  f"(peak +{ten[1]:.0f})", flush=True)  # fmt: skip
+    finally:
+        process.terminate()
+        process.wait()
+
     process, base = serve(ROOT / "app" / "streamlit_app.py")
     try:
         once = [(page, "") for page in PAGES]
@@ -142,10 +175,30 @@ def main() -> None:
     slowest, slowest_link = max(zip(alone_visits, alone, strict=True), key=lambda pair: pair[0].seconds)
     slowest_shared = max(largest_visits, key=lambda v: v.seconds)
     heaviest, heaviest_link = max(zip(worst, links, strict=True), key=lambda pair: pair[0].payload_bytes)
+    errors = sum(1 for _, a, t in bounds for v in a[2] + t[2] if v.error or v.exceptions)
     lines = [
         "# Memory and the worst request (`python -m tests.bench.bench_hostile`)",
         "",
         f"Machine: {machine()}. Sessions open links through Streamlit's websocket protocol, {WAVE} at a time.",
+        "",
+        "## The largest request of each page, on a warm server (every page and MiniLM loaded)",
+        "",
+        f"Goal (issue 28): at most {GOAL_ALONE_MB} MB of growth for one, {GOAL_TEN_MB} MB for {WAVE} distinct ones at "
+        "once. Growth: resident memory after, minus before; peak: the most resident while it ran, minus before.",
+        "",
+        f"| largest link | alone: growth | alone: peak | {WAVE} at once: growth | {WAVE} at once: peak "
+        f"| slowest of the {WAVE} (s) |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {describe(largest_link(page, 0, random.Random(0)))} | {a[0]:.0f} MB | {a[1]:.0f} MB | {t[0]:.0f} MB | "
+            f"{t[1]:.0f} MB | {max(v.seconds for v in t[2]):.1f} |"
+            for page, a, t in bounds
+        ),
+        "",
+        f"- Largest peak growth: one request {max(a[1] for _, a, _ in bounds):.0f} MB (goal {GOAL_ALONE_MB}), "
+        f"{WAVE} at once {max(t[1] for _, _, t in bounds):.0f} MB (goal {GOAL_TEN_MB}); {errors} errors.",
+        "",
+        "## A server's life: varied links, then the largest",
         "",
         "| after | sessions | server RSS (MB) | errors |",
         "|---|---|---|---|",

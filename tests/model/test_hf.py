@@ -3,6 +3,7 @@ eager attention, the mask ours to replace, and the lessons the Attention page sh
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
@@ -216,8 +217,59 @@ def test_the_readmes_numbers_for_the_shipped_model(minilm):
     assert texts[1] == "a dog barked" and own.lengths[1] + 9 == own.hidden.shape[1]  # "its 9 padding tokens"
     assert round(F.cosine_similarity(alone, full.pooled()[1], dim=0).item(), 2) == 0.86
     special = torch.tensor([[t in ("[CLS]", "[SEP]") for t in row] for row in own.tokens]) & own.real
-    shares = head_roles(own.attentions, own.lengths, special)
+    shares = head_roles(own.pointers, own.lengths, special)
     named = named_heads(shares, 0.5)
     assert shares["previous"][0, 2] == 1.0 and named[(0, 2)][0] == "previous"
     assert named[(1, 8)][0] == "next"
     assert sum(role == "special" for role, _ in named.values()) > len(named) / 2  # "most others"
+
+
+def test_sessions_tokenizing_at_once_get_the_cut_each_asked_for(minilm):
+    """A server tokenizes for many sessions at once: a fast tokenizer's truncation is a setting of the
+    tokenizer object, so one session's cut must not reach another's text (a 302-token sentence
+    reached the model, and the page raised)."""
+    long = "." * 300  # a mark is a token: 302 with [CLS] and [SEP]
+    full = minilm.tokenize([long])[0]
+    cut = minilm.tokenize([long], truncate=True)[0]
+    assert len(full) == 302 and len(cut) == minilm.max_len == 256 and cut[-1] == full[-1]  # [SEP] kept
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda k: minilm.tokenize([long], truncate=k % 2 == 0)[0], range(400)))
+    assert all(ids == (cut if k % 2 == 0 else full) for k, ids in enumerate(got))
+
+
+def test_a_run_keeps_the_weights_of_the_sentences_asked_for_and_every_sentences_head_pointers(minilm):
+    """A page shows one sentence of a batch: the run keeps its weights and scores only (an eighth of
+    a batch of 8), and what head roles read of every sentence."""
+    from model.inspect import pointers
+
+    whole = minilm.run_ids(minilm.tokenize(SENTENCES))
+    one = minilm.run_ids(minilm.tokenize(SENTENCES), keep=(1,))
+    assert one.kept == (1,) and whole.kept is None
+    for mine, theirs, scores, their_scores in zip(
+        one.attentions, whole.attentions, one.scores, whole.scores, strict=True
+    ):
+        assert mine.shape[0] == 1 and torch.equal(mine[0], theirs[1]) and torch.equal(scores[0], their_scores[1])
+    top, attends = pointers(whole.attentions)
+    assert torch.equal(one.pointers[0], top) and torch.equal(one.pointers[1], attends)
+    assert torch.equal(one.hidden, whole.hidden)
+    none = minilm.run_ids(minilm.tokenize(SENTENCES), keep=())
+    assert all(a.shape[0] == 0 for a in none.attentions)
+    with pytest.raises(ValueError, match=r"keep must list sequences 0 \.\. 1"):
+        minilm.run_ids(minilm.tokenize(SENTENCES), keep=(3,))
+
+
+def test_a_directory_that_would_not_load_is_refused_with_why(tmp_path):
+    """What an operator's folder may hold by mistake: a config declaring a model too large to build
+    (hidden size 10**9 made the allocator raise), a pickle under the safetensors name."""
+    huge = tiny("gpt2", tmp_path / "huge")
+    config = json.loads((huge / "config.json").read_text())
+    (huge / "config.json").write_text(json.dumps({**config, "n_embd": 10**5}))
+    with pytest.raises(ValueError, match=r"declares [\d,]+ parameters \(\d+\.\d GB as float32\); .* at most 2 GB"):
+        hf.load(huge)
+    (huge / "config.json").write_text(json.dumps({**config, "n_embd": 10**9}))
+    with pytest.raises(ValueError, match="config.json does not describe a model transformers can build"):
+        hf.load(huge)
+    pickled = tiny("gpt2", tmp_path / "pickled")
+    torch.save({"weight": torch.zeros(2)}, pickled / hf.WEIGHTS)
+    with pytest.raises(ValueError, match="is not a safetensors file"):
+        hf.load(pickled)

@@ -124,7 +124,7 @@ def test_greedy_decode_stops_when_its_reader_has_gone():
 
 
 def test_head_roles_count_real_rows_where_each_role_can_occur():
-    from model.inspect import head_roles, named_heads
+    from model.inspect import head_roles, named_heads, pointers
 
     T = 5
     eye = torch.eye(T)
@@ -132,11 +132,11 @@ def test_head_roles_count_real_rows_where_each_role_can_occur():
     weights = [torch.stack([previous, eye])[None]]  # one layer, one sequence, heads: previous, itself
     lengths = [4]  # the last token is padding: its row is not counted
     special = torch.tensor([[True, False, False, True, False]])  # [CLS] ... [SEP]
-    shares = head_roles(weights, lengths, special)
+    shares = head_roles(pointers(weights), lengths, special)
     assert shares["previous"][0].tolist() == [1.0, 0.0]  # rows 1..3 (row 0 has no previous token)
     assert shares["self"][0].tolist() == [0.0, 1.0]  # rows 0..3; row 0 of head 0 points at key 4, not itself
     assert shares["special"][0].tolist() == [0.25, 0.5]  # head 0: row 1 on [CLS]; head 1: rows 0, 3 on themselves
     assert shares["next"][0].tolist() == [0.0, 0.0]
     assert named_heads(shares, 0.9) == {(0, 0): ("previous", 1.0), (0, 1): ("self", 1.0)}
-    no_special = head_roles(weights, lengths, torch.zeros(1, T, dtype=torch.bool))
+    no_special = head_roles(pointers(weights), lengths, torch.zeros(1, T, dtype=torch.bool))
     assert no_special["special"].isnan().all()  # no row where the role can occur: not a 0% claim
