@@ -29,6 +29,10 @@ SAME = 0.9999  # a cosine at or above this is "the same embedding" (float roundi
 SHORT = {"previous": "prev", "next": "next", "self": "self"}  # grid labels; a special token is named
 
 
+log = logging.getLogger(__name__)
+_logged: set[str] = set()  # what the log said already: once per process, not once per run
+
+
 def names(reserved: list[str]) -> tuple[list[str], list[str]]:
     """Real models this server offers: the shipped one if installed, and the operator's directories
     but those whose name is taken (`reserved`: the app's own models); and why those are not (on the
@@ -39,10 +43,6 @@ def names(reserved: list[str]) -> tuple[list[str], list[str]]:
             _logged.add(why)
             log.warning(why)
     return list(found), refused
-
-
-log = logging.getLogger(__name__)
-_logged: set[str] = set()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model (once per server)…")
