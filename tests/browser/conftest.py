@@ -108,14 +108,20 @@ def spread_messages(page, gap_ms: int = 30) -> None:
     page.add_init_script(f"({SPREAD})({gap_ms})")
 
 
+def open_share_dialog(page):
+    """The share dialog, once it has run again with the page's address: it asks the page for it (a head
+    picked in the browser), and its second run draws its links and buttons anew (a click on the first
+    run's button can land on one being replaced)."""
+    page.get_by_role("button", name="Share this view").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("[data-mask-lab-state=drawn]").wait_for(state="attached")
+    wait_for_app(page)
+    return dialog
+
+
 def shared_view_link(page) -> str:
     """The view link the share dialog gives, the dialog closed again as the lecturer left it."""
-    page.get_by_role("button", name="Share this view").click()
-    # the dialog asks the page for its address (a head picked in the browser): once asked, the dialog
-    # runs again with it
-    page.get_by_role("dialog").locator("[data-mask-lab-state=drawn]").wait_for(state="attached")
-    wait_for_app(page)
-    link = page.get_by_role("dialog").get_by_test_id("stCode").first.text_content()
+    link = open_share_dialog(page).get_by_test_id("stCode").first.text_content()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     return link

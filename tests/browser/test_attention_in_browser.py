@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import picked, shared_view_link, spread_messages, wait_for_app
+from tests.browser.conftest import open_share_dialog, picked, shared_view_link, spread_messages, wait_for_app
 
 
 def pick(page, label: str, option: str) -> None:
@@ -70,8 +70,7 @@ def test_the_share_link_and_the_html_download_follow_a_head_change(page, app_url
     page.wait_for_function("() => window.location.search.includes('head=3')")
     shared = {k: v[0] for k, v in parse_qs(urlparse(shared_view_link(page)).query).items()}
     assert shared == params(page) and shared["head"] == "3"
-    page.get_by_role("button", name="Share this view").click()
-    button = page.get_by_role("dialog").get_by_role("button", name="Figures as offline HTML")
+    button = open_share_dialog(page).get_by_role("button", name="Figures as offline HTML")
     expect(button).to_be_enabled()
     with page.expect_download(timeout=60_000) as download:
         button.click()
