@@ -111,9 +111,59 @@ function showHead(view) {
   view.drawn = key;
   // (fitted to the screen again after the draw: app/browser.js listens to Plotly's afterplot)
   if (frame.figure) return window.Plotly.react(div, frame.figure.data, frame.figure.layout, view.config);
-  // the keys every head changes (weights, hover text, title), in place: the layout the page fitted
-  // to the screen stays, and the figure is drawn once
+  if (valuesOnly(div, frame)) return drawValues(div, frame);
+  // else the keys every head changes (weights, colour ranges, titles), in place: the layout the page
+  // fitted to the screen stays, and the figure is drawn once
   return window.Plotly.update(div, frame.data, frame.layout, frame.traces);
+}
+
+// A head of most views changes only its heatmaps' values and hover text, and its title. For new
+// values Plotly.update draws the whole figure again (axes, colour bar, legend, every layer: most of
+// a head change, 30-50 ms at any size), though only the heatmap's image changes. So such a frame is
+// drawn as that update draws its heatmaps, and nothing else: the values go into the figure's data
+// where Plotly.update puts them, Plotly.relayout sets the title (and makes Plotly's full traces from
+// the data), then Plotly's own heatmap code calculates and draws each heatmap. A frame that changes
+// anything else (a colour range: its colour bar too) goes through Plotly.update. (Plotly's private
+// parts used here are the pinned bundle's: tests/browser/test_heads_in_browser.py checks that a head
+// picked is drawn and hovered as the page opened on it draws it.)
+const HEATMAP_VALUES = new Set(["z", "text"]);  // read by the heatmap's calculation and draw only
+const TITLE = /^(.+\.)?title\.text$/;  // a relayout that restyles, not draws the figure again
+
+function valuesOnly(div, frame) {
+  const heatmap = (trace) => trace?.visible === true && trace._module?.name === "heatmap";
+  const layout = Object.keys(frame.layout);  // never empty: a view's title names its head
+  return Boolean(div.calcdata) && layout.length > 0 && layout.every((path) => TITLE.test(path))
+    && Object.keys(frame.data).every((key) => HEATMAP_VALUES.has(key))
+    && frame.traces.every((t) => heatmap(div._fullData[t]));
+}
+
+function drawValues(div, frame) {
+  frame.traces.forEach((t, k) => {
+    for (const [key, values] of Object.entries(frame.data)) div.data[t][key] = values[k];
+  });
+  window.Plotly.relayout(div, frame.layout);
+  // as Plotly's own calculation does: its heatmaps' lightness is summed again as they are drawn (the
+  // zoom box's colour), and a subplot's heatmaps are drawn together, in one layer
+  div._hmpixcount = div._hmlumcount = 0;
+  const subplots = new Map();
+  div._fullData.forEach((trace, t) => {
+    if (trace._module?.name !== "heatmap" || trace.visible !== true) return;
+    if (frame.traces.includes(t)) {
+      const calculated = trace._module.calc(div, trace);
+      calculated[0].t ??= {};
+      calculated[0].trace = trace;
+      div.calcdata[t] = calculated;
+    }
+    const id = trace.xaxis + trace.yaxis;
+    subplots.set(id, [...(subplots.get(id) || []), div.calcdata[t]]);
+  });
+  for (const [id, calculated] of subplots) {
+    const subplot = div._fullLayout._plots[id];
+    calculated[0][0].trace._module.plot(div, subplot, calculated, subplot.plot.select(".heatmaplayer"));
+  }
+  // a hover label shown (a head picked from the keyboard) is made again from the new values, as
+  // Plotly.update does (the relayout made it before they were calculated)
+  div._fullLayout._rehover?.();
 }
 
 // ---- drawing ----

@@ -58,6 +58,15 @@ def test_a_head_picked_is_drawn_without_the_server_and_back_and_forward_follow(p
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
+def hover_cell(page, figure, query: int, key: int):
+    """The mouse over a cell of a figure of one head (square, one heatmap); the figure's hover label."""
+    figure.scroll_into_view_if_needed()
+    box = figure.locator(".nsewdrag").first.bounding_box()
+    cells = figure.evaluate("f => f._fullData[0].z.length")
+    page.mouse.move(box["x"] + box["width"] * (key + 0.5) / cells, box["y"] + box["height"] * (query + 0.5) / cells)
+    return figure.locator(".hoverlayer")
+
+
 def test_hover_names_the_weight_of_the_head_picked(page, app_url):
     page.goto(f"{app_url}/attention?view=grid")
     wait_for_app(page)
@@ -65,11 +74,31 @@ def test_hover_names_the_weight_of_the_head_picked(page, app_url):
     expect(head_title(page)).to_have_text("self attention, layer 1, head 0")
     figure = page.locator(".mask-lab-figure").nth(1)
     weight = figure.evaluate("f => f._fullData[0].z[3][1]")  # query 3, key 1
-    figure.scroll_into_view_if_needed()
-    box = figure.locator(".nsewdrag").first.bounding_box()
-    cells = figure.evaluate("f => f._fullData[0].z.length")
-    page.mouse.move(box["x"] + box["width"] * 1.5 / cells, box["y"] + box["height"] * 3.5 / cells)
-    expect(figure.locator(".hoverlayer")).to_contain_text(f"weight {weight:.3f}")
+    expect(hover_cell(page, figure, 3, 1)).to_contain_text(f"weight {weight:.3f}")
+
+
+def test_a_head_picked_is_drawn_and_hovered_as_the_page_opened_on_it(page, app_url):
+    # a pick redraws only the heatmap and the title (app/static/figure.js, drawValues): what it draws
+    # and hovers must be what Plotly draws for the page opened on that head
+    page.goto(f"{app_url}/attention?layer=0&head=2")
+    wait_for_app(page)
+    figure = page.locator(".mask-lab-figure").nth(1)
+    opened = figure.locator(".heatmaplayer image").get_attribute("href")
+    label = hover_cell(page, figure, 1, 3)  # query 1, key 3: blocked under the causal mask
+    expect(label).to_contain_text("blocked under")
+    blocked = label.text_content()
+    page.goto(f"{app_url}/attention")  # opens on layer 1, head 1
+    wait_for_app(page)
+    pick(page, "Layer", "0")
+    head = page.get_by_role("radiogroup", name="Head", exact=True).get_by_role("radio", name="2", exact=True)
+    head.focus()
+    expect(hover_cell(page, figure, 3, 1)).to_contain_text("weight")
+    page.keyboard.press("Space")  # picked from the keyboard, the mouse still on the cell
+    expect(head_title(page)).to_have_text("self attention, layer 0, head 2")
+    weight = figure.evaluate("f => f._fullData[0].z[3][1]")
+    expect(label).to_contain_text(f"weight {weight:.3f}")  # the label shown reads the new head
+    assert figure.locator(".heatmaplayer image").get_attribute("href") == opened
+    expect(hover_cell(page, figure, 1, 3)).to_have_text(blocked)  # a blocked cell still says so
 
 
 def test_a_click_on_a_head_in_the_grid_picks_it(page, app_url):
