@@ -44,5 +44,6 @@ bench: install  ## benchmarks: ratios against baselines measured in the same run
 	$(PY) -m tests.bench.bench_real_models
 	$(PY) -m tests.bench.bench_replica
 	$(PY) -m tests.bench.bench_hall
-	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then $(PY) -m tests.bench.bench_hall --replicas 2; \
-	else echo "hall-serve.md skipped: no nginx (apt-get install -y nginx)"; fi
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then $(PY) -m tests.bench.bench_hall --replicas 2 \
+	&& $(PY) -m tests.bench.bench_slow_clients; \
+	else echo "hall-serve.md and slow-clients.md skipped: no nginx (apt-get install -y nginx)"; fi

@@ -4,103 +4,36 @@
     python -m serve --port 8080 --upstreams 10.0.0.2:8501 10.0.0.3:8501   # replicas elsewhere
 
 One Streamlit process runs every session's script under one interpreter lock; past one core's worth
-of sessions the answer is more processes. nginx keeps each browser on one replica (serve/nginx.conf).
-Before it says it is serving, every replica (started here or given by --upstreams) has run every page
-once on its own address, so that none imports, builds and draws for the first students it gets; a
-page that fails there stops it with the page, the replica and its log named. Ctrl-C stops nginx and
-every replica this started.
+of sessions the answer is more processes. nginx keeps each browser on one replica and passes over
+one that refuses or hangs (serve/nginx.conf). Replicas started here run under supervisord, which
+starts one that dies again on its port (serve/replicas.py); it gets students again once it has been
+warmed (serve/rotation.py). Before it says it is serving, every replica (started here or given by
+--upstreams) has run every page once on its own address (serve/warm.py). If nginx stops, so does
+serve, with a non-zero status. Ctrl-C or SIGTERM stops nginx, then every replica this started.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import os
 import re
 import secrets
-import shutil
 import signal
-import socket
-import subprocess
-import sys
+import threading
 import time
-import urllib.request
+import xmlrpc.client
 from pathlib import Path
 
-from app.pages import HOME, PAGES
-from serve.visit import open_page
+from serve import children
+from serve.proxy import Nginx, find_nginx
+from serve.replicas import Supervisor
+from serve.rotation import Rotation
+from serve.warm import warm
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN = ROOT / "build" / "serve"
-WARM_SECONDS = 300  # a page's first run on a cold replica: imports, the model, the caches (15 s here)
-
-
-def replica_command(port: int) -> list[str]:
-    return [
-        *(sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py")),
-        *("--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"),
-        *("--browser.gatherUsageStats", "false"),
-    ]
-
-
-def free_port() -> int:
-    """A port nothing listens on now (a fixed one would collide with another server here)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(
-    address: str, process: subprocess.Popen, log: Path | str, what: str = "the replica", seconds: float = 90
-) -> None:
-    """Until `process` answers /_stcore/health at `address` (nginx passes it on to a replica)."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} at {address} stopped at start (exit {process.returncode}); see {log}")
-        try:
-            with urllib.request.urlopen(f"http://{address}/_stcore/health", timeout=2) as reply:
-                if reply.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"{what} at {address} did not answer /_stcore/health within {seconds:.0f} s; see {log}")
-
-
-async def warm_one(address: str) -> tuple[float, list[str], list[tuple[str, str]]]:
-    """Every page opened once on the replica at `address`, one after the other, at its default link:
-    the time it all took, each page with its time, and the pages that failed with why."""
-    start, times, failures = time.perf_counter(), [], []
-    for page in PAGES:
-        run = await open_page(f"http://{address}", "" if page.name == HOME else page.name, timeout=WARM_SECONDS)
-        times.append(f"{page.name} {run.seconds:.1f} s")
-        if run.error or run.exceptions:
-            failures.append((page.name, run.error or run.exceptions[0]))
-    return time.perf_counter() - start, times, failures
-
-
-def warm(upstreams: list[str], logs: list[str]) -> None:
-    """Warm every replica at once (each its own process), each page once; say how long each took.
-    A page that raised or timed out stops the server: it would fail for the students too."""
-
-    async def every_replica():
-        return await asyncio.gather(*(warm_one(address) for address in upstreams))
-
-    print(f"Warming {len(upstreams)} replica(s): every page once on each ...", flush=True)
-    failed = []
-    for address, log, (seconds, times, failures) in zip(upstreams, logs, asyncio.run(every_replica()), strict=True):
-        print(f"Warmed replica {address} in {seconds:.1f} s: {', '.join(times)}", flush=True)
-        failed += [(address, log, page, why) for page, why in failures]
-    for address, log, page, why in failed:
-        print(f"serve: page {page!r} failed to warm on replica {address}: {why}; see {log}", file=sys.stderr)
-    if failed:
-        raise SystemExit(f"serve: stopped, {len(failed)} page run(s) failed while warming the replicas (above)")
-
-
-def nginx_config(port: int, upstreams: list[str]) -> str:
-    servers = "\n".join(f"        server {address} max_fails=1 fail_timeout=10s;" for address in upstreams)
-    text = (ROOT / "serve" / "nginx.conf").read_text(encoding="utf-8")
-    return text.replace("{run}", str(RUN)).replace("{port}", str(port)).replace("{upstreams}", servers)
+RUN = ROOT / "build" / "serve"  # a folder for each port: configs, sockets and logs of one running serve
+APP = ROOT / "app" / "streamlit_app.py"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -108,6 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", default="8080", help="where nginx listens (default 8080)")
     parser.add_argument("--replicas", default=str(os.cpu_count() or 1), help="Streamlit processes to start here")
     parser.add_argument("--upstreams", nargs="*", default=[], help="HOST:PORT of replicas already running")
+    parser.add_argument(
+        "--app", default=str(APP), help="the entry script each replica runs, with the app's pages (default: the app)"
+    )
     args = parser.parse_args(argv)
     for name, low, high in (("port", 1, 65535), ("replicas", 1, 64)):
         value = getattr(args, name)
@@ -117,60 +53,70 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for address in args.upstreams:
         if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+:\d{1,5}", address):
             parser.error(f"--upstreams takes HOST:PORT entries (got {address!r})")
+    args.app = Path(args.app).resolve()
+    if args.app.suffix != ".py" or not args.app.is_file():
+        parser.error(f"--app takes a Python file that exists (got {str(args.app)!r})")
     return args
+
+
+def keep_serving(nginx: Nginx, supervisor: Supervisor | None, stopping: threading.Event) -> str | None:
+    """Watch until nginx or supervisord stops (then say which) or serve is asked to stop; meanwhile
+    keep nginx's rotation to the replicas that run warm (serve/rotation.py)."""
+    rotation = Rotation(nginx, supervisor) if supervisor else None
+    while not stopping.is_set():
+        if how := children.ended(nginx.process):
+            return f"nginx stopped ({how})"
+        if supervisor and (how := children.ended(supervisor.process)):
+            return f"supervisord stopped ({how}); see {supervisor.log}"
+        if rotation:
+            with contextlib.suppress(OSError, xmlrpc.client.Error):  # supervisord stopping: seen above next time
+                rotation.update()
+        time.sleep(0.5)
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-    if nginx is None:
-        raise SystemExit("nginx is not installed (Debian: apt-get install -y nginx); `make run` serves one process")
-    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (RUN / folder).mkdir(parents=True, exist_ok=True)
-    started: list[subprocess.Popen] = []
+    find_nginx()  # before anything starts: without nginx there is nothing to serve
+    run = RUN / str(args.port)
+    run.mkdir(parents=True, exist_ok=True)
+    supervisor = nginx = None
+    stopping = threading.Event()
 
     def interrupt(*_):
-        raise KeyboardInterrupt  # `kill` stops it as Ctrl-C does: through the cleanup below
+        # Ctrl-C, `kill` or a closed terminal: through the cleanup below. The flag as well: an exception
+        # raised by a signal handler is lost when it lands in a finalizer's code (Python only prints
+        # "Exception ignored"), and Ctrl-C right after "Serving" left serve running once in ~10 tries.
+        stopping.set()
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, interrupt)
     try:
         upstreams = list(args.upstreams)
         logs = [f"the log of the replica at {address} (on its machine)" for address in upstreams]
         if not upstreams:
+            supervisor = Supervisor(args.app, args.replicas, run)
             # one cookie secret for all: a cookie set by one replica is good at another after a failover
-            environment = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16)}
-            for k in range(args.replicas):
-                port = free_port()
-                log = open(RUN / f"replica-{k}.log", "wb")  # noqa: SIM115 (written by the replica until it stops)
-                started.append(
-                    subprocess.Popen(replica_command(port), stdout=log, stderr=log, cwd=ROOT, env=environment)
-                )
-                upstreams.append(f"127.0.0.1:{port}")
-                logs.append(str(RUN / f"replica-{k}.log"))
-            for address, process, log in zip(upstreams, started, logs, strict=True):
-                wait_healthy(address, process, log)
+            supervisor.start({**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16)})
+            upstreams = [replica.address for replica in supervisor.replicas]
+            logs = [str(replica.log) for replica in supervisor.replicas]
         warm(upstreams, logs)
-        config = RUN / "nginx.conf"
-        config.write_text(nginx_config(args.port, upstreams), encoding="utf-8")
-        started.append(subprocess.Popen([nginx, "-p", str(RUN), "-c", str(config)]))
-        wait_healthy(f"127.0.0.1:{args.port}", started[-1], "its messages above", "nginx")
+        nginx = Nginx(args.port, upstreams, run)
+        nginx.start()
         where = ", ".join(upstreams)
         print(f"Serving the app at http://localhost:{args.port} (nginx -> {where}). Ctrl-C stops it.", flush=True)
-        while all(process.poll() is None for process in started[-1:]):
-            time.sleep(0.5)
-        print(f"nginx stopped (exit {started[-1].returncode}); see the messages above", file=sys.stderr)
+        if why := keep_serving(nginx, supervisor, stopping):
+            raise SystemExit(f"serve: {why}; stopped every replica and nginx's workers. Run it again to serve.")
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        for process in reversed(started):
-            if process.poll() is None:
-                process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop_signal, signal.SIG_IGN)  # a second Ctrl-C does not cut the cleanup short
+        if nginx and nginx.process:
+            nginx.stop()
+        if supervisor and supervisor.process:
+            supervisor.stop()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ The browser first asks `/_stcore/health` (whose answer sets the cookies, among t
 (subprotocol "streamlit") and sends a `BackMsg.rerun_script` with the page's url path and the
 link's query string; the server answers with `ForwardMsg`s until `script_finished`.
 
-`make serve` opens every page on every replica this way before it says it is serving (serve/__main__.py);
+`make serve` opens every page on every replica this way before it says it is serving (serve/warm.py);
 the session tests and benchmarks build their visits on it (tests/streamlit_client.py).
 """
 
@@ -38,22 +38,24 @@ class Run:
     exceptions: list[str] = field(default_factory=list)  # what the page raised, as the page shows it
 
 
-def health_cookie(base: str) -> tuple[str, str | None]:
-    """GET /_stcore/health as a browser does first: the Cookie header it would send next, and the
-    replica that answered (named by `make serve`'s nginx)."""
+def health_cookie(base: str, cookie: str | None = None) -> tuple[str, str | None]:
+    """GET /_stcore/health as a browser does first, with the `cookie` of an earlier visit if it has
+    one: the Cookie header it would send next, and the replica that answered (named by `make serve`'s
+    nginx)."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    with opener.open(f"{base}/_stcore/health", timeout=30) as reply:
+    request = urllib.request.Request(f"{base}/_stcore/health", headers={"Cookie": cookie} if cookie else {})
+    with opener.open(request, timeout=30) as reply:
         reply.read()
         replica = reply.headers.get("X-Replica")
-    return "; ".join(f"{c.name}={c.value}" for c in jar), replica
+    return "; ".join([*([cookie] if cookie else []), *(f"{c.name}={c.value}" for c in jar)]), replica
 
 
 @contextlib.asynccontextmanager
-async def session(base: str, timeout: float = 120.0):
-    """A browser's session: the health request (its cookies), then the websocket. Yields the socket
-    and the replica that answered the health request."""
-    cookie, replica = await asyncio.to_thread(health_cookie, base)
+async def session(base: str, timeout: float = 120.0, cookie: str | None = None):
+    """A browser's session: the health request (its cookies, added to `cookie` from an earlier
+    visit), then the websocket. Yields the socket and the replica that answered the health request."""
+    cookie, replica = await asyncio.to_thread(health_cookie, base, cookie)
     url = base.replace("http", "ws", 1) + "/_stcore/stream"
     headers = {"Cookie": cookie} if cookie else None
     # no pings: a browser sends none, and a server busy with 200 runs answers them late, so the
@@ -117,12 +119,15 @@ async def run_script(socket, page: str, query: str = "", read: Read | None = Non
     return run
 
 
-async def open_page(base: str, page: str, query: str = "", timeout: float = 120.0, read: Read | None = None) -> Run:
-    """Open `page` with `query` in a fresh session and wait for the run to finish, timed from the
-    health request on. A failed connection or a time-out is the run's `error`, not an exception."""
+async def open_page(
+    base: str, page: str, query: str = "", timeout: float = 120.0, read: Read | None = None, cookie: str | None = None
+) -> Run:
+    """Open `page` with `query` in a fresh session (of a browser with `cookie`, if given) and wait for
+    the run to finish, timed from the health request on. A failed connection or a time-out is the
+    run's `error`, not an exception."""
     run, start = Run(), time.perf_counter()
     try:
-        async with session(base, timeout) as (socket, run.replica), asyncio.timeout(timeout):
+        async with session(base, timeout, cookie) as (socket, run.replica), asyncio.timeout(timeout):
             await run_script(socket, page, query, read, run)
     except (OSError, TimeoutError, websockets.WebSocketException) as error:
         run.error = f"{type(error).__name__}: {error}"

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import psutil
 
-from serve.__main__ import warm_one
+from serve.warm import warm_one
 from tests.bench.bench_hall import p95
 from tests.bench.common import machine, write_result
 from tests.server import ROOT, free_port, start_app

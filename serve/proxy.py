@@ -1,0 +1,59 @@
+"""nginx in front of the replicas: serve/nginx.conf filled in, started, told which replicas are out
+of rotation, stopped with every worker it has."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from serve import children
+from serve.warm import wait_healthy
+
+TEMPLATE = Path(__file__).with_name("nginx.conf")
+
+
+def find_nginx() -> str:
+    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    if found is None:
+        raise SystemExit("nginx is not installed (Debian: apt-get install -y nginx); `make run` serves one process")
+    return found
+
+
+class Nginx:
+    """nginx listening on `port` in front of `upstreams` (HOST:PORT each), run from the folder `run`."""
+
+    def __init__(self, port: int, upstreams: list[str], run: Path):
+        self.port, self.upstreams, self.run = port, upstreams, run
+        self.config = run / "nginx.conf"
+        self.process: subprocess.Popen | None = None
+
+    def write(self, out: frozenset[str] = frozenset()) -> None:
+        """The filled config; the replicas in `out` are marked down: nginx sends them nobody."""
+        servers = "\n".join(
+            f"        server {address} max_fails=1 fail_timeout=10s{' down' * (address in out)};"
+            for address in self.upstreams
+        )
+        text = TEMPLATE.read_text(encoding="utf-8")
+        text = text.replace("{run}", str(self.run)).replace("{port}", str(self.port)).replace("{upstreams}", servers)
+        self.config.write_text(text, encoding="utf-8")
+
+    def start(self) -> None:
+        """Until nginx answers /_stcore/health through a replica (or why not, as SystemExit)."""
+        for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.run / folder).mkdir(parents=True, exist_ok=True)
+        self.write()
+        self.process = children.start([find_nginx(), "-p", str(self.run), "-c", str(self.config)])
+        stopped = lambda: (how := children.ended(self.process)) and f"stopped ({how})"
+        if why := wait_healthy(f"127.0.0.1:{self.port}", stopped):
+            raise SystemExit(f"serve: nginx {why}; see its messages above")
+
+    def take_out(self, out: frozenset[str]) -> None:
+        """Only the replicas not in `out` get requests from now on. nginx reloads its config (SIGHUP):
+        new workers take new connections; the old ones finish theirs, open websockets included."""
+        self.write(out)
+        self.process.send_signal(signal.SIGHUP)
+
+    def stop(self) -> None:
+        children.stop(self.process, 10)  # SIGTERM: nginx's fast shutdown, open websockets closed
