@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from urllib.parse import quote
 
 from app.pages import HOME, PAGES
 from serve.visit import open_page
@@ -33,15 +34,36 @@ def wait_healthy(address: str, stopped: Callable[[], str | None], seconds: float
     return f"did not answer /_stcore/health within {seconds:.0f} s"
 
 
+def model_options(options: list[str]) -> Callable:
+    """A Read that adds the options of a page's Model picker to `options` (the models a replica offers,
+    real ones included: loading one is most of a first visit's time)."""
+
+    def read(msg) -> None:
+        element = msg.delta.new_element if msg.WhichOneof("type") == "delta" else None
+        if (
+            element is not None
+            and element.WhichOneof("type") == "button_group"
+            and element.button_group.label == "Model"
+        ):
+            options.extend(option.content for option in element.button_group.options)
+
+    return read
+
+
 async def warm_one(address: str) -> tuple[float, list[str], list[tuple[str, str]]]:
-    """Every page opened once on the replica at `address`, one after the other, at its default link:
-    the time it all took, each page with its time, and the pages that failed with why."""
-    start, times, failures = time.perf_counter(), [], []
-    for page in PAGES:
-        run = await open_page(f"http://{address}", "" if page.name == HOME else page.name, timeout=WARM_SECONDS)
-        times.append(f"{page.name} {run.seconds:.1f} s")
+    """Every page opened once on the replica at `address`, one after the other, at its default link,
+    then the Attention page with each other model it offers: the time it all took, each page with its
+    time, and the pages that failed with why."""
+    start, times, failures, models = time.perf_counter(), [], [], []
+    links = [("" if page.name == HOME else page.name, "", page.name) for page in PAGES]
+    for k, (path, query, name) in enumerate(links):
+        read = model_options(models) if path == "attention" and not query else None
+        run = await open_page(f"http://{address}", path, query, timeout=WARM_SECONDS, read=read)
+        times.append(f"{name} {run.seconds:.1f} s")
         if run.error or run.exceptions:
-            failures.append((page.name, run.error or run.exceptions[0]))
+            failures.append((name, run.error or run.exceptions[0]))
+        if read is not None:  # the default model is warm now; each other one next
+            links[k + 1 : k + 1] = [("attention", f"model={quote(m)}", f"attention?model={m}") for m in models[1:]]
     return time.perf_counter() - start, times, failures
 
 
