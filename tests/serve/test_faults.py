@@ -32,6 +32,9 @@ from serve.replicas import START_RETRIES
 from serve.visit import open_page, run_script
 from tests.server import LOGS, ROOT, free_port, need_nginx
 
+# the browser tests of the same pytest run leave Playwright's event loop running in this thread
+from tests.streamlit_client import run as in_own_thread
+
 TINY_APP = ROOT / "tests" / "serve" / "tiny_app.py"
 FAIL_TIMEOUT = 10  # serve/nginx.conf: how long nginx skips a replica that failed
 
@@ -164,7 +167,7 @@ def test_a_killed_replica_is_started_again_and_gets_nobody_before_it_is_warm():
         assert len(seen) > 100 and address not in seen  # no new browser was sent to it before it was warm
 
         cookie = cookie_for(served.base, address)  # it serves again: a new browser's session runs there
-        run = asyncio.run(open_page(served.base, "masks", timeout=60, cookie=cookie))
+        run = in_own_thread(open_page(served.base, "masks", timeout=60, cookie=cookie))
         assert (run.error, run.exceptions, run.replica) == (None, [], address)
 
 
@@ -177,14 +180,14 @@ def test_a_stopped_replica_is_passed_over_by_new_pages_and_sessions_and_serves_a
             # its first request waits for nginx's read timeout (5 s) then goes on; then it is skipped
             for path in ("/_stcore/health", "/", "/masks", "/_stcore/health"):
                 assert answered(served.base, path, cookie)[0] == other, path
-            run = asyncio.run(open_page(served.base, "attention", timeout=30, cookie=cookie))
+            run = in_own_thread(open_page(served.base, "attention", timeout=30, cookie=cookie))
             assert (run.error, run.exceptions, run.replica) == (None, [], other)
 
             # new browsers, each placed by a random id (about half on the stopped replica)
             async def new_browsers():
                 return await asyncio.gather(*(open_page(served.base, "masks", timeout=30) for _ in range(6)))
 
-            runs = asyncio.run(new_browsers())
+            runs = in_own_thread(new_browsers())
             assert [(run.error, run.exceptions, run.replica) for run in runs] == [(None, [], other)] * 6
 
             # Once nginx's skip ran out, a websocket opened first (no page load before it) is the one
@@ -198,12 +201,12 @@ def test_a_stopped_replica_is_passed_over_by_new_pages_and_sessions_and_serves_a
                 ) as session:
                     return session.response.headers["X-Replica"], await run_script(session, "cross")
 
-            replica_answering, run = asyncio.run(session_on_its_own())
+            replica_answering, run = in_own_thread(session_on_its_own())
             assert (replica_answering, run.exceptions) == (other, [])
         finally:
             replica.resume()
         until(lambda: answered(served.base, "/_stcore/health", cookie)[0] == address, 60, f"{address} back")
-        run = asyncio.run(open_page(served.base, "masks", timeout=30, cookie=cookie))
+        run = in_own_thread(open_page(served.base, "masks", timeout=30, cookie=cookie))
         assert (run.error, run.exceptions, run.replica) == (None, [], address)
 
 
