@@ -8,11 +8,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from serve.warm import wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / "tests" / "artifacts"
@@ -58,13 +58,9 @@ def start_app(entry: Path, port: int) -> subprocess.Popen:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
-                if reply.read() == b"ok":
-                    return process
-        except OSError:
-            time.sleep(0.3)
+    stopped = lambda: None if process.poll() is None else f"it stopped (exit {process.returncode})"  # noqa: E731
+    why = wait_healthy(f"127.0.0.1:{port}", stopped, seconds=60)
+    if why is None:
+        return process
     process.kill()
-    raise RuntimeError(f"the app did not start: {(LOGS / f'server-{port}.log').read_text()[-2000:]}")
+    raise RuntimeError(f"the app did not start, {why}: {(LOGS / f'server-{port}.log').read_text()[-2000:]}")
