@@ -3,15 +3,20 @@ of rotation, stopped with every worker it has."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
+
+import psutil
 
 from serve import children
 from serve.warm import wait_healthy
 
 TEMPLATE = Path(__file__).with_name("nginx.conf")
+RELOAD_SECONDS = 10
 
 
 def find_nginx() -> str:
@@ -51,9 +56,30 @@ class Nginx:
 
     def take_out(self, out: frozenset[str]) -> None:
         """Only the replicas not in `out` get requests from now on. nginx reloads its config (SIGHUP):
-        new workers take new connections; the old ones finish theirs, open websockets included."""
+        new workers take new connections; the old ones finish theirs, open websockets included.
+        Returns once no old worker takes new connections: until then one could still send a browser
+        to a replica just taken out."""
+        old = self.workers()
         self.write(out)
         self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + RELOAD_SECONDS
+        while time.monotonic() < deadline:
+            taking = self.workers()
+            if taking and not taking & old:
+                return
+            time.sleep(0.02)
+        print(f"serve: nginx did not reload within {RELOAD_SECONDS} s; see its messages above", flush=True)
+
+    def workers(self) -> set[int]:
+        """nginx's workers that take new connections: a worker told to stop renames itself "worker
+        process is shutting down" as it closes its listening sockets."""
+        taking = set()
+        with contextlib.suppress(psutil.Error):
+            for worker in psutil.Process(self.process.pid).children():
+                with contextlib.suppress(psutil.Error):
+                    if "shutting down" not in " ".join(worker.cmdline()):
+                        taking.add(worker.pid)
+        return taking
 
     def stop(self) -> None:
         children.stop(self.process, 10)  # SIGTERM: nginx's fast shutdown, open websockets closed

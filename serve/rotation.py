@@ -26,20 +26,19 @@ class Rotation:
     def update(self) -> None:
         """Once more: supervisord's word on each replica; take out, warm, put back."""
         states = self.supervisor.states()
-        out = set(self.out)
+        out, said = set(self.out), []  # said once nginx follows: "back in rotation" is then true
         for replica in self.supervisor.replicas:
             state, pid = states[replica.name]
             up = pid != 0 and pid == self.warmed[replica.name]
             if not up and replica.name not in out:
                 out.add(replica.name)
-                print(
+                said.append(
                     f"serve: replica {replica.name} at {replica.address} stopped (supervisord now says {state}): out "
-                    f"of rotation until it runs again and has been warmed; why it stopped: {self.supervisor.log}",
-                    flush=True,
+                    f"of rotation until it runs again and has been warmed; why it stopped: {self.supervisor.log}"
                 )
             elif up and replica.name in out:
                 out.discard(replica.name)
-                print(f"serve: replica {replica.name} at {replica.address} is back in rotation", flush=True)
+                said.append(f"serve: replica {replica.name} at {replica.address} is back in rotation")
             if not up and pid != 0 and self.tried.get(replica.name) != pid:
                 self.tried[replica.name] = pid
                 threading.Thread(target=self.warm, args=(replica, pid), daemon=True).start()
@@ -54,6 +53,8 @@ class Rotation:
             self.out = frozenset(out)
             everyone = len(out) == len(self.supervisor.replicas)
             self.nginx.take_out(frozenset() if everyone else frozenset(self.address(name) for name in out))
+        for line in said:
+            print(line, flush=True)
 
     def address(self, name: str) -> str:
         return next(replica.address for replica in self.supervisor.replicas if replica.name == name)
