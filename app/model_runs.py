@@ -70,7 +70,9 @@ def opening_head(chosen, kind: str, trained_mask: bool = True) -> tuple[tuple[in
 
 
 @bounded(max_bytes=96 * MiB, max_entries=16)
-def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tuple[Transformer, Tokenizer]:
+def random_model(
+    arch: str, layers: int, heads: int, norm: str, seed: int, activation: str = "gelu"
+) -> tuple[Transformer, Tokenizer]:
     """A fresh, untrained model: what attention looks like before any learning."""
     tokenizer = Tokenizer(RANDOM_SYMBOLS)
     config = TransformerConfig(
@@ -82,6 +84,7 @@ def random_model(arch: str, layers: int, heads: int, norm: str, seed: int) -> tu
         d_ff=64 * heads,
         max_len=RANDOM_MAX_LEN,
         norm=norm,
+        activation=activation,
     )
     return Transformer(config, generator=torch.Generator().manual_seed(seed)).eval(), tokenizer
 
@@ -139,13 +142,14 @@ class ModelSpec:
     heads: int = 0
     norm: str = ""
     seed: int = 0
+    activation: str = "gelu"
 
 
 def model_for(spec: ModelSpec) -> tuple[Transformer, Tokenizer, pretrained.Pretrained | None]:
     """The model a spec names (each cached once per server), its tokenizer, and for a checkpoint its
     task and training facts (None for a random model)."""
     if spec.name == RANDOM:
-        return (*random_model(spec.arch, spec.layers, spec.heads, spec.norm, spec.seed), None)
+        return (*random_model(spec.arch, spec.layers, spec.heads, spec.norm, spec.seed, spec.activation), None)
     loaded = load(spec.name)
     return loaded.model, loaded.tokenizer, loaded
 
@@ -183,7 +187,14 @@ def choose_model(link: Link, arch: str, name: str | None = None) -> Choice:
         heads = int(link.choice("Heads", "heads", ["1", "2", "4", "8"], "4"))
         norm = link.choice("Norm placement", "norm", ["pre", "post"], "pre")
         seed = link.integer("Seed", "model_seed", 0, 10_000, 0)
-        spec = ModelSpec(RANDOM, arch, layers, heads, norm, seed)
+        activation = link.choice(
+            "Feed-forward activation",
+            "activation",
+            ["gelu", "relu"],
+            "gelu",
+            help="gelu: as GPT-2, BERT and the trained checkpoints; relu: as the original Transformer",
+        )
+        spec = ModelSpec(RANDOM, arch, layers, heads, norm, seed, activation)
         example = "le chat dort." if arch == "encoder_decoder" else "the cat sat on the mat."
         description = "An untrained model: attention before any learning."
     else:

@@ -50,6 +50,13 @@ PAGES = (
         "an encoder-decoder: what each target token reads in the source",
     ),
     Page(
+        "block",
+        "block",
+        "One block",
+        ":material/stacks:",
+        "your tokens through one block, stage by stage: what mixes tokens, LayerNorm, activation, dropout",
+    ),
+    Page(
         "normalization",
         "normalization",
         "Normalization",

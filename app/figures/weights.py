@@ -494,6 +494,7 @@ def matrix_figure(
         top=108 if subtitle else 84,
         title_extra={"subtitle": {"text": html.escape(subtitle, quote=False)}} if subtitle else None,
         # the colour bar has the bottom; upright labels (slanted ones would rise into the title on a phone)
-        x={"type": "category", "side": "top", "tickangle": 0},
+        # past 32 columns (a block's 64 or 256 features) a label on every few columns overlaps: 16 at most
+        x={"type": "category", "side": "top", "tickangle": 0, **({"nticks": 16} if len(col_labels) > 32 else {})},
         y={"autorange": "reversed", "type": "category"},
     )

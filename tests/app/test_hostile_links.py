@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import app.pages
 import masks
 from app.text import quoted
 from tests.app.conftest import address, drawn, run_page, shown_text
@@ -13,13 +14,7 @@ from tests.app.conftest import address, drawn, run_page, shown_text
 # reads them as a float, infinity, which it cannot make an int
 BAD = ["", "   ", "²", "①", "9" * 4400]
 WIDGETS = ("pills", "number_input", "toggle")  # text boxes take any text, so only these can be wrong
-PAGES = {
-    "home": "home",
-    "masks": "masks",
-    "attention": "attention",
-    "cross": "cross",
-    "normalization": "normalization",
-}
+PAGES = {page.name: page.name for page in app.pages.PAGES}
 # views that between them show every control of every page
 CONTEXTS = [
     ("home", {}),
@@ -39,6 +34,10 @@ CONTEXTS = [
     ("cross", {"model": "random"}),
     *[("cross", {"view": view}) for view in ("pipeline", "lines")],
     ("normalization", {}),
+    ("block", {}),
+    ("block", {"model": "random"}),
+    ("block", {"mask": "custom"}),
+    ("block", {"train": "true"}),
 ]
 
 

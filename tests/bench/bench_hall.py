@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import app.pages
+from app.pages import HOME
 from tests.bench.common import machine, write_result
 from tests.server import ROOT, free_port, start_app
 from tests.streamlit_client import Visit, visit_at_once
@@ -33,7 +35,7 @@ from tests.streamlit_client import Visit, visit_at_once
 SIZES = (10, 50, 100, 200)
 DISTINCT = 20
 WAVES, WAVE = 10, 100
-PAGES = {"home": "", "masks": "masks", "attention": "attention", "cross": "cross", "normalization": "normalization"}
+PAGES = {page.name: "" if page.name == HOME else page.name for page in app.pages.PAGES}
 
 
 def distinct_query(page: str, k: int) -> str:
@@ -44,6 +46,7 @@ def distinct_query(page: str, k: int) -> str:
         {
             "masks": {"text": f"{words} {k}"},
             "attention": {"text": f"[BOS]{letters}{letters}[EOS]"},
+            "block": {"text": f"[BOS]{letters}{letters}[EOS]"},
             "cross": {"source": letters},
             "normalization": {"sentences": f"{words} {k}\nthe cat sat"},
             "home": {},

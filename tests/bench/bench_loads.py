@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import statistics
 
+import app.pages
+from app.pages import HOME
 from tests.bench.browser import ROOT, served
 from tests.bench.common import machine, write_result
 from tests.browser.conftest import wait_for_app
 
 LOADS = 7
 GOAL = 1.5
-PAGES = {"home": "", "masks": "masks", "attention": "attention", "cross": "cross", "normalization": "normalization"}
+PAGES = {page.name: "" if page.name == HOME else page.name for page in app.pages.PAGES}
 FIGURE = ".js-plotly-plot .main-svg"
 
 # From the navigation's start (performance.now() counts from it) to the first moment `shown()` holds.

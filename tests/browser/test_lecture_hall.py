@@ -6,11 +6,13 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from playwright.sync_api import expect
 
+import app.pages
 from app import figures, slides
 from app.export import write_pack
+from app.pages import HOME
 from tests.browser.conftest import ARTIFACTS, picked, wait_for_app
 
-PAGES = ["", "masks", "attention", "cross", "normalization"]
+PAGES = ["" if page.name == HOME else page.name for page in app.pages.PAGES]
 PROJECTOR = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
 

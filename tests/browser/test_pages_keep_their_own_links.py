@@ -15,6 +15,7 @@ PAGES = {
     "attention": ("attention", "Attention", ("View", "lines")),
     "cross": ("cross", "Cross-attention", ("Attention", "encoder")),
     "normalization": ("normalization", "Normalization", ("Initialization", "normal")),
+    "block": ("block", "One block", ("Stage", "LN1")),
 }
 
 

@@ -92,6 +92,7 @@ PAGES = {
     "minilm": ("attention?model=minilm-l6", True),
     "cross": ("cross", True),
     "normalization": ("normalization", False),
+    "block": ("block?change_at=3", True),
 }
 
 

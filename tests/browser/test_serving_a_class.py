@@ -16,11 +16,13 @@ from urllib.parse import urlencode
 import psutil
 import pytest
 
+import app.pages
+from app.pages import HOME
 from app.state import LINK_LIMIT
 from tests.browser.conftest import ARTIFACTS, wait_for_app
 from tests.server import ROOT, free_port, need_nginx
 
-PAGES = ["", "masks", "attention", "cross", "normalization"]
+PAGES = ["" if page.name == HOME else page.name for page in app.pages.PAGES]
 
 
 @pytest.fixture(scope="module")
