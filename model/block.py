@@ -27,14 +27,14 @@ NAMES = {
     "weights": "attention weights (masked)",
     "heads": "each head's output",
     "proj": "heads concatenated, projected",
-    "drop1": "dropout",
-    "res1": "+ residual",
+    "drop1": "dropout after attention",
+    "res1": "+ residual around attention",
     "LN2": "LayerNorm 2",
     "up": "feed-forward up",
     "act": "activation",
     "down": "feed-forward down",
-    "drop2": "dropout",
-    "res2": "+ residual",
+    "drop2": "dropout after feed-forward",
+    "res2": "+ residual around feed-forward",
 }
 ATTENTION = ("Q", "K", "V", "weights", "heads", "proj", "drop1", "res1")
 FEED_FORWARD = ("up", "act", "down", "drop2", "res2")

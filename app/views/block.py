@@ -22,14 +22,23 @@ from model import block as walk_through
 from model.tokenizer import SPECIALS
 
 UNCHANGED, CHANGED = "unchanged", "changed"
+SITES = (("proj", "drop1"), ("down", "drop2"))  # each dropout stage and the stage it drops
+
+STAGE_HELP = (
+    "Which stage the figure shows: the block runs them in the order of the diagram (Pre-LN: LayerNorm before "
+    "each sublayer; Post-LN: after each residual)."
+)
+CHANGE_HELP = (
+    "Where a change travels: this token is replaced by the next one of the vocabulary, and the block is run "
+    "again; the figure of changed rows compares the two runs stage by stage."
+)
 
 
 def replacement(tokenizer, token_id: int) -> int:
     """The token put in place of `token_id` to see where a change travels: the next ordinary token of
     the vocabulary (any would do; this one is the same on every run)."""
-    ordinary = [k for k, token in enumerate(tokenizer.vocab) if token not in SPECIALS and token != token_id]
-    later = [k for k in ordinary if k > token_id]
-    return (later or ordinary)[0] if (later or ordinary) != [token_id] else token_id
+    ordinary = [k for k, token in enumerate(tokenizer.vocab) if token not in SPECIALS and k != token_id]
+    return next((k for k in ordinary if k > token_id), ordinary[0])
 
 
 @bounded(max_bytes=64 * MiB)
@@ -210,8 +219,9 @@ def dropout_findings(stages, p: float, head: int) -> list[str]:
     before, after = by_key["proj"].values, by_key["drop1"].values
     if p == 0:
         return [
-            "Evaluation: dropout is the identity: the stage “dropout” equals its input (largest difference "
-            f"{(after - before).abs().max().item():.1g}). Switch on training mode to see it act."
+            "Evaluation: dropout is the identity: both dropout stages equal their inputs (largest difference "
+            f"{max((by_key[b].values - by_key[a].values).abs().max().item() for a, b in SITES):.1g}). Switch on "
+            "training mode to see it act."
         ]
     factors = walk_through.dropout_factors(before, after)
     sums = by_key["weights"].values[head].sum(dim=-1)
@@ -287,13 +297,3 @@ def show() -> None:
     for sentence in dropout_findings(stages, p, head):
         st.markdown(sentence)
     lecture.share()
-
-
-STAGE_HELP = (
-    "Which stage the figure shows: the block runs them in the order of the diagram (Pre-LN: LayerNorm before "
-    "each sublayer; Post-LN: after each residual)."
-)
-CHANGE_HELP = (
-    "Where a change travels: this token is replaced by the next one of the vocabulary, and the block is run "
-    "again; the figure of changed rows compares the two runs stage by stage."
-)

@@ -52,7 +52,7 @@ def test_the_diagram_lists_the_stages_in_the_placements_order_and_marks_the_one_
         assert (
             names.index("LayerNorm 1") < names.index("queries, split into heads")
             if norm == "pre"
-            else (names.index("LayerNorm 1") == names.index("+ residual") + 1)
+            else (names.index("LayerNorm 1") == names.index("+ residual around attention") + 1)
         )
 
 
