@@ -21,7 +21,7 @@ $(INSTALLED): requirements.txt
 install: $(INSTALLED)
 
 run: install  ## install, then serve the app at http://localhost:$(PORT)
-	$(PY) -m streamlit run app/streamlit_app.py --server.port $(PORT)
+	$(PY) -m serve.bounded app/streamlit_app.py --server.port $(PORT)
 
 serve: install  ## a class: nginx at http://localhost:$(SERVE_PORT) in front of REPLICAS app processes
 	$(PY) -m serve --replicas $(REPLICAS) --port $(SERVE_PORT)

@@ -84,7 +84,7 @@ class Replica:
 
     def command(self, app: Path) -> list[str]:
         return [
-            *(sys.executable, "-m", "streamlit", "run", str(app)),
+            *(sys.executable, "-m", "serve.bounded", str(app)),  # `streamlit run`, bounded per client
             *("--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true"),
             *("--browser.gatherUsageStats", "false"),
         ]

@@ -1,4 +1,4 @@
-"""The app started as a user starts it (`streamlit run`), for browser tests, session tests and
+"""The app started as a user starts it (`make run`), for browser tests, session tests and
 benchmarks; each waits until `/_stcore/health` answers ok."""
 
 from __future__ import annotations
@@ -34,16 +34,16 @@ def need_nginx() -> None:
 
 
 def start_app(entry: Path, port: int) -> subprocess.Popen:
-    """`streamlit run` as a user would, and wait until /_stcore/health answers ok. The server's log
-    goes to a file (a pipe nobody reads would block the server once full)."""
+    """The app as `make run` starts it (`streamlit run` through serve/bounded.py), and wait until
+    /_stcore/health answers ok. The server's log goes to a file (a pipe nobody reads would block the
+    server once full)."""
     LOGS.mkdir(parents=True, exist_ok=True)
     log = open(LOGS / f"server-{port}.log", "wb")  # noqa: SIM115 (the server writes to it until it stops)
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
+            "serve.bounded",
             str(entry),
             "--server.headless",
             "true",

@@ -165,8 +165,8 @@ def test_the_image_serves_the_app_on_the_container_port():
     """CMD runs `make run`'s entry script on every address of the container, on the port the
     Deployment declares, EXPOSE names and the image's own HEALTHCHECK asks."""
     args, port = command(), container()["ports"][0]["containerPort"]
-    entry = re.search(r"streamlit run (\S+)", (ROOT / "Makefile").read_text()).group(1)
-    assert args[:3] == ["streamlit", "run", entry]
+    entry = re.search(r"-m (serve\.bounded \S+)", (ROOT / "Makefile").read_text()).group(1).split()
+    assert args[:4] == ["python", "-m", *entry]
     assert int(option(args, "--server.port")) == port == int(instruction("EXPOSE"))
     assert option(args, "--server.address") == "0.0.0.0"  # Streamlit's default: every address; said anyway
     assert f"http://127.0.0.1:{port}{HEALTH}" in instruction("HEALTHCHECK")
