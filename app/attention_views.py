@@ -277,12 +277,17 @@ def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_he
 
     fits = figure_element.every_head_fits(lecture.dress(one(layer, head), main=True), count)
     figure_of = one
+
+    def other(pair: tuple[int, int]):  # the same code as the head just built and checked: only values differ
+        with figures.unchecked():
+            return draw(*pair)
+
     if fits:
         # the head sent is the one just made (`one`), not built again
         every = attn.figure(
             *name,
             "every head",
-            build=lambda: {pair: one(*pair) if pair == (layer, head) else draw(*pair) for pair in pairs},
+            build=lambda: {pair: one(*pair) if pair == (layer, head) else other(pair) for pair in pairs},
         )
         figure_of = lambda k, h: every[k, h]  # noqa: E731
     about = figure_element.heads_about(attn.layers, attn.heads, attn.start, round_trip=not fits)

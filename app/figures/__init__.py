@@ -31,6 +31,7 @@ from app.figures.style import (
     chart_config,
     for_dark_theme,
     for_projector,
+    unchecked,
 )
 from app.figures.weights import (
     NUMBERS_LIMIT,
@@ -68,4 +69,5 @@ __all__ = [
     "pipeline_figure",
     "standalone_html",
     "thumbnail",
+    "unchecked",
 ]

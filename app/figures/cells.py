@@ -30,6 +30,7 @@ from app.figures.style import (
     image_trace,
     label_band,
     legend_traces,
+    new_figure,
     shown,
     tick_labels,
     title_band,
@@ -54,11 +55,11 @@ def category_figure(
     height = height or heatmap_height(q_len)
     legend = legend_traces(colors, names, set(z.unique().tolist()))
     if max(q_len, kv_len) <= HEATMAP_LIMIT:
-        fig = go.Figure([categorical_heatmap(z, colors, names, hover), *legend])
+        fig = new_figure([categorical_heatmap(z, colors, names, hover), *legend])
         heatmap_layout(fig, title, q_labels, k_labels, height, legend=LEGEND_BELOW)
         return fig
     image, note = image_trace(z, colors)
-    fig = go.Figure([image, *legend])
+    fig = new_figure([image, *legend])
     heatmap_layout(
         fig,
         f"{title} ({note})" if note else title,
@@ -159,7 +160,7 @@ def mask_panels(panels: list[tuple[str, torch.Tensor]], q_tokens: list[str], k_t
     slant = label_band(k_labels) - round(1.2 * FONT["size"])  # the key labels, no axis title over them
     for note in layout["annotations"][:2]:  # the top row's titles above its key labels
         note["yshift"] = slant + 4
-    fig = go.Figure([*traces, *legend_traces(colors, names, present)], layout=layout)
+    fig = new_figure([*traces, *legend_traces(colors, names, present)], layout=layout)
     cells = max(160, min(420, 30 * len(q_tokens)))  # px per row of panels
     top = title_band(k_labels) - round(1.2 * FONT["size"]) + 22  # the title, the panels' titles, the labels
     frame_figure(
@@ -239,7 +240,7 @@ def thumbnail(mask: torch.Tensor, title: str, subtitle: str = "") -> go.Figure:
     empty = ~mask.any(dim=1)
     z = mask.to(torch.uint8)
     z[empty] = 2
-    fig = go.Figure(
+    fig = new_figure(
         go.Heatmap(
             z=z.numpy(),
             zmin=-0.5,

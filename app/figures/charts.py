@@ -5,13 +5,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import torch
 
-from app.figures.style import ALLOWED, EMPTY_ROW, SERIES, axis_label, frame_figure, tick_labels, with_room
+from app.figures.style import ALLOWED, EMPTY_ROW, SERIES, axis_label, frame_figure, new_figure, tick_labels, with_room
 
 
 @with_room
 def keys_per_query_figure(keys_per_query: torch.Tensor, q_tokens: list[str]) -> go.Figure:
     counts = keys_per_query.tolist()
-    fig = go.Figure(
+    fig = new_figure(
         go.Bar(
             x=list(range(len(counts))),
             y=counts,
@@ -37,7 +37,7 @@ def lines_figure(
     series: dict[str, list[float]], x: list[int], *, title: str, x_title: str, y_title: str, log_y: bool = False
 ) -> go.Figure:
     """One line per named series, markers on, colour-blind-safe colours."""
-    fig = go.Figure(
+    fig = new_figure(
         [
             go.Scatter(
                 x=x,

@@ -5,6 +5,8 @@ for a projector and a dark page."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import functools
 import html
 import io
@@ -59,6 +61,26 @@ TEMPLATE = go.layout.Template(
 # and again by each layout change, only for frame_figure to replace it (0.6 of a framed figure's 1.5 ms).
 pio.templates["attention-lab"] = TEMPLATE
 pio.templates.default = "attention-lab"
+
+
+_CHECKED = contextvars.ContextVar("figures_checked", default=True)
+
+
+def new_figure(data=None, layout=None) -> go.Figure:
+    """A go.Figure whose every property Plotly checks as it is set, unless built inside `unchecked()`."""
+    return go.Figure(data, layout, _validate=_CHECKED.get())
+
+
+@contextlib.contextmanager
+def unchecked():
+    """Figures built inside skip Plotly's checking of each property set on them (three quarters of a
+    head's figure's cost): for a view's other heads, built by the same code as the head built checked
+    just before, with only their values differing. The JSON is the same (tests/app/test_figures.py)."""
+    token = _CHECKED.set(False)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
 
 
 # colour bars lie under the plot: on a phone a bar beside it takes a quarter of the width

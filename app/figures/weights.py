@@ -26,6 +26,7 @@ from app.figures.style import (
     heatmap_height,
     heatmap_layout,
     label_band,
+    new_figure,
     shown,
     tick_labels,
     title_band,
@@ -155,7 +156,7 @@ def attention_figure(
         hovertemplate="query %{y} → key %{x}: " + ("%{text}" if text else "weight %{z:.3f}") + "<extra></extra>",
         numbers=numbers,
     )
-    fig = go.Figure([trace, *([_blocked_legend()] if not mask.all() else [])])
+    fig = new_figure([trace, *([_blocked_legend()] if not mask.all() else [])])
     heatmap_layout(
         fig,
         title,
@@ -263,7 +264,7 @@ def grid_figure(
     # "head 0", then numbers: "head 10" over each of 12 maps would not fit (an axis title, neither:
     # it meets the figure's title on a projector)
     axis = {"showgrid": False, "zeroline": False, "ticks": "", "tickangle": 0}
-    fig = go.Figure(trace)
+    fig = new_figure(trace)
     return frame_figure(
         fig,
         _downsampled(title, factor),
@@ -350,7 +351,7 @@ def pipeline_figure(
     layout = grid_layout(2, 2, gap_x=0.06, gap_y=gap, col_titles=names)
     for note in layout["annotations"][:2]:  # the top row's panel titles above the key labels
         note["yshift"] = label_band(k_labels) + 6
-    fig = go.Figure([in_cell(t, k) for k, t in enumerate(traces)], layout=layout)
+    fig = new_figure([in_cell(t, k) for k, t in enumerate(traces)], layout=layout)
     rows = max(160, min(420, 24 * len(q_tokens)))  # px of cells per row of panels
     frame_figure(
         fig,
@@ -441,7 +442,7 @@ def lines_view(
         for k, token in enumerate(tokens)
     ]
     return frame_figure(
-        go.Figure(traces),
+        new_figure(traces),
         title,
         max(360, 60 + 26 * max(len(q_tokens), len(k_tokens))),
         x={"visible": False, "range": [-0.35, 1.35]},
@@ -476,7 +477,7 @@ def matrix_figure(
         if signed
         else {"colorscale": WEIGHT_SCALE, **({"zmin": limits[0], "zmax": limits[1]} if limits else {})}
     )
-    fig = go.Figure(
+    fig = new_figure(
         go.Heatmap(
             z=values.float().numpy(),
             x=col_labels,
