@@ -38,7 +38,7 @@ from transformers import AttentionInterface, AutoConfig, AutoModel, AutoModelFor
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask  # noqa: E402
 from transformers.utils import logging  # noqa: E402
 
-from model.inspect import pointers  # noqa: E402
+from model.inspect import pointers, repeated_tokens  # noqa: E402
 from model.transformer import as_batch_mask, attention  # noqa: E402
 
 IMPLEMENTATION = "mask_lab"
@@ -350,6 +350,28 @@ class RealModel:
         """`readable` tokens, the tokenizer used by one session at a time (see `_tokenizing`)."""
         with self._tokenizing:
             return readable(self.tokenizer, ids)
+
+    def repeated_words(self, length: int, seed: int = 0) -> tuple[str, list[int]]:
+        """A text of `length` random words, then the same words again, and its token ids: one token per
+        word (words that this tokenizer reads as one token with and without the space before them), so
+        token length + i repeats token i (the first word has no space before it: its own token)."""
+        if self.tokenizer is None:
+            raise ValueError(f"{self.name} has no tokenizer: use model.inspect.repeated_tokens on token ids")
+        with self._tokenizing:
+            vocabulary = self.tokenizer.get_vocab()
+        words = sorted(
+            token[1:]
+            for token in vocabulary
+            if token[:1] in ("Ġ", "▁") and token[1:] in vocabulary and token[1:].isascii() and token[1:].isalpha()
+            and token[1:].islower() and len(token) > 3
+        )  # fmt: skip
+        for attempt in range(seed, seed + 20):  # a word whose tokens merge with its neighbour's: draw again
+            drawn = repeated_tokens(list(range(len(words))), length, attempt)
+            text = " ".join(words[k] for k in drawn)
+            ids = self.tokenize([text])[0]
+            if len(ids) == 2 * length and ids[length + 1 :] == ids[1:length]:
+                return text, ids
+        raise ValueError(f"{self.name}'s tokenizer splits every drawn sequence of {length} words")
 
     def run(self, texts: list[str], mask: torch.Tensor | None = None) -> Run:
         return self.run_ids(self.tokenize(texts), mask)

@@ -362,3 +362,60 @@ def test_bad_input_to_the_decoder_is_refused_by_name(smollm):
         smollm.run_ids([[504] * 8193])
     with pytest.raises(ValueError, match=r"shape \(3, 3\) or \(1, 1, 3, 3\)"):
         smollm.run_ids([[504, 3575, 282]], mask=masks.build("causal", 4))
+
+
+def test_next_token_predictions_under_the_causal_mask_and_under_full(smollm):
+    """The issue's measurement: the model reads the answer off the future when the mask shows it."""
+    from model.predict import next_token_predictions
+
+    ids = smollm.tokenize([FOX])[0]
+    T = len(ids)
+    found = {}
+    for name, mask in (("causal", None), ("full", masks.build("full", T))):
+        out = smollm.run_ids([ids], mask=mask)
+        got = next_token_predictions(out.logits[0], ids, k=5)
+        # recomputed here: each position's most likely token against the text's next token
+        hits = [int(out.logits[0, t].argmax()) == ids[t + 1] for t in range(T - 1)]
+        assert (got.correct, got.predicted) == (sum(hits), T - 1)
+        probabilities = torch.softmax(out.logits[0, -1].double(), dim=0)
+        best = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])[:5]
+        assert [token for token, _ in got.top] == best
+        assert [p for _, p in got.top] == pytest.approx([probabilities[i].item() for i in best], abs=1e-5)
+        found[name] = got.accuracy
+    assert round(found["causal"], 2) == 0.44 and round(found["full"], 2) == 0.81  # README, issue 29
+    with pytest.raises(ValueError, match="k must be between 1 and 49152"):
+        next_token_predictions(out.logits[0], ids, k=0)
+    with pytest.raises(ValueError, match=r"logits must be \(T, vocab\) for the T = 3 tokens"):
+        next_token_predictions(out.logits[0], ids[:3])
+
+
+def test_induction_and_previous_token_heads_are_found_on_a_repeated_random_sequence(smollm):
+    from model.inspect import copying_scores, repeated_tokens
+    from model.predict import copying_loss
+
+    n = 20
+    ids = repeated_tokens(list(range(1000, smollm.config.vocab_size)), n, seed=0)
+    assert ids[:n] == ids[n:] and len(set(ids[:n])) == n
+    out = smollm.run_ids([ids])
+    scores = copying_scores(torch.stack([a[0] for a in out.attentions]), n)
+    for layer in range(smollm.layers):  # recomputed here, one head at a time
+        for head in range(smollm.heads):
+            weights = out.attentions[layer][0, head]
+            induction = sum(weights[n + i, i + 1].item() for i in range(n - 1)) / (n - 1)
+            previous = sum(weights[q, q - 1].item() for q in range(n, 2 * n)) / n
+            assert scores["induction"][layer, head].item() == pytest.approx(induction, abs=1e-6)
+            assert scores["previous"][layer, head].item() == pytest.approx(previous, abs=1e-6)
+    strongest = {kind: divmod(int(s.argmax()), smollm.heads) for kind, s in scores.items()}
+    assert strongest == {"induction": (18, 6), "previous": (16, 0)}  # the heads the issue names
+    assert scores["induction"].max() > 0.8 and scores["previous"].max() > 0.8
+    first, second = copying_loss(out.logits[0], ids, n)
+    losses = F.cross_entropy(out.logits[0, :-1], torch.tensor(ids[1:]), reduction="none")
+    assert (first, second) == pytest.approx((losses[: n - 1].mean().item(), losses[n:].mean().item()), abs=1e-5)
+    assert second < first / 2  # in-context copying
+
+
+def test_the_repeated_words_example_reads_as_one_token_per_word(smollm):
+    text, ids = smollm.repeated_words(20, seed=0)
+    assert len(text.split()) == 40 and text.split()[:20] == text.split()[20:]
+    assert smollm.tokenize([text])[0] == ids and len(ids) == 40 and ids[21:] == ids[1:20]
+    assert smollm.repeated_words(20, seed=0) == (text, ids)  # one example per seed
