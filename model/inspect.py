@@ -156,11 +156,11 @@ def copying_scores(weights: torch.Tensor, length: int) -> dict[str, torch.Tensor
     (position length + i) to the first copy's token i + 1, the token that followed it last time
     (i < length - 1: the last has none); 'previous', the mean weight from each second-copy token to
     the token just before it."""
-    T = weights.shape[-1]
-    if T != 2 * length or length < 2:
-        raise ValueError(f"weights must be of a sequence of 2 x length tokens (length {length}, got T = {T})")
+    count = weights.shape[-1]
+    if count != 2 * length or length < 2:
+        raise ValueError(f"weights must be of a sequence of 2 x length tokens (length {length}, got {count})")
     i = torch.arange(length - 1)
-    q = torch.arange(length, T)
+    q = torch.arange(length, count)
     return {
         "induction": weights[..., length + i, i + 1].mean(dim=-1),
         "previous": weights[..., q, q - 1].mean(dim=-1),
