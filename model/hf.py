@@ -274,10 +274,11 @@ class Run:
     tokens: list[list[str]]  # per sequence, T readable tokens (padding included)
     lengths: list[int]  # real tokens per sequence
     mask: torch.Tensor  # (B, 1, T, T) bool, the mask every layer applied, True = may attend
-    logits: torch.Tensor | None = None  # (B, T, vocab) for a model with a language-model head
+    logits: torch.Tensor | None = None  # (B, T, vocab) of the kept sequences, for a model with a language-model head
     shapes: dict = field(default_factory=dict)  # layer 0's q (B, H, T, d), k and v (B, H_kv, T, d), scale
     pointers: tuple[torch.Tensor, torch.Tensor] | None = None  # of every sequence: model.inspect.pointers
-    kept: tuple[int, ...] | None = None  # the sequences `attentions` and `scores` hold, in order (None: all)
+    kept: tuple[int, ...] | None = None  # the sequences `attentions`, `scores` and `logits` hold (None: all)
+    next_logits: torch.Tensor | None = None  # (B, vocab) after each sequence's last real token, every sequence
 
     @property
     def real(self) -> torch.Tensor:
@@ -335,14 +336,15 @@ class RealModel:
     def kind(self) -> str:
         return "decoder" if self.causal else "encoder"
 
-    def tokenize(self, texts: list[str], truncate: bool = False) -> list[list[int]]:
+    def tokenize(self, texts: list[str], truncate: bool = False, limit: int | None = None) -> list[list[int]]:
         """Token ids of each text, with the model's special tokens ([CLS] ... [SEP] for BERT);
-        `truncate`: cut to the model's positions as its tokenizer does (the end token kept)."""
+        `truncate`: cut to `limit` tokens or the model's positions as its tokenizer does (an end token kept)."""
         if self.tokenizer is None:
             raise ValueError(f"{self.name} has no tokenizer: give token ids to run_ids")
         if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
             raise ValueError("texts must be a non-empty list of strings (one sequence each)")
-        cut = {"truncation": True, "max_length": self.max_len} if truncate and self.max_len else {}
+        most = limit or self.max_len
+        cut = {"truncation": True, "max_length": most} if truncate and most else {}
         with self._tokenizing:
             return [self.tokenizer(text, **cut)["input_ids"] for text in texts]
 
@@ -380,7 +382,7 @@ class RealModel:
         """ids: a (B, T) tensor (every token real) or a list of token-id lists (padded on the right).
         mask: bool (T, T) or (B, 1, T, T) from masks/, True = may attend, replacing the model's own
         (padding, and causal for a decoder) in every layer; None keeps the model's own.
-        keep: the sequences (indices) whose weights and scores the run keeps, None: every one. Every
+        keep: the sequences (indices) whose weights, scores and logits the run keeps, None: every one. Every
         layer's weights and scores of a batch are 8 bytes per cell: 0.3 GB for 8 sequences of 256
         tokens on MiniLM; what a page shows of one sequence is an eighth of that."""
         ids, lengths = self.batch(ids)
@@ -396,7 +398,10 @@ class RealModel:
         try:
             with torch.no_grad():
                 hidden = self.model.base_model(input_ids=ids, attention_mask=real.long()).last_hidden_state
-                logits = self.lm_head(hidden) if self.lm_head is not None else None
+                logits = next_logits = None
+                if self.lm_head is not None:  # a vocabulary of 49,152: 0.2 GB of logits for 8 x 128 tokens
+                    logits = self.lm_head(hidden if keep is None else hidden[keep])
+                    next_logits = self.lm_head(hidden[torch.arange(B), torch.tensor(lengths) - 1])
         finally:
             RECORDING.reset(token)
         if len(recording.weights) != self.layers:
@@ -410,8 +415,8 @@ class RealModel:
         tokens = [self.readable(row.tolist()) for row in ids]
         pointed = tuple(torch.cat(parts) for parts in zip(*recording.pointed, strict=True))
         kept = None if keep is None else tuple(keep)
-        weights, scores = recording.weights, recording.scores
-        return Run(weights, scores, hidden, tokens, lengths, applied, logits, recording.shapes, pointed, kept)
+        weights, scores, shapes = recording.weights, recording.scores, recording.shapes
+        return Run(weights, scores, hidden, tokens, lengths, applied, logits, shapes, pointed, kept, next_logits)
 
     def batch(self, ids) -> tuple[torch.Tensor, list[int]]:
         if isinstance(ids, torch.Tensor):
