@@ -408,7 +408,7 @@ def sentences(link: Link, model: hf.RealModel) -> tuple[tuple[tuple[int, ...], .
         if len(tokens) > limit:
             kept = "its first tokens kept" if model.causal else "its end token kept"
             said.append(
-                f"Sentence {k + 1} has {len(tokens)} tokens; {model.name} reads at most {limit} here ({why}): "
+                f"Sentence {k + 1} has {len(tokens)} tokens; {model.name} reads at most {limit} ({why}): "
                 f"cut to {limit}, as its tokenizer cuts ({kept})."
             )
             cut = model.tokenize(lines[k : k + 1], truncate=True, limit=limit)[0] if model.tokenizer else None
