@@ -34,7 +34,6 @@ SHORT = {"previous": "prev", "next": "next", "self": "self"}  # grid labels; a s
 MAX_CELLS = 256 * 256 * 6 * 12
 REPEATED = 20  # words of the repeated-sequence example (Olsson et al. 2022 use random tokens, repeated)
 TOP = 5  # next tokens listed
-GRID_LAYERS = 10  # layers a grid shows at once when a model has more: 9 heads of 10 layers fill a projector
 
 
 log = logging.getLogger(__name__)
@@ -198,7 +197,7 @@ def next_tokens(
 def next_token_findings(predicted: dict[str, Predictions], peeks: int | None, shown: int) -> list[str]:
     """Sentences computed from the predictions shown (and `peeks`: how many positions the chosen mask
     lets see the very token they predict)."""
-    (own_label, own), *other = predicted.items()
+    (_, own), *other = predicted.items()
     said = [
         f"Teacher-forced next-token accuracy of sentence {shown + 1} (each position given the true tokens "
         "before it): "
@@ -213,7 +212,8 @@ def next_token_findings(predicted: dict[str, Predictions], peeks: int | None, sh
         f"Under {label}, {counted(peeks, 'position', 'positions')} of {own.predicted} may attend to the very token "
         f"it predicts, and the model gets "
         + (f"{gained} more right: it reads the answer off the future, which is why a decoder trains with the "
-           "causal mask." if gained > 0 else
+           "causal mask." if gained > 0 and peeks else
+           f"{gained} more right than under its causal mask." if gained > 0 else
            f"{-gained} fewer right than under its causal mask." if gained < 0 else
            "as many right as under its causal mask.")
     )  # fmt: skip
