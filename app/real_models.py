@@ -18,11 +18,11 @@ from app import attention_views
 from app.cache import MiB, bounded, derived, in_turn
 from app.controls import combination_controls, scheme_control
 from app.lecture import Lecture
-from app.state import Link, varying
+from app.state import Link, this_session_is_open, varying
 from app.text import counted, parse_int, quoted
 from model import hf
 from model.inspect import COPYING, ROLES, copying_scores, head_roles, named_heads
-from model.predict import Predictions, copying_loss, next_token_predictions
+from model.predict import Predictions, copying_loss, greedy_continuation, next_token_predictions
 
 EXAMPLE = "the cat sat on the mat while the dog barked loudly outside\na dog barked"
 IDS_EXAMPLE = "1 2 3 4 5 6\n7 8"  # for a model without a tokenizer: token ids
@@ -34,6 +34,8 @@ SHORT = {"previous": "prev", "next": "next", "self": "self"}  # grid labels; a s
 MAX_CELLS = 256 * 256 * 6 * 12
 REPEATED = 20  # words of the repeated-sequence example (Olsson et al. 2022 use random tokens, repeated)
 TOP = 5  # next tokens listed
+# each token runs the whole sentence again (0.1 s for 20 tokens here, up to 1 s for 132): a short one
+CONTINUATION = 16
 
 
 log = logging.getLogger(__name__)
@@ -218,6 +220,21 @@ def next_token_findings(predicted: dict[str, Predictions], peeks: int | None, sh
            "as many right as under its causal mask.")
     )  # fmt: skip
     return said
+
+
+@bounded(max_bytes=MiB)
+def continuation(name: str, row: tuple[int, ...], mask: masks.Predicate | None, _keep_going) -> str:
+    """The model's greedy continuation of one sentence, CONTINUATION tokens at most, under `mask`'s rule
+    read at every position of the longer text (None: the model's own causal mask); stopped when the tab
+    that asked for it closes (another session asking for it then computes it itself)."""
+    model = load(name)
+
+    def mask_of(n: int) -> torch.Tensor:
+        return mask(torch.arange(n)[:, None], torch.arange(n)[None, :])
+
+    with in_turn(len(row) ** 2 * model.layers * model.heads):
+        found = greedy_continuation(model, list(row), None if mask is None else mask_of, CONTINUATION, _keep_going)
+    return model.tokenizer.decode(found).replace("\n", "↵")  # a line break made visible, as on the axes
 
 
 @dataclass(frozen=True)
@@ -544,6 +561,20 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
             st.markdown(f"**Next token after sentence {shown + 1}**")
             st.dataframe(predicted.table, hide_index=True, width="stretch")
             st.caption(" ".join(predicted.said))
+            if link.flag(
+                "Continue the text",
+                "continue",
+                False,
+                help=f"the model's greedy continuation of the sentence shown, at most {CONTINUATION} tokens, "
+                "under the mask chosen",
+            ):
+                try:
+                    more = continuation(name, ids[shown], mask, this_session_is_open())
+                except InterruptedError:
+                    return  # the tab that asked has closed: no one reads the rest
+                st.caption(
+                    f"Greedy continuation under {mask_name}, at most {CONTINUATION} tokens: {quoted(more, limit=None)}"
+                )
 
     with about:
         attention_views.warn_empty_rows(applied)

@@ -56,3 +56,27 @@ def copying_loss(logits: torch.Tensor, ids: list[int], length: int) -> tuple[flo
         raise ValueError(f"logits and ids must be of 2 x length tokens (length {length}, got {len(ids)})")
     losses = torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:]), reduction="none")
     return losses[: length - 1].mean().item(), losses[length:].mean().item()
+
+
+@torch.no_grad()
+def greedy_continuation(real, ids: list[int], mask_of=None, max_new: int = 16, keep_going=None) -> list[int]:
+    """Up to `max_new` tokens after `ids`, each the most likely after all before it, the whole sequence
+    run again for each under `mask_of(T)`, the (T, T) bool mask for T tokens (None: the model's own
+    causal mask), through `real.run_ids` (model/hf.py). Stops after the end-of-text token. `keep_going()`
+    is asked before each token: False stops with InterruptedError, never with a shorter continuation
+    that would pass for the whole one."""
+    if not 1 <= max_new <= 64:
+        raise ValueError(f"max_new must be between 1 and 64 (got {max_new})")
+    end = getattr(real.tokenizer, "eos_token_id", None)
+    out = list(ids)
+    for step in range(max_new):
+        if keep_going is not None and not keep_going():
+            raise InterruptedError(f"continuation stopped after {step} of at most {max_new} tokens")
+        if real.max_len is not None and len(out) >= real.max_len:
+            break
+        run = real.run_ids([out], None if mask_of is None else mask_of(len(out)), keep=())
+        token = int(run.next_logits[0].argmax())
+        out.append(token)
+        if token == end:
+            break
+    return out[len(ids) :]

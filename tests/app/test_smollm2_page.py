@@ -98,3 +98,18 @@ def test_the_repeated_words_open_on_the_strongest_induction_head_with_its_score(
     )
     grid = charts(at)[0]
     assert grid["layout"]["yaxis"]["ticktext"][0] == f"layer {layer // 10 * 10}"  # the grid shows its layers
+
+
+def test_the_continuation_under_the_chosen_mask_is_the_models_own(smollm):
+    from model.predict import greedy_continuation
+
+    at = run_page(
+        "attention", timeout=SLOW, model="smollm2-135m", sentences="The capital of France is", **{"continue": "true"}
+    )
+    assert not at.exception, [e.value for e in at.exception]
+    ids = smollm.tokenize(["The capital of France is"])[0]
+    expected = smollm.tokenizer.decode(greedy_continuation(smollm, ids, max_new=16)).replace("\n", "↵")
+    assert f"Greedy continuation under the model's own: padding, causal, at most 16 tokens: `{expected}`" in (
+        shown_text(at)
+    )
+    assert expected.startswith(" Paris")

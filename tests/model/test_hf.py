@@ -419,3 +419,24 @@ def test_the_repeated_words_example_reads_as_one_token_per_word(smollm):
     assert len(text.split()) == 40 and text.split()[:20] == text.split()[20:]
     assert smollm.tokenize([text])[0] == ids and len(ids) == 40 and ids[21:] == ids[1:20]
     assert smollm.repeated_words(20, seed=0) == (text, ids)  # one example per seed
+
+
+def test_a_greedy_continuation_is_the_most_likely_token_each_step_under_the_mask_given(smollm):
+    from model.predict import greedy_continuation
+
+    ids = smollm.tokenize(["The capital of France is"])[0]
+    for mask_of in (None, lambda n: masks.build("full", n)):
+        found = greedy_continuation(smollm, ids, mask_of, max_new=4)
+        text = list(ids)
+        for token in found:  # recomputed here one step at a time
+            with torch.no_grad():
+                logits = smollm.run_ids([text], None if mask_of is None else mask_of(len(text))).logits[0, -1]
+            assert token == int(logits.argmax())
+            text.append(token)
+        assert len(found) == 4
+    assert smollm.readable(greedy_continuation(smollm, ids, max_new=1)) == ["␣Paris"]
+    asked = iter([True, False])
+    with pytest.raises(InterruptedError, match="stopped after 1 of at most 16"):
+        greedy_continuation(smollm, ids, keep_going=lambda: next(asked))
+    with pytest.raises(ValueError, match="max_new must be between 1 and 64"):
+        greedy_continuation(smollm, ids, max_new=0)
