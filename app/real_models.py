@@ -287,9 +287,21 @@ def copying_findings(found: Copying, threshold: float, heads: int) -> list[str]:
     return said
 
 
+def example_of(name: str) -> Copying | str:
+    """The repeated-words example of a language model, or why it has none (a tokenizer that reads no
+    word as one token, such as an operator's model of another vocabulary)."""
+    try:
+        return copying(name)
+    except ValueError as error:
+        return str(error)
+
+
 def show_copying(model: hf.RealModel, name: str, threshold: float) -> None:
-    found = copying(name)
+    found = example_of(name)
     with st.expander("Induction and previous-token heads", icon=":material/content_copy:"):
+        if isinstance(found, str):
+            st.caption(f"No repeated-words example for {name}: {quoted(found, limit=200)}")
+            return
         for sentence in copying_findings(found, threshold, model.layers * model.heads):
             st.caption(sentence)
         rows = []
@@ -515,8 +527,9 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
         return
     named = derived(out, ("roles", threshold), lambda: roles(model, out, threshold))
     start, why = named.start, named.why
-    if language_model(model) and mask is None and ids[shown] == copying(name).ids:
-        layer, head, score = copying(name).strongest("induction")
+    example = example_of(name) if language_model(model) and mask is None else None
+    if isinstance(example, Copying) and ids[shown] == example.ids:
+        layer, head, score = example.strongest("induction")
         start, why = (
             (layer, head),
             (
