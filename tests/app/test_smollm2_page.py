@@ -113,3 +113,22 @@ def test_the_continuation_under_the_chosen_mask_is_the_models_own(smollm):
         shown_text(at)
     )
     assert expected.startswith(" Paris")
+
+
+def test_a_mask_that_hides_the_past_is_said_to_cost_what_it_costs(smollm):
+    at = run_page(
+        "attention", timeout=SLOW, model="smollm2-135m", sentences=FOX, mask="custom", m_scheme="sliding_window"
+    )
+    assert not at.exception
+    ids = smollm.tokenize([FOX])[0]
+    T = len(ids)
+    window = masks.build("sliding_window", T, window=3)  # the scheme's default: the query and the 2 before it
+    right = {}
+    for label, mask in (("causal", None), ("window", window)):
+        logits = smollm.run_ids([ids], mask=mask).logits[0]
+        right[label] = sum(int(logits[t].argmax()) == ids[t + 1] for t in range(T - 1))
+    text = shown_text(at)
+    assert f"{right['window']} of {T - 1} = {right['window'] / (T - 1):.2f} under sliding_window" in text
+    lost = right["causal"] - right["window"]
+    assert lost > 0 and f"0 positions of {T - 1} may attend to the very token" in text
+    assert f"the model gets {lost} fewer right than under its causal mask" in text
