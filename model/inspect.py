@@ -132,3 +132,36 @@ def named_heads(shares: dict[str, torch.Tensor], threshold: float) -> dict[tuple
         (layer, head): (roles[which[layer, head]], best[layer, head].item())
         for layer, head in (best >= threshold).nonzero().tolist()
     }
+
+
+def repeated_tokens(candidates: list[int], length: int, seed: int = 0) -> list[int]:
+    """`length` distinct tokens drawn at random from `candidates`, then the same `length` again: the
+    sequence in-context copying is measured on (Olsson et al. 2022). Seeded: one sequence per seed."""
+    if not 2 <= length <= len(candidates):
+        raise ValueError(f"length must be between 2 and {len(candidates)}, the candidates given (got {length})")
+    order = torch.randperm(len(candidates), generator=torch.Generator().manual_seed(seed))[:length]
+    drawn = [candidates[k] for k in order.tolist()]
+    return drawn + drawn
+
+
+COPYING = {
+    "induction": "the token after the same token's first occurrence (induction)",
+    "previous": "the previous token",
+}
+
+
+def copying_scores(weights: torch.Tensor, length: int) -> dict[str, torch.Tensor]:
+    """Per head, (L, H) each, for weights (L, H, T, T) of a sequence whose tokens length .. 2 length - 1
+    repeat tokens 0 .. length - 1: 'induction', the mean weight from the second copy's token i
+    (position length + i) to the first copy's token i + 1, the token that followed it last time
+    (i < length - 1: the last has none); 'previous', the mean weight from each second-copy token to
+    the token just before it."""
+    count = weights.shape[-1]
+    if count != 2 * length or length < 2:
+        raise ValueError(f"weights must be of a sequence of 2 x length tokens (length {length}, got {count})")
+    i = torch.arange(length - 1)
+    q = torch.arange(length, count)
+    return {
+        "induction": weights[..., length + i, i + 1].mean(dim=-1),
+        "previous": weights[..., q, q - 1].mean(dim=-1),
+    }

@@ -193,8 +193,10 @@ def grid_figure(
     row_name: str = "layer",
     col_titles: list[str] | None = None,
     notes: dict[tuple[int, int], str] | None = None,
+    first_row: int = 0,
 ) -> go.Figure:
     """Layers x heads small heatmaps (BertViz's model view), one colour scale, blocked cells grey.
+    `first_row`: the number of the first row shown (a range of a deep model's layers).
 
     Drawn as one heatmap on one pair of axes, the heads' maps side by side with a gap between them:
     72 heads as 72 subplots cost Plotly ten times more to build and to draw (MiniLM's grid: 190 ms
@@ -283,7 +285,7 @@ def grid_figure(
         y={
             **axis,
             "tickvals": [centre(r, rows) for r in range(layers)],
-            "ticktext": [f"{row_name} 0", *map(str, range(1, layers))],
+            "ticktext": [f"{row_name} {first_row}", *map(str, range(first_row + 1, first_row + layers))],
             "range": [z.shape[0] - 0.5, -0.5],  # layer 0 on top
             "scaleanchor": "x",
             "constrain": "domain",

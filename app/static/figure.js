@@ -212,7 +212,9 @@ async function drawSent(sent, parentElement, setTriggerValue) {
       const y = yaxis.p2d(event.clientY - box.top - yaxis._offset) + 0.5;
       const head = Math.floor(x / (cols + gap)), layer = Math.floor(y / (rows + gap));
       const onMap = x - head * (cols + gap) < cols && y - layer * (rows + gap) < rows;
-      if (onMap && head >= 0 && head < about.heads && layer >= 0 && layer < about.layers) pick(about, [layer, head]);
+      // a grid of a range of layers (a deep model's) starts at layer `first` and shows `shown` of them
+      const first = about.first || 0, shown = about.shown ?? about.layers;
+      if (onMap && head >= 0 && head < about.heads && layer >= 0 && layer < shown) pick(about, [first + layer, head]);
     });
   }
   div.maskLabGrid = grid;

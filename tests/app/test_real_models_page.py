@@ -27,7 +27,10 @@ def test_the_shipped_model_is_offered_and_its_padded_batch_keeps_each_embedding(
     at = run_page("attention", model="minilm-l6")
     assert not at.exception
     picker = next(p for p in at.sidebar.get("button_group") if p.label == "Model")
-    assert picker.options == ["copy", "mirror", "reverse_prefix", "minilm-l6", "random"] and picker.value == "minilm-l6"
+    assert (
+        picker.options == ["copy", "mirror", "reverse_prefix", "minilm-l6", "smollm2-135m", "random"]
+        and picker.value == "minilm-l6"
+    )
     rows = table(at)
     assert [r["padding"] for r in rows] == [0, 9]  # "a dog barked" padded to the long sentence
     assert all(r["cosine to sentence alone"] >= 0.9999 for r in rows)

