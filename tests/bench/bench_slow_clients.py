@@ -114,7 +114,7 @@ class Make:
                 if line.startswith("Serving"):
                     break
             everyone = psutil.Process(self.process.pid).children(recursive=True)
-            self.apps = [p for p in everyone if "streamlit" in p.cmdline()]
+            self.apps = [p for p in everyone if "serve.bounded" in p.cmdline()]
             self.counted = self.apps + [p for p in everyone if p.name() == "nginx"]
         else:
             self.process = start_app(ROOT / "app" / "streamlit_app.py", self.port)

@@ -116,7 +116,7 @@ def test_plotly_comes_compressed_and_kept_for_a_year_through_nginx(served):
 
 def test_new_sessions_go_to_the_other_replica_when_one_is_killed_until_it_is_back_warm(chromium, served):
     base, make = served
-    replicas = [p for p in psutil.Process(make.pid).children(recursive=True) if "streamlit" in p.cmdline()]
+    replicas = [p for p in psutil.Process(make.pid).children(recursive=True) if "serve.bounded" in p.cmdline()]
     assert len(replicas) == 2
     killed = replicas[0]
     address = f"127.0.0.1:{killed.cmdline()[killed.cmdline().index('--server.port') + 1]}"

@@ -76,7 +76,7 @@ class Served:
         for process in self.running():
             with contextlib.suppress(psutil.Error):
                 command = process.cmdline()
-                if "streamlit" in command and "--server.port" in command:
+                if "serve.bounded" in command and "--server.port" in command:
                     found[f"127.0.0.1:{command[command.index('--server.port') + 1]}"] = process
         return found
 
