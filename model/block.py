@@ -96,6 +96,8 @@ def walk(block: Block, x: torch.Tensor, mask: torch.Tensor, dropout: Dropout | N
 
     def add(key: str, values: torch.Tensor, axes: tuple[str, ...]) -> torch.Tensor:
         name = f"{NAMES[key]} ({activation_name(block)})" if key == "act" else NAMES[key]
+        if key == "weights" and dropout is not None:
+            name = "attention weights (masked, then dropout)"
         stages.append(Stage(key, name, values, axes))
         return values
 

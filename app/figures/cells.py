@@ -49,14 +49,17 @@ def category_figure(
     title: str,
     hover: list[list[str]] | None = None,
     height: int | None = None,
+    axes: tuple[str, str] | None = None,
 ) -> go.Figure:
-    """Cells coloured by category z (0 .. len(colors) - 1); heatmap, or image when large."""
+    """Cells coloured by category z (0 .. len(colors) - 1); heatmap, or image when large. `axes`: the
+    titles of the rows' and the columns' axes, when they are not queries and keys."""
     q_len, kv_len = z.shape
+    titled = {"x": {"title": axes[1]}, "y": {"title": axes[0]}} if axes else {}
     height = height or heatmap_height(q_len)
     legend = legend_traces(colors, names, set(z.unique().tolist()))
     if max(q_len, kv_len) <= HEATMAP_LIMIT:
         fig = new_figure([categorical_heatmap(z, colors, names, hover), *legend])
-        heatmap_layout(fig, title, q_labels, k_labels, height, legend=LEGEND_BELOW)
+        heatmap_layout(fig, title, q_labels, k_labels, height, legend=LEGEND_BELOW, **titled)
         return fig
     image, note = image_trace(z, colors)
     fig = new_figure([image, *legend])
@@ -66,8 +69,8 @@ def category_figure(
         q_labels,
         k_labels,
         height,
-        x={"range": [-0.5, kv_len - 0.5]},
-        y={"range": [q_len - 0.5, -0.5]},
+        x={"range": [-0.5, kv_len - 0.5], **titled.get("x", {})},
+        y={"range": [q_len - 0.5, -0.5], **titled.get("y", {})},
         legend=LEGEND_BELOW,
     )
     return fig

@@ -421,6 +421,20 @@ def heatmap_height(rows: int) -> int:
 # the figure a view is about before the browser fits it to the screen (app/browser.js: to the bottom
 # of the window, from where the stage starts)
 PROJECTOR = {"font": 22, "ticks": 19, "title": 26, "height": 540, "small": 360, "main": 1000}
+BESIDE_WIDTH = 480  # px a figure beside the stage gets at 1920 x 1080 (the stage takes the rest)
+
+
+def beside_height(fig: go.Figure, top: int) -> int:
+    """The height of a figure of square cells (the grid of every head) beside the stage: as tall as
+    filling the column's width takes, so its maps and labels are not shrunk to a thumbnail by a
+    fixed height (360 px left a 30 x 9 grid's maps 11 px each); at least the usual small height."""
+    x, y = fig.layout.xaxis.range, fig.layout.yaxis.range
+    if fig.layout.yaxis.scaleanchor != "x" or not x or not y:
+        return PROJECTOR["small"]
+    grown = PROJECTOR["ticks"] / FONT["size"]  # the margins' labels grew with the font
+    width = BESIDE_WIDTH - ((fig.layout.margin.l or 80) + (fig.layout.margin.r or 20)) * grown
+    plot = width * abs(y[0] - y[1]) / abs(x[1] - x[0])
+    return round(min(PROJECTOR["main"], max(PROJECTOR["small"], plot + top + (fig.layout.margin.b or 80) * grown)))
 
 
 def for_projector(fig: go.Figure, role: str | None = None) -> go.Figure:
@@ -428,8 +442,10 @@ def for_projector(fig: go.Figure, role: str | None = None) -> go.Figure:
     px tall. `role` "main": the figure a view is about, marked so the browser fills the stage's
     height with it; "small": one beside the stage."""
     desk = desk_sizes(fig)
-    height = PROJECTOR[role] if role else min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
     top = round((fig.layout.margin.t or 60) * PROJECTOR["ticks"] / FONT["size"])  # labels and titles grew
+    height = PROJECTOR[role] if role else min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
+    if role == "small":
+        height = beside_height(fig, top + PROJECTOR["title"])
     fig.update_layout(font_size=PROJECTOR["font"], title_font_size=PROJECTOR["title"], height=height, margin_t=top)
     if fig.layout.title.subtitle.text:  # a thumbnail's parameters, an entropy bound: as large as body text
         fig.update_layout(title_subtitle_font_size=PROJECTOR["font"])

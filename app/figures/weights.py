@@ -135,10 +135,12 @@ def attention_figure(
     mask_name: str = "the mask",
     height: int | None = None,
     numbers: bool = False,
+    zmax: float = 1.0,
 ) -> go.Figure:
     """One head (Q, K): weights on Viridis, blocked cells grey, rows with no allowed key flagged.
     Hover names the query token, the key token and the weight, or what blocked the cell; `numbers`
-    writes each weight in its cell (up to 12 x 12)."""
+    writes each weight in its cell (up to 12 x 12). `zmax`: the scale's top, past 1 for weights after
+    dropout (kept ones scaled by 1 / (1 - p))."""
     q_names, k_names = _named(q_tokens), _named(k_tokens)
     text = None
     if max(mask.shape) <= CELL_TEXT_LIMIT and not mask.all():  # else %{z} says all a cell's text would
@@ -155,6 +157,7 @@ def attention_figure(
         text=text,
         hovertemplate="query %{y} → key %{x}: " + ("%{text}" if text else "weight %{z:.3f}") + "<extra></extra>",
         numbers=numbers,
+        zmax=zmax,
     )
     fig = new_figure([trace, *([_blocked_legend()] if not mask.all() else [])])
     heatmap_layout(

@@ -107,6 +107,7 @@ def stage_figure(view: tuple, key: str, head: int, tokens: tuple, mask_name: str
             list(tokens),
             title=f"{title}, head {head}",
             mask_name=mask_name,
+            zmax=max(1.0, stage.values[head].max().item()),  # after dropout a kept weight is scaled up
         )
     per_head = stage.values.dim() == 3
     width = stage.values.shape[-1]
@@ -132,6 +133,7 @@ def mixing_figure(view: tuple, tokens: tuple):
         [axis_label(token, k) for k, token in enumerate(tokens)],
         title=f"Rows changed when token {at} becomes {html.escape(visible(run['to']), quote=False)}",
         hover=hover,
+        axes=("stage of the block", "token position (row)"),
     )
 
 
@@ -184,7 +186,7 @@ def layer_norm_finding(stages, numbers: dict[str, int], eps: float) -> str:
     mean, var = norm_in.mean(dim=-1, keepdim=True), norm_in.var(dim=-1, unbiased=False, keepdim=True)
     normalized = (norm_in - mean) / torch.sqrt(var + eps)
     variance = normalized.var(dim=-1, unbiased=False)
-    low, high = variance.min().item(), variance.max().item()
+    low, high = round(variance.min().item(), 4), round(variance.max().item(), 4)
     small = (
         f" (under 1 where a row's own variance is small next to the ε = {eps:g} LayerNorm adds to it)"
         if low < 0.999
@@ -193,8 +195,9 @@ def layer_norm_finding(stages, numbers: dict[str, int], eps: float) -> str:
     return (
         f"LayerNorm 1 normalizes each token's row of {numbers['d_model']} features on its own, all "
         f"{numbers['h']} heads' features together: after it (before its learned scale and shift) every row has "
-        f"mean within {normalized.mean(dim=-1).abs().max().item():.1e} of 0 and variance from {low:.4f} to "
-        f"{high:.4f}{small}. It never mixes tokens, and never works per head."
+        f"mean within {normalized.mean(dim=-1).abs().max().item():.1e} of 0 and variance "
+        + (f"{low:.4f}" if low == high else f"from {low:.4f} to {high:.4f}")
+        + f"{small}. It never mixes tokens, and never works per head."
     )
 
 
@@ -226,9 +229,10 @@ def dropout_findings(stages, p: float, head: int) -> list[str]:
     factors = walk_through.dropout_factors(before, after)
     sums = by_key["weights"].values[head].sum(dim=-1)
     return [
-        f"Training, p = {p:.2f}: dropout multiplied each value of the projected heads by one of "
-        f"{', '.join(f'{f:g}' for f in factors)}: 0 or 1 / (1 − p) = {1 / (1 - p):.4f}, whatever the value. A random "
-        "mask and a scale: a linear map of the values, so dropout cannot do ReLU's job.",
+        f"Training, p = {p:.2f}: dropout multiplied each value of the projected heads by "
+        f"{' or by '.join(f'{f:g}' for f in factors)} (read off the values), whatever the value: 0 where it drops, "
+        f"1 / (1 − p) = {1 / (1 - p):.4f} where it keeps. A random mask and a scale: a linear map of the values, "
+        "so dropout cannot do ReLU's job.",
         f"On the attention weights (as Karpathy's gpt.py drops them, after the softmax), head {head}'s rows now sum "
         f"to between {sums.min().item():.3f} and {sums.max().item():.3f} (mean {sums.mean().item():.3f}); each "
         "sums to 1 in expectation, and exactly 1 in evaluation.",
@@ -257,7 +261,8 @@ def show() -> None:
     with lecture.beside():
         order = walk_through.walk_order(chosen.model.blocks[layer].pre_norm)
         stage_key = link.choice("Stage", "stage", order, "weights", help=STAGE_HELP)
-        head = link.integer("Head", "head", 0, config.n_heads - 1, 0, help="the head the weights show")
+        # the other stages show every head side by side
+        head = link.integer("Head", "head", 0, config.n_heads - 1, 0) if stage_key == "weights" else 0
     p = percent / 100 if training else 0.0
     view = (chosen.spec, tuple(ids), custom, layer, p, seed, at)
     run = walked(*view)
@@ -289,6 +294,7 @@ def show() -> None:
         mixing_figure(view, tuple(tokens)),
         key="mixing_figure",
         alt="which rows each stage changed when one token was replaced",
+        main=True,  # on a projector as large as the stage's figure: the lesson of the page
     )
     st.header("Where the non-linearities are")
     st.markdown(activation_finding(stages, run["activation"], tokens))
