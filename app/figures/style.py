@@ -429,11 +429,18 @@ def beside_height(fig: go.Figure, top: int) -> int:
     filling the column's width takes, so its maps and labels are not shrunk to a thumbnail by a
     fixed height (360 px left a 30 x 9 grid's maps 11 px each); at least the usual small height."""
     x, y = fig.layout.xaxis.range, fig.layout.yaxis.range
-    if fig.layout.yaxis.scaleanchor != "x" or not x or not y:
+    z = fig.data[0].z if fig.data and getattr(fig.data[0], "z", None) is not None else None
+    if x and y:
+        rows, columns = abs(y[0] - y[1]), abs(x[1] - x[0])
+    elif z is not None and len(z):  # a heatmap on its own axes: one cell per value
+        rows, columns = len(z), len(z[0])
+    else:
+        return PROJECTOR["small"]
+    if fig.layout.yaxis.scaleanchor != "x":
         return PROJECTOR["small"]
     grown = PROJECTOR["ticks"] / FONT["size"]  # the margins' labels grew with the font
     width = BESIDE_WIDTH - ((fig.layout.margin.l or 80) + (fig.layout.margin.r or 20)) * grown
-    plot = width * abs(y[0] - y[1]) / abs(x[1] - x[0])
+    plot = width * rows / columns
     return round(min(PROJECTOR["main"], max(PROJECTOR["small"], plot + top + (fig.layout.margin.b or 80) * grown)))
 
 

@@ -294,7 +294,9 @@ def show() -> None:
         mixing_figure(view, tuple(tokens)),
         key="mixing_figure",
         alt="which rows each stage changed when one token was replaced",
-        main=True,  # on a projector as large as the stage's figure: the lesson of the page
+        # on a projector sized as the grid beside the stage is: square cells filling a column's width, tall
+        # enough for every stage's label (at the usual height it showed half of them)
+        small=True,
     )
     st.header("Where the non-linearities are")
     st.markdown(activation_finding(stages, run["activation"], tokens))
