@@ -45,6 +45,10 @@ def opened(context, url: str, name: str):
     return page
 
 
+# for each figure of the page, whether it is one the view is about (on the stage: app/figures/style.py)
+STAGED = "() => [...document.querySelectorAll('.js-plotly-plot')].map((f) => !!f.layout?.meta?.fill)"
+
+
 def figure_bottom(page, index: int = 0) -> float:
     return page.locator(".js-plotly-plot").nth(index).evaluate("f => f.getBoundingClientRect().bottom")
 
@@ -244,10 +248,12 @@ def test_slides_step_in_the_running_page_with_their_title_caption_and_key_figure
         expect(main.get_by_text(slide.caption)).to_be_visible()
         query = {key: v[0] for key, v in parse_qs(urlparse(page.url).query).items()}
         assert query["slides"] == "mask-schemes" and query["step"] == str(k + 1) and query["present"] == "true"
-        # the key figure: the head the slide names, else the page's first figure
+        # the key figures: those the view is about (on the stage), else the head the slide names, else
+        # every figure (UniLM's four masks)
         titles = [t.text_content() for t in page.locator(".js-plotly-plot .gtitle").all()]
+        staged = page.evaluate(STAGED)
         named = [i for i, t in enumerate(titles) if f"layer {slide.params.get('layer')}, head" in t]
-        for i in named[:1] or range(len(titles)):  # else every figure (UniLM's four masks)
+        for i in [i for i, on in enumerate(staged) if on] or named[:1] or range(len(titles)):
             assert figure_bottom(page, i) <= PROJECTOR["height"], (k + 1, titles[i])
         expect(page.get_by_test_id("stException")).to_have_count(0)
         page.screenshot(path=ARTIFACTS / f"slide-{k + 1}.png")
