@@ -34,7 +34,7 @@ class BoundedHTTP(HttpToolsProtocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._header_bytes, self._stalled = 0, None
+        self._stalled = None
         self._await_headers()
 
     def _await_headers(self) -> None:

@@ -133,14 +133,18 @@ def test_a_query_with_no_allowed_key_gets_zero_weights_not_nan(minilm):
     assert not out.hidden.isnan().any()
 
 
+def flip_last_bit(path) -> None:
+    with open(path, "r+b") as file:
+        file.seek(-1, 2)
+        last = file.read(1)
+        file.seek(-1, 2)
+        file.write(bytes([last[0] ^ 1]))
+
+
 def test_the_recorded_checksum_refuses_a_changed_weights_file(minilm, tmp_path, monkeypatch):
     copy = tmp_path / "minilm"
     shutil.copytree(minilm.directory, copy)
-    with open(copy / hf.WEIGHTS, "r+b") as weights:
-        weights.seek(-1, 2)
-        last = weights.read(1)
-        weights.seek(-1, 2)
-        weights.write(bytes([last[0] ^ 1]))  # one bit of one weight
+    flip_last_bit(copy / hf.WEIGHTS)  # one bit of one weight
     monkeypatch.setattr(hf.Shipped, "directory", lambda self: copy)
     with pytest.raises(ValueError, match="sha256"):
         hf.load("minilm-l6")
@@ -340,11 +344,7 @@ def test_the_shipped_decoders_checksum_refuses_a_changed_or_foreign_file(smollm,
     copy = tmp_path / "smollm"
     copy.mkdir()
     shutil.copyfile(smollm.directory / weights, copy / weights)
-    with open(copy / weights, "r+b") as file:
-        file.seek(-1, 2)
-        last = file.read(1)
-        file.seek(-1, 2)
-        file.write(bytes([last[0] ^ 1]))  # one bit of one weight
+    flip_last_bit(copy / weights)  # one bit of one weight
     monkeypatch.setattr(hf.Shipped, "directory", lambda self: copy)
     with pytest.raises(ValueError, match="sha256 is .* expected b179c952"):
         hf.load("smollm2-135m")
