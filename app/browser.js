@@ -67,7 +67,7 @@ if (!window.maskLabArrowKeys) {
   }, true);
 }
 
-// Presentation mode is a layout of its own (app/lecture.py): when a run draws the other layout than the
+// Presentation mode is a layout of its own (app/lecture/stage.py): when a run draws the other layout than the
 // page was loaded with (the sidebar's toggle, Back over it), the page is loaded again, so that no
 // control bound to the address bar is drawn in other blocks than the run before (see app/state.py).
 // Only once the address bar says the layout drawn: a page that loads in it does not load again.

@@ -31,6 +31,7 @@ import ctypes
 import ctypes.util
 import gc
 import json
+from importlib import import_module
 from pathlib import Path
 
 import pandas  # noqa: F401  (st.dataframe's, imported by Streamlit on first use)
@@ -38,14 +39,13 @@ import plotly.graph_objects  # noqa: F401
 import torch
 
 import app.figures  # noqa: F401
-import app.views.attention  # noqa: F401  (the pages: app/pages.py imports each when first linked)
-import app.views.cross_attention  # noqa: F401
-import app.views.home  # noqa: F401
-import app.views.mask_explorer  # noqa: F401
-import app.views.normalization  # noqa: F401
 import masks  # noqa: F401
 import model.transformer  # noqa: F401
 from app.figure_element import PLOTLY
+from app.pages import PAGES
+
+for page in PAGES:  # each page's module (st.navigation would import it when first linked)
+    import_module(page.module)
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
 MiB = 1024 * 1024  # mallopt's parameter numbers (malloc.h)

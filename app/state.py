@@ -18,10 +18,9 @@ from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
 
-from app import slides
+from app.lecture import slides
 from app.text import parse_int, quoted
 
-BOOL_TEXT = ("true", "false")
 SESSION_WIDE = ("present",)  # settings of the lecture, not of one page: they follow it from page to page
 HELD = ("layer", "head")  # link values the browser holds, not a widget (`Link.held`)
 VIEWS = "_views"  # session state: page -> its link parameters when the session last left it
@@ -33,6 +32,8 @@ DRAWN_DEFAULTS = "_drawn_defaults"  # session state: text or number control -> t
 LINK_LIMIT = 32_000
 HELD_COUNTS = "_held_counts"  # session state: (page, held key) -> how many values it had in the last run
 REDRAWN = "_redrawn"  # session state: controls still on screen whose values another step of a deck dropped
+PAGE = "_page"  # session state: the page the session ran last (its url path)
+STEP = "_step"  # session state: the (deck, step) of its last run
 
 
 def varying():
@@ -58,64 +59,87 @@ def open_page(page) -> None:
     arriving from another page, or at another slide of a deck, would start from the view before.
     Drop those values, and start the page from: the slide's own view (a deck's step), the URL
     (Back / Forward), or its own settings when the session last left it (a click in the sidebar
-    brings no link), else its defaults. The lecture's settings (presentation mode) come along.
-    (Whether this run is Back / Forward, and the query as the browser sent it, Streamlit keeps in
-    its script run context only.)"""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    name, last = page.url_path or "home", st.session_state.get("_page")
+    brings no link), else its defaults. The lecture's settings (presentation mode) come along."""
+    name, last = page.url_path or "home", st.session_state.get(PAGE)
     query = st.query_params.to_dict()
-    step, last_step = (query.get("slides"), query.get("step")), st.session_state.get("_step")
-    st.session_state["_page"], st.session_state["_step"] = name, step
+    step, last_step = (query.get("slides"), query.get("step")), st.session_state.get(STEP)
+    st.session_state[PAGE], st.session_state[STEP] = name, step
     if last is None:  # a link opened in a new tab: it is the view, less a step's values it leaves out
         linked = slides.linked_step(query)
         if linked and linked.slide.page == name:
             arrive({key: value for key, value in linked.slide.params.items() if key not in query})
         return
-    if last == name and (step == last_step or step[0] is None):
-        return
-    dropped = [key for key in st.session_state if not key.startswith("_") and key not in SESSION_WIDE]
-    for key in dropped:
-        del st.session_state[key]
-    if last == name:  # the controls stay on screen, showing the step before's values: Link tells them
-        st.session_state[REDRAWN] = set(dropped)
-    lecture = st.session_state.get(LECTURE, {})
-    context = get_script_run_ctx(suppress_warning=True)
-    linked = slides.linked_step(query)
-    history = context is not None and context.is_history_navigation
+    same_page = last == name
+    if same_page and (step == last_step or step[0] is None):
+        return  # another run of the same view
+    _drop_the_view_before(same_page)
+    history = _back_or_forward()
     sent = sent_query()  # before any change below: Streamlit writes st.query_params into the run's query
-    if last != name and not history:
+    if not same_page and not history:
         # a value the browser holds belongs to the page left, as a bound control's does, which
         # Streamlit drops on a page change: a deck's step brings its own back (below)
         for key in HELD:
             query.pop(key, None)
             st.query_params.pop(key, None)
-    if history:
-        # Back / Forward: the entry's URL as sent, the reader's changes to a slide's view included
-        # (on a page change Streamlit drops the parameters that a control of another page has
-        # bound, and our pages share names: `layer`, `model`)
-        wanted = sent
-    elif linked and linked.slide.page == name:
-        wanted = {**linked.query(), **lecture}
-    else:
-        left_the_deck = ("slides", "step") if linked else ()  # a bad deck or step stays: the page warns
-        own = {key: value for key, value in query.items() if key not in left_the_deck}
-        saved = {} if set(own) - set(SESSION_WIDE) else st.session_state.get(VIEWS, {}).get(name, {})
-        wanted = {**saved, **lecture, **own}
-    if wanted != query and wanted.items() <= sent.items() and not (set(sent) - set(wanted)) & set(query):
+    wanted = sent if history else _view_to_open(name, query)
+    _start_from(page, wanted, query, sent, same_page)
+    if same_page:  # Streamlit moves the address bar along for a link to another page only
+        st.query_params["step"] = step[1]
+
+
+def current_page() -> str | None:
+    """The page this session runs (its url path), None before its first run."""
+    return st.session_state.get(PAGE)
+
+
+def _back_or_forward() -> bool:
+    """This run is the browser's Back or Forward: Streamlit keeps that in its script run context only."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx(suppress_warning=True)
+    return context is not None and context.is_history_navigation
+
+
+def _drop_the_view_before(same_page: bool) -> None:
+    """Forget the controls' values of the view the session leaves; on the same page (another step of a
+    deck) the controls stay on screen, showing the step before's values: Link tells them (REDRAWN)."""
+    dropped = [key for key in st.session_state if not key.startswith("_") and key not in SESSION_WIDE]
+    for key in dropped:
+        del st.session_state[key]
+    if same_page:
+        st.session_state[REDRAWN] = set(dropped)
+
+
+def _view_to_open(name: str, query: dict[str, str]) -> dict[str, str]:
+    """The link page `name` opens on, other than by Back / Forward: a deck's step brings its own view;
+    else the link's own values over the page's view when the session last left it (a click in the
+    sidebar brings no link), with the lecture's settings."""
+    lecture = st.session_state.get(LECTURE, {})
+    linked = slides.linked_step(query)
+    if linked and linked.slide.page == name:
+        return {**linked.query(), **lecture}
+    left_the_deck = ("slides", "step") if linked else ()  # a bad deck or step stays: the page warns
+    own = {key: value for key, value in query.items() if key not in left_the_deck}
+    saved = {} if set(own) - set(SESSION_WIDE) else st.session_state.get(VIEWS, {}).get(name, {})
+    return {**saved, **lecture, **own}
+
+
+def _start_from(page, wanted: dict[str, str], query: dict[str, str], sent: dict[str, str], same_page: bool) -> None:
+    """Make this run start from the link `wanted` rather than `query`, the cheapest way there is."""
+    if wanted == query:
+        return
+    if wanted.items() <= sent.items() and not (set(sent) - set(wanted)) & set(query):
         # the link as sent, less the values Streamlit dropped for having been bound on another page
         # (on a page change the browser sends those of the page it leaves too): the page's controls
         # take them from here in this run, where a switch to the link would cost a second run
         arrive({key: value for key, value in wanted.items() if key not in query})
-    elif wanted != query and last == name:
+    elif same_page:
         # another step of a deck on the same page (Back, Forward): its controls are bound to their
         # parameters already, which Streamlit refuses to set or to switch to; they take the step's
         # values from here (the address bar is the step's entry, less values at their defaults)
         st.session_state[ARRIVED] = {key: value for key, value in wanted.items() if query.get(key) != value}
-    elif wanted != query:
+    else:
         st.switch_page(page, query_params=wanted)
-    if last == name:  # Streamlit moves the address bar along for a link to another page only
-        st.query_params["step"] = step[1]
 
 
 def arrive(values: dict[str, str]) -> None:
@@ -175,11 +199,6 @@ def _one_value_each() -> dict[str, list[str]]:
     return repeated
 
 
-def _is_int_between(raw: str, low: int, high: int) -> bool:
-    value = parse_int(raw)
-    return value is not None and low <= value <= high
-
-
 class Link:
     """The controls of one page, bound to the URL, with the link's values checked.
 
@@ -235,7 +254,7 @@ class Link:
     def remember(self) -> None:
         """Keep this page's view for the next time the session opens the page from the sidebar."""
         query = self.query()
-        st.session_state.setdefault(VIEWS, {})[st.session_state.get("_page")] = {
+        st.session_state.setdefault(VIEWS, {})[current_page()] = {
             key: value for key, value in query.items() if key not in SESSION_WIDE
         }
         st.session_state[LECTURE] = {key: value for key, value in query.items() if key in SESSION_WIDE}
@@ -255,7 +274,7 @@ class Link:
             self.warned.add(key)
             self.warn(
                 f"Link parameter `{key}` = {quoted(self.raw[key])} is not allowed ({allowed}); "
-                f"using {quoted(str(used))}."
+                f"using {quoted(str(used).lower() if isinstance(used, bool) else str(used))}."
             )
 
     def _seed(self, key: str, ok: bool, value: object, default: object) -> None:
@@ -289,46 +308,57 @@ class Link:
             st.session_state[key] = default
         drawn[key] = default
 
+    def _bind(self, key: str, default, parse, allowed: str, draw, *, outgrows: bool = False):
+        """What every control does with the link, in this order: follow a default that changed, let go
+        of a value the reader's own change took away (`outgrows`: for controls whose allowed values
+        change), seed a value Streamlit dropped, draw the widget (`draw()`), keep its value for the
+        share link, and warn about a value the link gave that is not allowed. `parse` reads the link's
+        text as the control's value, None if it is not allowed (`allowed` says what is)."""
+        raw = self.raw.get(key)
+        linked = None if raw is None else parse(raw)
+        self._follow(key, default)
+        if outgrows and self._outgrown(key, linked is not None):
+            st.session_state[key] = default
+        self._seed(key, linked is not None, linked, default)
+        value = draw()
+        self.values[key] = (value, default)
+        self._check(key, linked is not None, allowed, value)
+        return value
+
     def integer(self, label: str, key: str, low: int, high: int, default: int, *, where=st, help=None) -> int:
         default = min(max(default, low), high)
-        self._follow(key, default)
-        if self._outgrown(key, _is_int_between(self.raw.get(key, ""), low, high)):
-            st.session_state[key] = default
         raw = self.raw.get(key, "")
         if raw.strip() and parse_int(raw) is None:
             _unbind(key)
-        self._seed(key, _is_int_between(raw, low, high), parse_int(raw), default)
-        value = where.number_input(
-            label,
-            min_value=low,
-            max_value=high,
-            value=default,
-            step=1,
-            key=key,
-            bind="query-params",
-            help=help,
-        )
-        self.values[key] = (int(value), default)
-        self._check(key, _is_int_between(raw, low, high), f"an integer from {low} to {high}", value)
-        return int(value)
+
+        def parse(text: str) -> int | None:
+            value = parse_int(text)
+            return value if value is not None and low <= value <= high else None
+
+        def draw() -> int:
+            return int(
+                where.number_input(
+                    label, min_value=low, max_value=high, value=default, step=1, key=key, bind="query-params", help=help
+                )
+            )
+
+        return self._bind(key, default, parse, f"an integer from {low} to {high}", draw, outgrows=True)
 
     def choice(self, label: str, key: str, options: list[str], default: str, *, where=st, help=None) -> str:
         """One of `options` as pills: every option visible, one click to switch (the quickest
         control Streamlit has, and readable on a projector)."""
-        self._follow(key, default)
-        if self._outgrown(key, self.raw.get(key) in options):
-            st.session_state[key] = default
-        # a link's empty or unknown value would leave the pills empty (None): start from the default
-        bad = key in self.raw and self.raw[key] not in options
-        if bad:
-            st.session_state[key] = default
-        self._seed(key, not bad, self.raw.get(key), default)
-        value = where.pills(
-            label, options, default=None if bad else default, required=True, key=key, bind="query-params", help=help
-        )
-        self.values[key] = (value, default)
-        self._check(key, self.raw.get(key) in options, "one of " + ", ".join(options), value)
-        return value
+
+        def draw() -> str:
+            # a link's empty or unknown value would leave the pills empty (None): start from the default
+            bad = key in self.raw and self.raw[key] not in options
+            if bad:
+                st.session_state[key] = default
+            return where.pills(
+                label, options, default=None if bad else default, required=True, key=key, bind="query-params", help=help
+            )
+
+        allowed = "one of " + ", ".join(options)
+        return self._bind(key, default, lambda text: text if text in options else None, allowed, draw, outgrows=True)
 
     def held(self, key: str, count: int, default: int) -> int:
         """A number from 0 to count - 1 that the browser holds, not a widget (the layer and head of a view
@@ -339,7 +369,7 @@ class Link:
         self.held_counts[key] = count
         # a value the reader's own change took away (fewer heads): the count it was picked under held
         # it; no link brought it, so no warning names it, and the address bar lets it go
-        counts, place = st.session_state.setdefault(HELD_COUNTS, {}), (st.session_state.get("_page"), key)
+        counts, place = st.session_state.setdefault(HELD_COUNTS, {}), (current_page(), key)
         before, counts[place] = counts.get(place), count
         raw = self.raw.get(key)
         if raw not in options and before is not None and raw in [str(k) for k in range(before)]:
@@ -361,20 +391,20 @@ class Link:
         return tabs
 
     def flag(self, label: str, key: str, default: bool, *, where=st, help=None) -> bool:
-        self._follow(key, default)
-        self._seed(key, self.raw.get(key) in BOOL_TEXT, self.raw.get(key) == "true", default)
-        value = where.toggle(label, value=default, key=key, bind="query-params", help=help)
-        self.values[key] = (bool(value), default)
-        self._check(key, self.raw.get(key) in BOOL_TEXT, "true or false", str(value).lower())
-        return bool(value)
+        def draw() -> bool:
+            return bool(where.toggle(label, value=default, key=key, bind="query-params", help=help))
+
+        return self._bind(key, default, lambda text: {"true": True, "false": False}.get(text), "true or false", draw)
 
     def text(
         self, label: str, key: str, default: str, *, max_chars: int, where=st, help=None, lines: bool = False
     ) -> str:
         widget = where.text_area if lines else where.text_input
-        self._follow(key, default)
-        self._seed(key, len(self.raw.get(key, "")) <= max_chars, self.raw.get(key), default)
-        value = widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
-        self.values[key] = (value, default)
-        self._check(key, len(self.raw.get(key, "")) <= max_chars, f"at most {max_chars} characters", value)
-        return value
+
+        def draw() -> str:
+            return widget(label, value=default, key=key, bind="query-params", max_chars=max_chars, help=help)
+
+        def parse(text: str) -> str | None:
+            return text if len(text) <= max_chars else None
+
+        return self._bind(key, default, parse, f"at most {max_chars} characters", draw)

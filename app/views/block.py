@@ -11,13 +11,14 @@ import streamlit as st
 import torch
 
 import masks
-from app import figures, model_runs
+from app import figures
 from app.cache import MiB, bounded
 from app.figures.style import axis_label
-from app.lecture import Lecture
+from app.lecture.stage import Lecture
+from app.runs import toy_models
 from app.state import Link, varying
 from app.text import visible
-from app.views.attention import mask_choice, model_and_text
+from app.views.attention.page import model_and_text, trained_or_custom_mask
 from model import block as walk_through
 from model.tokenizer import SPECIALS
 
@@ -43,11 +44,11 @@ def replacement(tokenizer, token_id: int) -> int:
 
 @bounded(max_bytes=64 * MiB)
 def walked(
-    spec: model_runs.ModelSpec, ids: tuple, custom: masks.Predicate | None, layer: int, p: float, seed: int, at: int
+    spec: toy_models.ModelSpec, ids: tuple, custom: masks.Predicate | None, layer: int, p: float, seed: int, at: int
 ) -> dict:
     """The block's stages on `ids` and on `ids` with token `at` replaced, the mask they ran under,
     and which rows each stage changed: computed once per view, shared by every session."""
-    model, tokenizer, loaded = model_runs.model_for(spec)
+    model, tokenizer, loaded = toy_models.model_for(spec)
     tokens_in = torch.tensor([ids])
     given = {"mask": custom.build()} if custom is not None else loaded.default_masks(tokens_in) if loaded else {}
     with torch.no_grad():
@@ -244,11 +245,11 @@ def show() -> None:
     lecture = Lecture(link, "One block")
     with st.sidebar:
         st.header("Model")
-        name = model_runs.model_name(link, "decoder")
+        name = toy_models.model_name(link, "decoder")
     chosen, ids = model_and_text(link, name)
     config, tokens = chosen.model.config, chosen.tokenizer.decode(ids)
     n = len(ids)
-    trained_with, custom = mask_choice(link, chosen, n)
+    trained_with, custom = trained_or_custom_mask(link, chosen, n)
     mask_name = custom.name if custom else trained_with
     with st.sidebar:
         st.header("Block")

@@ -5,7 +5,7 @@ import streamlit as st
 import masks
 from app import figures
 from app.cache import MiB, bounded
-from app.lecture import Lecture
+from app.lecture.stage import Lecture
 from app.pages import BY_NAME, PAGES
 from app.state import Link
 from app.text import DEFAULT_SOURCE, DEFAULT_TEXT

@@ -10,7 +10,7 @@ import torch
 
 from app import figures
 from app.cache import MiB, bounded
-from app.lecture import Lecture
+from app.lecture.stage import Lecture
 from app.state import Link, varying
 from app.text import WORDS_HELP, visible
 from model.normalization import (

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.export import opened
 from app.figure_element import NAME, figures_drawn
+from app.lecture.export import opened
 from app.pages import HOME
 
 

@@ -85,27 +85,32 @@ def test_the_decorator_keys_on_the_arguments_except_those_named_with_an_undersco
 
 def test_a_derived_value_is_built_once_per_owner_and_key_and_goes_with_its_owner():
     import gc
+    import weakref
 
-    from app.cache import _DERIVED, DERIVED_PER_OWNER, derived
+    from app.cache import DERIVED_PER_OWNER, derived
 
     class Run:  # what a shared cache hands out
         pass
 
+    class Figure:  # what a page draws from it
+        def __init__(self, name):
+            self.name = name
+
     run, built = Run(), []
 
     def build(name):
-        return lambda: built.append(name) or [name]
+        return lambda: built.append(name) or Figure(name)
 
     first = derived(run, "grid", build("grid"))
     assert derived(run, "grid", build("grid")) is first and built == ["grid"]  # shared, not rebuilt
-    assert derived(Run(), "grid", build("other")) == ["other"]  # another run: its own figure
+    assert derived(Run(), "grid", build("other")).name == "other"  # another run: its own figure
     for k in range(DERIVED_PER_OWNER):  # many views of one run: the oldest goes
         derived(run, k, build(k))
-    assert derived(run, "grid", build("grid again")) == ["grid again"]
-    owner = id(run)
-    del run
+    assert derived(run, "grid", build("grid again")).name == "grid again"
+    kept = weakref.ref(derived(run, "kept", build("kept")))
+    del run, first
     gc.collect()
-    assert owner not in _DERIVED  # gone with its run: the run cache's bound bounds these too
+    assert kept() is None  # gone with its run: the run cache's bound bounds these too
 
 
 def test_large_runs_take_turns_and_small_ones_do_not_wait():

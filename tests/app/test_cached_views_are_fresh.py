@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import masks
-from app import model_runs
+from app.runs import toy_models
 from model import pretrained
 from tests.app.conftest import as_array, charts, run_page, title
 
@@ -21,7 +21,7 @@ def drawn(at, words: str) -> np.ndarray:
 
 
 def fresh_model(arch: str, layers: int, heads: int, norm: str, seed: int):
-    return model_runs.random_model.__wrapped__(arch, layers, heads, norm, seed)
+    return toy_models.random_model.__wrapped__(arch, layers, heads, norm, seed)
 
 
 def same_weights(picture: np.ndarray, weights: torch.Tensor, mask: torch.Tensor) -> bool:

@@ -8,7 +8,7 @@ control's next change no longer reaches the address bar: Reload and Back lose it
 misses it. `tests/browser/test_attention_in_browser.py` shows it in Chromium. A control may move
 among its siblings (the browser keeps it), not into other blocks.
 
-Presentation mode is a layout of its own (the stage and the column beside it, app/lecture.py): its
+Presentation mode is a layout of its own (the stage and the column beside it, app/lecture/stage.py): its
 toggle loads the page again (app/browser.js), so controls keep their blocks within each layout.
 """
 

@@ -6,7 +6,7 @@ import re
 import pytest
 import torch
 
-from app import model_runs
+from app.runs import toy_models
 from app.text import visible
 from model.inspect import greedy_decode
 from model.tokenizer import SPECIALS
@@ -16,9 +16,9 @@ CROSS = "cross"
 STEPS = 32  # the page's ANSWER_STEPS
 
 
-def own_answer(spec: model_runs.ModelSpec, source: str) -> list[str]:
+def own_answer(spec: toy_models.ModelSpec, source: str) -> list[str]:
     """The model's greedy answer, decoded here as the page does (its own model, its own source)."""
-    model, tokenizer, _ = model_runs.model_for(spec)
+    model, tokenizer, _ = toy_models.model_for(spec)
     src = tokenizer.encode(source)
     ids = greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, STEPS)
     return tokenizer.decode(ids)
@@ -27,7 +27,7 @@ def own_answer(spec: model_runs.ModelSpec, source: str) -> list[str]:
 def random_with_specials() -> tuple[int, list[str]]:
     """The first seed whose untrained model answers the page's example with a special token."""
     for seed in range(20):
-        spec = model_runs.ModelSpec(model_runs.RANDOM, "encoder_decoder", 2, 4, "pre", seed)
+        spec = toy_models.ModelSpec(toy_models.RANDOM, "encoder_decoder", 2, 4, "pre", seed)
         tokens = own_answer(spec, "le chat dort.")
         if any(t in SPECIALS for t in tokens):
             return seed, tokens
@@ -74,8 +74,8 @@ def test_special_tokens_in_a_random_models_answer_read_as_tokens_not_letters():
 @pytest.mark.parametrize("name", ["reverse", "sort"])
 def test_a_trained_models_answer_is_its_tokens_as_code(name):
     at = run_page(CROSS, model=name)
-    loaded = model_runs.load(name)
-    tokens = own_answer(model_runs.ModelSpec(name, "encoder_decoder"), loaded.task.example)
+    loaded = toy_models.load(name)
+    tokens = own_answer(toy_models.ModelSpec(name, "encoder_decoder"), loaded.task.example)
     assert not any(t in SPECIALS for t in tokens)
     found = answer_caption(at)
     assert read_back(found.group(2)) == ([visible(t) for t in tokens], ["".join(visible(t) for t in tokens)])

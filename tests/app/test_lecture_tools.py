@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from app import figures
-from app.lecture import SHARE, class_link, network_address
+from app.lecture.share import SHARE, class_link, network_address
 from masks import build
 from tests.app.conftest import charts, run_page
 

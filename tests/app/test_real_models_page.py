@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from transformers import Gemma2Config, Gemma2ForCausalLM, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
-from app import real_models
+from app.runs import real_models
 from model import hf
 from model.tasks import TASKS
 from tests.app.conftest import address, as_array, charts, head_view, run_page, shown_text

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app import slides
-from app.export import write_pack
+from app.lecture import slides
+from app.lecture.export import write_pack
 from app.pages import PAGES
 from tests.app.conftest import charts, run_page, shown_text, title
 
@@ -147,7 +147,7 @@ def test_the_pack_command_refuses_a_bad_file_naming_the_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[slide]]\ntitle = "a"\npage = "nowhere"\n')
     result = subprocess.run(
-        [sys.executable, "-m", "app.export", str(bad), str(tmp_path / "out")], capture_output=True, text=True
+        [sys.executable, "-m", "app.lecture.export", str(bad), str(tmp_path / "out")], capture_output=True, text=True
     )
     assert result.returncode == 2 and "line 1 (slide 1): page must be one of" in result.stderr
 
@@ -161,7 +161,7 @@ def test_the_pack_command_names_a_slide_whose_link_is_bad_and_writes_nothing(tmp
     )
     out = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "-m", "app.export", str(deck), str(out), "--no-images"], capture_output=True, text=True
+        [sys.executable, "-m", "app.lecture.export", str(deck), str(out), "--no-images"], capture_output=True, text=True
     )
     assert result.returncode == 2, result.stderr[-2000:]
     assert "slide 2 (broken)" in result.stderr and "`model`" in result.stderr

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import masks
-from app import real_models
+from app.runs import real_models
+from app.views.attention import real as real_page
 from model import hf
 from tests.app.conftest import charts, head_view, run_page, shown_text
 
@@ -50,7 +51,7 @@ def test_bad_links_and_long_text_are_said_and_the_page_still_draws():
     assert "`layer` = `-1` is not allowed (one of 0, 1, 2" in text and "`head` = `9` is not allowed" in text
     at = run_page("attention", timeout=SLOW, model="smollm2-135m", sentences="word " * 400)
     assert not at.exception
-    limit = math.isqrt(real_models.MAX_CELLS // (30 * 9))
+    limit = math.isqrt(real_page.MAX_CELLS // (30 * 9))
     assert f"has 400 tokens; smollm2-135m reads at most {limit} (this page's bound" in shown_text(at)
     assert len(charts(at)[1]["data"][0]["x"]) == limit  # the run keeps the cut sentence only
 

@@ -79,7 +79,7 @@ def block_stage_changes(page, base_url: str) -> list[float]:
 
 def post_run_collection() -> tuple[float, float]:
     """Seconds of one full collection with the app's modules loaded, before and after gc.freeze()."""
-    import app.attention_views  # noqa: F401  (what the pages import: torch, plotly, streamlit, masks, model)
+    import app.views.heads  # noqa: F401  (what the pages import: torch, plotly, streamlit, masks, model)
 
     def collect() -> float:
         start = time.perf_counter()

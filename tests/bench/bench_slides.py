@@ -1,7 +1,7 @@
 """Slides in Chromium on a projector: a Next / Previous step against a scheme change, same run.
 
 Run with `python -m tests.bench.bench_slides` (part of `make bench`). The shipped deck
-(app/slides/mask-schemes.toml) at 1920x1080 in presentation mode: every step forward with the
+(app/lecture/slides/mask-schemes.toml) at 1920x1080 in presentation mode: every step forward with the
 arrow key and back with the Previous link, timed in the page from the key press or click to the
 next slide's heading and figures drawn with the script done; the baseline is a scheme change on the
 Masks page (pills click to the new figure, script done), and for reference the step as a full
@@ -14,7 +14,7 @@ import statistics
 import time
 from urllib.parse import urlencode
 
-from app import slides
+from app.lecture import slides
 from tests.bench.browser import ROOT, served, timed
 from tests.bench.common import machine, write_result
 from tests.browser.conftest import wait_for_app

@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 import app.pages
-from app import figures, slides
-from app.export import write_pack
+from app import figures
+from app.lecture import slides
+from app.lecture.export import write_pack
 from app.pages import HOME
 from tests.browser.conftest import ARTIFACTS, picked, wait_for_app
 

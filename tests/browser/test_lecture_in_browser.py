@@ -5,7 +5,8 @@ from urllib.parse import urljoin
 from PIL import Image
 from playwright.sync_api import expect
 
-from app import figures, slides
+from app import figures
+from app.lecture import slides
 from masks import build
 from tests.browser.conftest import wait_for_app
 
@@ -71,7 +72,7 @@ def test_exported_html_shows_the_heatmap_with_its_colours_and_the_network_off(ch
     page.on("request", lambda request: requests.append(request.url))
     page.goto(path.as_uri())
     page.locator(".js-plotly-plot .gtitle").wait_for()
-    page.wait_for_timeout(500)
+    page.locator(".js-plotly-plot .heatmaplayer image").first.wait_for()  # the cells are painted
     shot = tmp_path / "causal.png"
     page.screenshot(path=shot)
     context.close()
@@ -88,9 +89,13 @@ def test_exported_html_shows_the_heatmap_with_its_colours_and_the_network_off(ch
 def test_presentation_links_open_with_the_sidebar_tucked_away(page, app_url):
     page.goto(f"{app_url}/masks?present=true")
     wait_for_app(page)
-    page.wait_for_timeout(500)  # the sidebar slides out
-    box = page.get_by_test_id("stSidebar").bounding_box()
-    assert box is None or box["x"] + box["width"] <= 1 or box["width"] <= 1  # off screen: controls tucked away
+    # off screen once it has slid out: the controls tucked away
+    page.wait_for_function(
+        """() => { const bar = document.querySelector("[data-testid='stSidebar']");
+                   const box = bar && bar.getBoundingClientRect();
+                   return !box || box.right <= 1 || box.width <= 1; }""",
+        timeout=5_000,
+    )
     assert tick_font_px(page) >= 18
 
 

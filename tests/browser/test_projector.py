@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app import slides
+from app.lecture import slides
 from tests.browser.conftest import ARTIFACTS, wait_for_app
 
 SIZES = {"1080p": {"width": 1920, "height": 1080}, "720p": {"width": 1280, "height": 720}}

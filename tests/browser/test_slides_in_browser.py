@@ -2,8 +2,8 @@
 
 import re
 
-from app import slides
-from app.export import write_pack
+from app.lecture import slides
+from app.lecture.export import write_pack
 
 
 def test_the_pack_renders_svg_and_png_for_every_figure(chromium, tmp_path):

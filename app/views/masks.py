@@ -11,17 +11,7 @@ import torch
 import masks
 from app import figures
 from app.cache import MiB, bounded, in_turn
-from app.controls import (
-    COMBINED,
-    Picked,
-    built,
-    combined,
-    operator_control,
-    scheme_picker,
-    show_notice,
-    with_parameters,
-)
-from app.lecture import Lecture
+from app.lecture.stage import Lecture
 from app.state import Link, varying
 from app.text import (
     DEFAULT_TEXT,
@@ -35,6 +25,16 @@ from app.text import (
     tokens_from_text,
     typed_padding,
     visible,
+)
+from app.views.mask_controls import (
+    COMBINED,
+    Picked,
+    built,
+    combined,
+    operator_control,
+    scheme_picker,
+    show_notice,
+    with_parameters,
 )
 from masks.windows import ALL_CONVENTIONS, disagreements
 

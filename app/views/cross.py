@@ -5,39 +5,17 @@ from __future__ import annotations
 import re
 
 import streamlit as st
-import torch
 
-from app import attention_views, model_runs
-from app.cache import MiB, bounded, in_turn
-from app.lecture import Lecture
+from app.lecture.stage import Lecture
+from app.runs import toy_models
 from app.state import Link, this_session_is_open
 from app.text import visible
-from model.inspect import greedy_decode
+from app.views import heads
 from model.tokenizer import SPECIALS
 
-KINDS = ["cross", "encoder", "decoder"]
 # each decoded token runs the whole model again: a random model never stops by itself, and 500
 # steps took 80 s; the trained models read at most 20 tokens
 ANSWER_STEPS = 32
-
-
-@bounded(max_bytes=8 * MiB)
-def own_answer(spec: model_runs.ModelSpec, src: tuple, steps: int, _keep_going) -> list[int]:
-    """The model's greedy answer of at most `steps` tokens, decoded once per source (not on every
-    rerun), stopped if the tab that asked for it closes (another session asking for it then decodes
-    it itself)."""
-    model, tokenizer, _ = model_runs.model_for(spec)
-    return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, steps, _keep_going)
-
-
-@bounded(max_bytes=192 * MiB)
-def run(spec: model_runs.ModelSpec, src_ids: tuple, tgt_ids: tuple):
-    model, _, _ = model_runs.model_for(spec)
-    S, T = len(src_ids), len(tgt_ids)
-    with in_turn((S * S + T * T + T * S) * model.config.n_layers * model.config.n_heads), torch.no_grad():
-        out = model(torch.tensor([src_ids]), torch.tensor([tgt_ids]))
-        found = {"cross": out.cross_attentions, "encoder": out.encoder_attentions, "decoder": out.decoder_attentions}
-        return {kind: attention_views.stacked(found[kind], out.masks[kind]) for kind in KINDS}
 
 
 def code(text: str) -> str:
@@ -61,14 +39,14 @@ def as_read(tokens: list[str]) -> str:
     return " ".join(parts + ([code(run)] if run else [])) or "(nothing: its first token is [EOS])"
 
 
-def inputs(link: Link) -> tuple[model_runs.Choice, list[int], list[int], int, int, int]:
+def inputs(link: Link) -> tuple[toy_models.Choice, list[int], list[int], int, int, int]:
     """The sidebar: the chosen model, the source's and the target's ids (the target empty: the
     model's own answer), their padding, and the longest input the model takes."""
     with st.sidebar:
         st.header("Model")
-        chosen = model_runs.choose_model(link, "encoder_decoder")
-        attention_views.model_opened(chosen.name)
-        reads = model_runs.input_help(chosen.tokenizer)
+        chosen = toy_models.choose_model(link, "encoder_decoder")
+        heads.model_opened(chosen.name)
+        reads = toy_models.input_help(chosen.tokenizer)
         source_text = link.text("Source (encoder input)", "source", chosen.example, max_chars=2_000, help=reads)
         target_text = link.text(
             "Target (decoder input; empty = the model's own answer)", "target", "", max_chars=2_000, help=reads
@@ -76,15 +54,15 @@ def inputs(link: Link) -> tuple[model_runs.Choice, list[int], list[int], int, in
         src_pad = link.integer("Source padding", "src_pad", 0, 8, 0, help="[PAD] tokens after the source")
         tgt_pad = link.integer("Target padding", "tgt_pad", 0, 8, 0, help="[PAD] tokens after the target")
     limit = chosen.model.config.max_len - 9  # room for [BOS] and padding
-    src = model_runs.read_ids(chosen.tokenizer, source_text, limit, "source", chosen.example)
-    tgt = model_runs.read_ids(chosen.tokenizer, target_text, limit, "target") if target_text.strip() else []
+    src = toy_models.read_ids(chosen.tokenizer, source_text, limit, "source", chosen.example)
+    tgt = toy_models.read_ids(chosen.tokenizer, target_text, limit, "target") if target_text.strip() else []
     return chosen, src, tgt, src_pad, tgt_pad, limit
 
 
-def answered(chosen: model_runs.Choice, src: list[int], limit: int) -> tuple[list[int], list[str]]:
+def answered(chosen: toy_models.Choice, src: list[int], limit: int) -> tuple[list[int], list[str]]:
     """The model's own answer to the source, and sentences that say what it is."""
     tokenizer = chosen.tokenizer
-    tgt = own_answer(chosen.spec, tuple(src), min(limit, ANSWER_STEPS), this_session_is_open())
+    tgt = toy_models.own_answer(chosen.spec, tuple(src), min(limit, ANSWER_STEPS), this_session_is_open())
     answer, n = tokenizer.decode(tgt), len(tgt)
     cut = f" (cut at {ANSWER_STEPS}: type a target for a longer one)" if n == ANSWER_STEPS else ""
     said = [f"Target: the model's own greedy answer, {n} token{'' if n == 1 else 's'}{cut}: {as_read(answer)}."]
@@ -114,12 +92,12 @@ def show() -> None:
     src_ids = src + [tokenizer.pad_id] * src_pad
     tgt_ids = [tokenizer.bos_id] + tgt + [tokenizer.pad_id] * tgt_pad
     src_tokens, tgt_tokens = tokenizer.decode(src_ids), tokenizer.decode(tgt_ids)
-    runs = run(chosen.spec, tuple(src_ids), tuple(tgt_ids))
+    runs = toy_models.cross_run(chosen.spec, tuple(src_ids), tuple(tgt_ids))
     with lecture.beside():
         kind = link.choice(
             "Attention",
             "kind",
-            KINDS,
+            toy_models.KINDS,
             "cross",
             help="cross: decoder queries x encoder keys; encoder: bidirectional with source padding; "
             "decoder: causal with target padding",
@@ -130,10 +108,10 @@ def show() -> None:
         "decoder": (tgt_tokens, tgt_tokens),
     }
     blocked_by = {"cross": "source padding", "encoder": "source padding", "decoder": "causal and target padding"}
-    start, why = model_runs.opening_head(chosen, kind)
-    attn = attention_views.AttentionSet(kind, *runs[kind], *axes[kind], blocked_by[kind], start, why)
-    shapes = attention_views.block(chosen.model.config, len(attn.q_tokens))
-    attention_views.show(lecture, attn, shapes, self_attention=kind != "cross")
+    start, why = toy_models.opening_head(chosen, kind)
+    attn = heads.AttentionSet(kind, *runs[kind], *axes[kind], blocked_by[kind], start, why)
+    shapes = heads.toy_shapes(chosen.model.config, len(attn.q_tokens))
+    heads.show(lecture, attn, shapes, self_attention=kind != "cross")
     # under the figures: above them they would push the figures below a projector's fold
     grey = (
         "Grey cells are blocked by the mask, padding included." if not attn.mask.all() else "The mask blocks no cell."

@@ -15,8 +15,8 @@ import torch
 import masks
 from app import figure_element, figures
 from app.cache import derived
-from app.lecture import Lecture
-from app.state import Link, varying
+from app.lecture.stage import Lecture
+from app.state import Link, current_page, varying
 from app.text import counted
 from model.inspect import block_shapes, entropy, max_entropy, pipeline, rollout
 
@@ -58,14 +58,6 @@ class AttentionSet:
         return derived(self.weights, view, build)
 
 
-def stacked(attentions, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """What a cached run keeps of the model's per-layer results, for the first sequence of the
-    batch: weights and scores (L, H, Q, K) and the (Q, K) mask. Stacked once, not on every rerun."""
-    weights = torch.stack([a.weights[0] for a in attentions])
-    scores = torch.stack([a.scores[0] for a in attentions])
-    return weights, scores, mask[0, 0]
-
-
 MODEL_SHOWN = "_model_shown"  # session state: page -> the model its last run showed
 REOPEN = "_reopen"  # session state: the model changed by a click; its pickers start from its own head
 
@@ -77,7 +69,7 @@ def model_opened(name: str) -> None:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     shown = st.session_state.setdefault(MODEL_SHOWN, {})
-    page = st.session_state.get("_page")
+    page = current_page()
     before, shown[page] = shown.get(page), name
     context = get_script_run_ctx(suppress_warning=True)
     history = context is not None and context.is_history_navigation
@@ -208,7 +200,7 @@ class Shapes:
     caption: str
 
 
-def block(config, length: int) -> Shapes:
+def toy_shapes(config, length: int) -> Shapes:
     """Our transformer's block (model/transformer.py) for an input of `length` tokens."""
     return Shapes(
         block_shapes(config, length),

@@ -1,11 +1,10 @@
 """Real pretrained models on the Attention page (model/hf.py): a batch of sentences, the model's own
 mask or any from masks/, every view the toy models have, head roles computed from the weights, and
 what the mask changes, in numbers: each sentence's embedding and, for a language model, its next
-token. A model is loaded once per server; a run is cached by model, token ids and mask."""
+token. The model and its runs, cached: app/runs/real_models.py."""
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 
@@ -14,15 +13,17 @@ import torch
 import torch.nn.functional as F
 
 import masks
-from app import attention_views
-from app.cache import MiB, bounded, derived, in_turn
-from app.controls import combination_controls, scheme_control
-from app.lecture import Lecture
+from app.cache import MiB, bounded, derived
+from app.lecture.stage import Lecture
+from app.runs import real_models
+from app.runs.real_models import CONTINUATION, REPEATED, Copying
 from app.state import Link, this_session_is_open, varying
 from app.text import counted, parse_int, quoted
+from app.views import heads
+from app.views.mask_controls import custom_mask
 from model import hf
-from model.inspect import COPYING, ROLES, copying_scores, head_roles, named_heads
-from model.predict import Predictions, copying_loss, greedy_continuation, next_token_predictions
+from model.inspect import COPYING, ROLES, head_roles, named_heads
+from model.predict import Predictions, next_token_predictions
 
 EXAMPLE = "the cat sat on the mat while the dog barked loudly outside\na dog barked"
 IDS_EXAMPLE = "1 2 3 4 5 6\n7 8"  # for a model without a tokenizer: token ids
@@ -32,57 +33,7 @@ SHORT = {"previous": "prev", "next": "next", "self": "self"}  # grid labels; a s
 # the weights and scores of one sentence a page keeps (8 bytes a cell): at most MiniLM's longest, 256
 # tokens x 72 heads (38 MB); SmolLM2's 270 heads then read at most 132 tokens
 MAX_CELLS = 256 * 256 * 6 * 12
-REPEATED = 20  # words of the repeated-sequence example (Olsson et al. 2022 use random tokens, repeated)
 TOP = 5  # next tokens listed
-# each token runs the whole sentence again (0.1 s for 20 tokens here, up to 1 s for 132): a short one
-CONTINUATION = 16
-
-
-log = logging.getLogger(__name__)
-_logged: set[str] = set()  # what the log said already: once per process, not once per run
-
-
-def names(reserved: list[str]) -> tuple[list[str], list[str]]:
-    """Real models this server offers: the shipped one if installed, and the operator's directories
-    but those whose name is taken (`reserved`: the app's own models); and why those are not (on the
-    server's log too, once per process)."""
-    found, refused = hf.offered(reserved)
-    for why in refused:
-        if why not in _logged:
-            _logged.add(why)
-            log.warning(why)
-    return list(found), refused
-
-
-@st.cache_resource(max_entries=4, show_spinner="Loading the model (once per server)…")
-def load(name: str) -> hf.RealModel:
-    return hf.load(name)
-
-
-def override(ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool) -> torch.Tensor | None:
-    """The mask that replaces the model's own: the scheme (T, T), and with `padding` each sequence's
-    padding keys hidden too, (B, 1, T, T)."""
-    if mask is None:
-        return None
-    built = mask.build()
-    if not padding:
-        return built
-    T = built.shape[0]
-    real = torch.arange(T)[None, :] < torch.tensor([len(row) for row in ids])[:, None]
-    return built & real[:, None, None, :]
-
-
-@bounded(max_bytes=256 * MiB, max_entries=32)
-def run(
-    name: str, ids: tuple[tuple[int, ...], ...], mask: masks.Predicate | None, padding: bool, keep: tuple[int, ...]
-) -> hf.Run:
-    """One forward pass of the batch `ids` (padded on the right) under `mask` (None: the model's own),
-    keeping the weights and scores of the sentences `keep` only: the page shows one sentence at a
-    time, and the batch's would be eight times the memory (every sentence's head roles are kept)."""
-    model = load(name)
-    cells = len(ids) * max(map(len, ids)) ** 2 * model.layers * model.heads
-    with in_turn(cells):
-        return model.run_ids([list(row) for row in ids], override(ids, mask, padding), keep)
 
 
 @dataclass(frozen=True)
@@ -112,12 +63,12 @@ def effects(
     alone (what padding does, or does not do); under another mask, against the model's own on the
     same batch (what the mask changes). A language model's next token under both masks. (`shown`:
     the sentence the page's run keeps weights for; that run is this one's.)"""
-    model, this = load(name), run(name, ids, mask, padding, (shown,))
-    own = this if mask is None else run(name, ids, None, False, (shown,))  # the next-token view's too
+    model, this = real_models.load(name), real_models.run(name, ids, mask, padding, (shown,))
+    own = this if mask is None else real_models.run(name, ids, None, False, (shown,))  # the next-token view's too
     this_pooled, own_pooled = this.pooled(), own.pooled()
     rows, to_own, own_to_alone = [], [], []
     for k, row in enumerate(ids):
-        own_to_alone.append(cosine(own_pooled[k], run(name, (row,), None, False, ()).pooled()[0]))
+        own_to_alone.append(cosine(own_pooled[k], real_models.run(name, (row,), None, False, ()).pooled()[0]))
         to_own.append(cosine(this_pooled[k], own_pooled[k]))
         found = {"sentence": k + 1, "tokens": len(row), "padding": len(this.tokens[k]) - len(row)}
         found["cosine to sentence alone" if mask is None else "cosine to own mask"] = (
@@ -178,11 +129,11 @@ def next_tokens(
 ) -> NextTokens:
     """Top next tokens after sentence `shown` and its teacher-forced accuracy (model/predict.py), under
     the model's own causal mask and under `mask` (None: the own one only), from the page's runs."""
-    model, row = load(name), list(ids[shown])
+    model, row = real_models.load(name), list(ids[shown])
     length = len(row)
-    found = {"causal (own)": run(name, ids, None, False, (shown,))}
+    found = {"causal (own)": real_models.run(name, ids, None, False, (shown,))}
     if mask is not None:
-        found[mask.name + (" AND padding" if padding else "")] = run(name, ids, mask, padding, (shown,))
+        found[mask.name + (" AND padding" if padding else "")] = real_models.run(name, ids, mask, padding, (shown,))
     predicted = {label: next_token_predictions(out.logits[0, :length], row, TOP) for label, out in found.items()}
     table = [
         {"rank": k + 1}
@@ -222,47 +173,6 @@ def next_token_findings(predicted: dict[str, Predictions], peeks: int | None, sh
     return said
 
 
-@bounded(max_bytes=MiB)
-def continuation(name: str, row: tuple[int, ...], mask: masks.Predicate | None, _keep_going) -> str:
-    """The model's greedy continuation of one sentence, CONTINUATION tokens at most, under `mask`'s rule
-    read at every position of the longer text (None: the model's own causal mask); stopped when the tab
-    that asked for it closes (another session asking for it then computes it itself)."""
-    model = load(name)
-
-    def mask_of(n: int) -> torch.Tensor:
-        return mask(torch.arange(n)[:, None], torch.arange(n)[None, :])
-
-    with in_turn(len(row) ** 2 * model.layers * model.heads):
-        found = greedy_continuation(model, list(row), None if mask is None else mask_of, CONTINUATION, _keep_going)
-    return model.tokenizer.decode(found).replace("\n", "↵")  # a line break made visible, as on the axes
-
-
-@dataclass(frozen=True)
-class Copying:
-    """Induction and previous-token heads, found on the repeated-words example."""
-
-    text: str
-    ids: tuple[int, ...]
-    scores: dict[str, torch.Tensor]  # kind -> (L, H)
-    losses: tuple[float, float]  # mean loss of the first copy's words, of the second copy's
-
-    def strongest(self, kind: str) -> tuple[int, int, float]:
-        values = self.scores[kind]
-        layer, head = divmod(int(values.argmax()), values.shape[1])
-        return layer, head, values[layer, head].item()
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def copying(name: str) -> Copying:
-    """The repeated-words example run once per server (model/inspect.copying_scores on its weights),
-    through the page's own run cache: the one-click view of it reuses that run."""
-    model = load(name)
-    text, row = model.repeated_words(REPEATED)
-    out = run(name, (tuple(row),), None, False, (0,))
-    scores = copying_scores(torch.stack([a[0] for a in out.attentions]), REPEATED)
-    return Copying(text, tuple(row), scores, copying_loss(out.logits[0], row, REPEATED))
-
-
 def copying_findings(found: Copying, threshold: float, heads: int) -> list[str]:
     """What the example shows, from its numbers: the strongest head of each kind, and how many reach the
     threshold."""
@@ -291,7 +201,7 @@ def example_of(name: str) -> Copying | str:
     """The repeated-words example of a language model, or why it has none (a tokenizer that reads no
     word as one token, such as an operator's model of another vocabulary)."""
     try:
-        return copying(name)
+        return real_models.copying(name)
     except ValueError as error:
         return str(error)
 
@@ -371,7 +281,7 @@ def roles(model: hf.RealModel, out: hf.Run, threshold: float) -> Roles:
     return Roles(notes, table, caption, (layer, head), why)
 
 
-def block(model: hf.RealModel, out: hf.Run, shown: int) -> attention_views.Shapes:
+def run_shapes(model: hf.RealModel, out: hf.Run, shown: int) -> heads.Shapes:
     """The shapes view for one sentence, from the tensors the model's first layer gave our attention
     function (grouped-query attention shows its fewer key/value heads)."""
     T, C = out.hidden.shape[1], out.hidden.shape[2]
@@ -394,7 +304,7 @@ def block(model: hf.RealModel, out: hf.Run, shown: int) -> attention_views.Shape
         f"Measured in this run ({type(model.model).__name__}): B = 1, the sentence shown (the batch runs "
         f"{out.hidden.shape[0]}, each padded to T = {T} tokens), C = {C}, H = {H} heads of d = {d}."
     )
-    return attention_views.Shapes(rows, caption)
+    return heads.Shapes(rows, caption)
 
 
 def description(name: str, model: hf.RealModel) -> str:
@@ -464,7 +374,7 @@ def tokenized(model: hf.RealModel, lines: list[str], said: list[str]) -> list[li
     return found or tokenized(model, IDS_EXAMPLE.splitlines(), said)
 
 
-def mask_choice(link: Link, model: hf.RealModel, T: int) -> tuple[masks.Predicate | None, bool, str]:
+def own_or_custom_mask(link: Link, model: hf.RealModel, T: int) -> tuple[masks.Predicate | None, bool, str]:
     own = f"the model's own: padding{', causal' if model.causal else ''}"
     st.header("Mask")
     choice = link.choice(
@@ -480,7 +390,7 @@ def mask_choice(link: Link, model: hf.RealModel, T: int) -> tuple[masks.Predicat
         "A scheme is the mask library's, the same for every sentence of the batch (its `padding` hides its "
         "last `pad` keys); each sentence's own padding is the switch at the end."
     )
-    custom = combination_controls(link, scheme_control(link, "m_", T, T, st), st)
+    custom = custom_mask(link, T)
     padding = link.flag(
         "AND the padding mask",
         "keep_pad",
@@ -494,7 +404,7 @@ def mask_choice(link: Link, model: hf.RealModel, T: int) -> tuple[masks.Predicat
 def show(link: Link, lecture: Lecture, name: str) -> None:
     """The Attention page for real model `name` (the model picker is already drawn)."""
     try:
-        model = load(name)
+        model = real_models.load(name)
     except (ValueError, OSError) as error:
         st.error(f"{name} cannot be loaded: {quoted(str(error), limit=400)}")
         return
@@ -505,7 +415,7 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
         shown = 0
         if len(ids) > 1:
             shown = int(link.choice("Sentence shown", "seq", [str(k + 1) for k in range(len(ids))], "1")) - 1
-        mask, padding, mask_name = mask_choice(link, model, T)
+        mask, padding, mask_name = own_or_custom_mask(link, model, T)
         percent = link.integer(
             "Head label threshold (%)",
             "role_at",
@@ -520,7 +430,7 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
     for text in said:
         about.warning(text)
     try:
-        out = run(name, ids, mask, padding, (shown,))
+        out = real_models.run(name, ids, mask, padding, (shown,))
         found = effects(name, ids, mask, padding, shown)
     except NotImplementedError as error:
         about.error(f"{name} cannot run through our attention function: {quoted(str(error), limit=400)}")
@@ -547,7 +457,7 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
         ),
     )
     tokens = out.tokens[shown]
-    attn = attention_views.AttentionSet(
+    attn = heads.AttentionSet(
         "self", weights, scores, applied, tokens, tokens, mask_name, start, why, named.notes,
         named.caption, named.table,
     )  # fmt: skip
@@ -582,7 +492,7 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
                 "under the mask chosen",
             ):
                 try:
-                    more = continuation(name, ids[shown], mask, this_session_is_open())
+                    more = real_models.continuation(name, ids[shown], mask, this_session_is_open())
                 except InterruptedError:
                     return  # the tab that asked has closed: no one reads the rest
                 st.caption(
@@ -590,10 +500,10 @@ def show(link: Link, lecture: Lecture, name: str) -> None:
                 )
 
     with about:
-        attention_views.warn_empty_rows(applied)
+        heads.warn_empty_rows(applied)
         if not lecture.presenting:
             what_is_shown()
-    attention_views.show(lecture, attn, block(model, out, shown))
+    heads.show(lecture, attn, run_shapes(model, out, shown))
     if language_model(model):
         with varying():
             show_copying(model, name, threshold)

@@ -158,3 +158,9 @@ def combination_controls(link: Link, base: masks.Predicate, where, parts: int = 
 def show_notice(text: str | None) -> None:
     if text:
         st.info(text)
+
+
+def custom_mask(link: Link, length: int) -> masks.Predicate:
+    """A self-attention mask over `length` tokens from the library, in the sidebar: a scheme with its
+    parameters, and the schemes combined with it (link parameters `m_*`)."""
+    return combination_controls(link, scheme_control(link, "m_", length, length, st), st)

@@ -1,8 +1,8 @@
 """Write a lecture pack: every slide of a slides file as offline HTML, SVG and PNG, plus an index.html
 that links them in order. A folder any static host, or a laptop without internet, can serve.
 
-    python -m app.export app/slides/mask-schemes.toml            # into build/pack/ (git ignores build/)
-    python -m app.export app/slides/mask-schemes.toml some/folder/
+    python -m app.lecture.export app/lecture/slides/mask-schemes.toml            # into build/pack/ (git ignores build/)
+    python -m app.lecture.export app/lecture/slides/mask-schemes.toml some/folder/
 
 Each slide's figures come from running its page headlessly (Streamlit's AppTest) with the slide's
 parameters, so the pack shows exactly what the app shows. SVG and PNG are rendered by Plotly itself
@@ -27,10 +27,10 @@ from plotly.offline import get_plotlyjs
 from app import figures
 from app.chromium import CHROMIUM_ARGS, chromium_path
 from app.figure_element import figures_drawn
+from app.lecture.slides import Deck, Slide, load
 from app.pages import HOME
-from app.slides import Deck, Slide, load
 
-ENTRY = Path(__file__).parent / "streamlit_app.py"
+ENTRY = Path(__file__).parents[1] / "streamlit_app.py"
 DEFAULT_OUT = Path("build/pack")
 
 
@@ -185,7 +185,7 @@ def _write_pack(deck: Deck, out: Path, images: bool, browser) -> list[Path]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("slides", type=Path, help="a slides file (TOML), e.g. app/slides/mask-schemes.toml")
+    parser.add_argument("slides", type=Path, help="a slides file (TOML), e.g. app/lecture/slides/mask-schemes.toml")
     parser.add_argument(
         "out",
         type=Path,

@@ -7,7 +7,7 @@
     page = "masks"
     params = { scheme = "causal" }
 
-A bad file is refused with the line and the problem. Only files shipped in app/slides/ can be
+A bad file is refused with the line and the problem. Only files shipped in app/lecture/slides/ can be
 opened from a link (by name), so a URL never names a path on the server.
 """
 
@@ -127,7 +127,7 @@ def _loaded(path: Path, version: int) -> Deck:
 class Step:
     """Slide k of a shipped deck, as a link names it."""
 
-    name: str  # the deck's name in app/slides/
+    name: str  # the deck's name in app/lecture/slides/
     deck: Deck
     k: int
 

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from app.cache import MiB, bounded
+import masks
+from app.cache import MiB, bounded, in_turn
 from app.state import Link
 from app.text import quoted
 from model import pretrained
+from model.inspect import greedy_decode
 from model.tasks import TASKS
 from model.tokenizer import SPECIALS, Tokenizer
 from model.transformer import Transformer, TransformerConfig
@@ -23,6 +25,7 @@ RANDOM = "random"
 # a sentence expects (other whitespace is skipped)
 RANDOM_SYMBOLS = [c for c in string.printable if c == " " or not c.isspace()]
 RANDOM_MAX_LEN = 512
+KINDS = ["cross", "encoder", "decoder"]  # an encoder-decoder's attentions, as the Cross-attention page names them
 
 
 def checkpoints(encoder_decoder: bool) -> list[str]:
@@ -204,3 +207,44 @@ def choose_model(link: Link, arch: str, name: str | None = None) -> Choice:
     choice = Choice(spec, model, tokenizer, example, description, loaded)
     st.caption(choice.description)
     return choice
+
+
+def stacked(attentions, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """What a cached run keeps of the model's per-layer results, for the first sequence of the
+    batch: weights and scores (L, H, Q, K) and the (Q, K) mask. Stacked once, not on every rerun."""
+    weights = torch.stack([a.weights[0] for a in attentions])
+    scores = torch.stack([a.scores[0] for a in attentions])
+    return weights, scores, mask[0, 0]
+
+
+@bounded(max_bytes=192 * MiB)
+def self_run(spec: ModelSpec, ids: tuple, mask: masks.Predicate | None):
+    """All attention of one forward pass of the model `spec` names, under `mask` (None: the mask it
+    was trained with)."""
+    model, _, loaded = model_for(spec)
+    tokens_in = torch.tensor([ids])
+    with in_turn(len(ids) ** 2 * model.config.n_layers * model.config.n_heads):
+        given = {"mask": mask.build()} if mask is not None else loaded.default_masks(tokens_in) if loaded else {}
+        with torch.no_grad():
+            out = model(tokens_in, **given)
+        return stacked(out.attentions, out.masks["self"])
+
+
+@bounded(max_bytes=8 * MiB)
+def own_answer(spec: ModelSpec, src: tuple, steps: int, _keep_going) -> list[int]:
+    """The model's greedy answer of at most `steps` tokens, decoded once per source (not on every
+    rerun), stopped if the tab that asked for it closes (another session asking for it then decodes
+    it itself)."""
+    model, tokenizer, _ = model_for(spec)
+    return greedy_decode(model, torch.tensor([src]), tokenizer.bos_id, tokenizer.eos_id, steps, _keep_going)
+
+
+@bounded(max_bytes=192 * MiB)
+def cross_run(spec: ModelSpec, src_ids: tuple, tgt_ids: tuple):
+    """Every attention of an encoder-decoder's forward pass, by kind (KINDS), each as `stacked` keeps it."""
+    model, _, _ = model_for(spec)
+    S, T = len(src_ids), len(tgt_ids)
+    with in_turn((S * S + T * T + T * S) * model.config.n_layers * model.config.n_heads), torch.no_grad():
+        out = model(torch.tensor([src_ids]), torch.tensor([tgt_ids]))
+        found = {"cross": out.cross_attentions, "encoder": out.encoder_attentions, "decoder": out.decoder_attentions}
+        return {kind: stacked(found[kind], out.masks[kind]) for kind in KINDS}
