@@ -10,44 +10,40 @@
     ■ ■ ■ ·
     ■ ■ ■ ·
 
-The same object gives the dense mask (`build`), FlexAttention's `mask_mod`, the plain
-PyTorch code that builds it (`code`) and, for a query with no allowed key, the reason
-(`why_empty`).
+A predicate is a tree: a `Leaf` is one scheme with its parameters, `And`, `Or` and `Not` combine
+predicates. Each node knows how to evaluate itself (`build`, the rule at `(i, j)`), how to write
+itself (`name`, `call_text`, `code`) and why it blocks (`blame`, `why_empty`); the base class
+`Predicate` holds what they share: composition, equality, FlexAttention's `mask_mod`.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
+from dataclasses import dataclass
 from functools import reduce
 
 import torch
 
 from masks.params import check_length
-from masks.schemes import SCHEMES, Scheme, by_diagonals
-
-_PRECEDENCE = {"|": 1, "&": 2, "~": 3, None: 4}  # None: a single scheme
+from masks.schemes import SCHEMES, Scheme, by_diagonals, source
 
 
+@dataclass(frozen=True, eq=False, repr=False)
 class Predicate:
-    """A mask rule bound to q_len and kv_len. Make one with `masks.predicate(...)`."""
+    """A mask rule bound to q_len and kv_len. Make one with `masks.predicate(...)`.
 
-    def __init__(
-        self,
-        q_len: int,
-        kv_len: int,
-        *,
-        scheme: Scheme | None = None,
-        params: dict | None = None,
-        op: str | None = None,
-        parts: tuple[Predicate, ...] = (),
-    ):
-        self.q_len, self.kv_len = q_len, kv_len
-        self.scheme, self.params = scheme, params or {}
-        self.op, self.parts = op, parts
+    Each node class gives its `_identity` (what equality compares), `_join` (its text from its
+    parts' texts) and `_reason` (why_empty for a query known to have no key)."""
+
+    q_len: int
+    kv_len: int
+
+    precedence = 4  # how tightly the node binds when written: | < & < ~ < a single scheme
 
     # -- composition -----------------------------------------------------------------------
 
-    def _combine(self, op: str, other: Predicate) -> Predicate:
+    def _combine(self, kind: type[Combination], other: Predicate) -> Predicate:
         if not isinstance(other, Predicate):
             return NotImplemented
         if (self.q_len, self.kv_len) != (other.q_len, other.kv_len):
@@ -55,29 +51,22 @@ class Predicate:
                 f"cannot combine masks of different shapes: {self.name} is "
                 f"{self.q_len}x{self.kv_len}, {other.name} is {other.q_len}x{other.kv_len}"
             )
-        parts = tuple(p for side in (self, other) for p in (side.parts if side.op == op else (side,)))
-        return Predicate(self.q_len, self.kv_len, op=op, parts=parts)
+        parts = tuple(p for side in (self, other) for p in (side.parts if type(side) is kind else (side,)))
+        return kind(self.q_len, self.kv_len, parts)
 
     def __and__(self, other: Predicate) -> Predicate:
-        return self._combine("&", other)
+        return self._combine(And, other)
 
     def __or__(self, other: Predicate) -> Predicate:
-        return self._combine("|", other)
+        return self._combine(Or, other)
 
     def __invert__(self) -> Predicate:
-        if self.op == "~":
-            return self.parts[0]  # NOT NOT is the identity
-        return Predicate(self.q_len, self.kv_len, op="~", parts=(self,))
+        return Not(self.q_len, self.kv_len, self)
 
     # -- identity: equal predicates build equal masks, so a cache may key on one ------------
 
-    def _identity(self) -> tuple:
-        params = tuple(sorted((name, _frozen(value)) for name, value in self.params.items()))
-        scheme = self.scheme.name if self.scheme is not None else None
-        return (self.q_len, self.kv_len, scheme, params, self.op, tuple(p._identity() for p in self.parts))
-
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Predicate) and self._identity() == other._identity()
+        return type(other) is type(self) and self._identity() == other._identity()
 
     def __hash__(self) -> int:
         return hash(self._identity())
@@ -86,32 +75,110 @@ class Predicate:
 
     def __call__(self, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
         """True where query i may attend key j; i and j broadcast (or are scalars)."""
-        if self.scheme is not None:
-            return self.scheme.rule(i, j, self.q_len, self.kv_len, **self.params)
-        if self.op == "~":
-            return ~self.parts[0](i, j)
-        combine = operator.and_ if self.op == "&" else operator.or_
-        return reduce(combine, (part(i, j) for part in self.parts))
-
-    @property
-    def mask_mod(self):
-        """FlexAttention's mask_mod: `create_mask(pred.mask_mod, B, H, Q, K)` equals `build()`."""
-
-        def mask_mod(b, h, q_idx, kv_idx):
-            return self(q_idx, kv_idx)
-
-        self(torch.tensor(0), torch.tensor(0))  # draws and caches tables outside FlexAttention's vmap
-        mask_mod.__name__ = self.name  # a ready plot title, as attention-gym does
-        return mask_mod
+        raise NotImplementedError
 
     def build(self) -> torch.Tensor:
         """The dense mask: bool (q_len, kv_len), True = the query may attend the key."""
+        raise NotImplementedError
+
+    def row(self, query: int) -> torch.Tensor:
+        """The keys one query may attend: bool (kv_len,)."""
+        j = torch.arange(self.kv_len)
+        return torch.broadcast_to(self(torch.tensor(query), j), (self.kv_len,))
+
+    @property
+    def mask_mod(self):
+        """FlexAttention's mask_mod: `create_mask(pred.mask_mod, B, H, Q, K)` equals `build()`.
+
+        The same function on every access; each access first fills the rule's tables (bigbird's
+        random keys), since FlexAttention's vmap refuses to draw random numbers."""
+        self(torch.tensor(0), torch.tensor(0))
+        return self._mask_mod
+
+    @functools.cached_property
+    def _mask_mod(self):
+        def mask_mod(b, h, q_idx, kv_idx):
+            return self(q_idx, kv_idx)
+
+        mask_mod.__name__ = self.name  # a ready plot title, as attention-gym does
+        return mask_mod
+
+    # -- text ------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """A readable name for figure titles: 'causal & padding(pad=2, side=left)'."""
+        return self._join(lambda part: part.name)
+
+    def call_text(self) -> str:
+        """The same mask through this library: 'masks.predicate("causal", 6) & ...'."""
+        return self._join(lambda part: part.call_text())
+
+    def _expression(self) -> str:
+        """This mask in the code of `code`: calls of the schemes' functions, combined."""
+        return self._join(lambda part: part._expression())
+
+    def _wrapped(self, part: Predicate, text_of) -> str:
+        return f"({text_of(part)})" if part.precedence <= self.precedence else text_of(part)
+
+    def leaves(self) -> list[Leaf]:
+        """The single schemes this mask is made of, left to right."""
+        raise NotImplementedError
+
+    def code(self) -> str:
+        """Plain PyTorch (no import of this library) that builds the same mask: the schemes'
+        functions as they run here (their own source), then the call that builds this mask."""
+        rules = dict.fromkeys(leaf.scheme.rule for leaf in self.leaves())
+        lines = [
+            "import torch",
+            "",
+            "",
+            source(*rules),
+            "",
+            "",
+            f"Q, K = {self.q_len}, {self.kv_len}  # queries, keys",
+            "i = torch.arange(Q)[:, None]  # query positions, a column (Q, 1)",
+            "j = torch.arange(K)[None, :]  # key positions, a row (1, K)",
+            f"mask = {self._expression()}",
+        ]
+        probe = self(torch.arange(self.q_len)[:, None], torch.arange(self.kv_len)[None, :])
+        if tuple(probe.shape) != (self.q_len, self.kv_len):
+            lines.append("mask = mask.expand(Q, K)  # the rule ignores one axis")
+        return "\n".join(lines) + "\n"
+
+    # -- reasons ---------------------------------------------------------------------------
+
+    def blame(self) -> list[tuple[str, torch.Tensor]]:
+        """Each term that can block a cell (a scheme, or a negated part), left to right, with the
+        (Q, K) cells where it is a reason this mask blocks: a part of an AND wherever it blocks, a
+        part of an OR only where every part blocks, ~p where p allows."""
+        raise NotImplementedError
+
+    def why_empty(self, query: int) -> str:
+        """Why this query may attend no key at all (it must be such a query)."""
+        if self.row(query).any():
+            raise ValueError(f"query {query} may attend some keys under {self.name}")
+        return self._reason(query)
+
+    def __repr__(self) -> str:
+        return f"Predicate({self.name!r}, q_len={self.q_len}, kv_len={self.kv_len})"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Leaf(Predicate):
+    """One scheme with its validated parameters."""
+
+    scheme: Scheme
+    params: dict
+
+    def _identity(self) -> tuple:
+        return (self.q_len, self.kv_len, self.scheme.name, tuple(sorted(self.params.items())))
+
+    def __call__(self, i, j):
+        return self.scheme.rule(i, j, self.q_len, self.kv_len, **self.params)
+
+    def build(self) -> torch.Tensor:
         shape = (self.q_len, self.kv_len)
-        if self.op == "~":
-            return ~self.parts[0].build()
-        if self.op is not None:
-            combine = operator.and_ if self.op == "&" else operator.or_
-            return reduce(combine, (part.build() for part in self.parts))
         if self.scheme.offset_only:
             zero = torch.zeros((), dtype=torch.int32)
             return by_diagonals(lambda offset: self(offset, zero), *shape)
@@ -119,105 +186,114 @@ class Predicate:
         j = torch.arange(self.kv_len, dtype=torch.int32)[None, :]
         return torch.broadcast_to(self(i, j), shape).contiguous()
 
-    def row(self, query: int) -> torch.Tensor:
-        """The keys one query may attend: bool (kv_len,)."""
-        j = torch.arange(self.kv_len)
-        return torch.broadcast_to(self(torch.tensor(query), j), (self.kv_len,))
-
-    # -- text ------------------------------------------------------------------------------
-
     @property
     def name(self) -> str:
-        """A readable name for figure titles: 'causal & padding(pad=2, side=left)'."""
-        if self.scheme is not None:
-            shown = [
-                f"{p.name}={_show(self.params[p.name])}"
-                for p in self.scheme.params
-                if p.kind in ("int", "ints") or self.params[p.name] != p.default
-            ]
-            return self.scheme.name + (f"({', '.join(shown)})" if shown else "")
-        return self._join(lambda part: part.name)
-
-    def _join(self, text_of) -> str:
-        def wrapped(part):
-            inner = _PRECEDENCE[part.op] <= _PRECEDENCE[self.op] and part.op is not None
-            return f"({text_of(part)})" if inner else text_of(part)
-
-        if self.op == "~":
-            return "~" + wrapped(self.parts[0])
-        return f" {self.op} ".join(wrapped(part) for part in self.parts)
-
-    def leaves(self) -> list[Predicate]:
-        """The single schemes this mask is made of, left to right."""
-        return [self] if self.scheme is not None else [x for p in self.parts for x in p.leaves()]
-
-    def code(self) -> str:
-        """Plain PyTorch (no import of this library) that builds the same mask as `mask`."""
-        lines = [
-            "import torch",
-            "",
-            f"Q, K = {self.q_len}, {self.kv_len}  # queries, keys",
-            "i = torch.arange(Q)[:, None]  # query positions, a column (Q, 1)",
-            "j = torch.arange(K)[None, :]  # key positions, a row (1, K)",
+        shown = [
+            f"{p.name}={_show(self.params[p.name])}"
+            for p in self.scheme.params
+            if p.kind in ("int", "ints") or self.params[p.name] != p.default
         ]
-        leaves = self.leaves()
-        names: dict[int, str] = {}
-        for leaf in leaves:
-            base = "mask" if self.scheme is not None else leaf.scheme.name
-            taken = sum(1 for n in names.values() if n == base or n.startswith(base + "_"))
-            names[id(leaf)] = base if taken == 0 else f"{base}_{taken + 1}"
-            lines += leaf.scheme.code(names[id(leaf)], **leaf.params)
-        if self.scheme is None:
-            lines.append(f"mask = {self._code_expression(names)}")
-        probe = self(torch.arange(self.q_len)[:, None], torch.arange(self.kv_len)[None, :])
-        if tuple(probe.shape) != (self.q_len, self.kv_len):
-            lines.append("mask = mask.expand(Q, K)  # the rule ignores one axis")
-        return "\n".join(lines) + "\n"
+        return self.scheme.name + (f"({', '.join(shown)})" if shown else "")
 
     def call_text(self) -> str:
-        """The same mask through this library: 'masks.predicate("causal", 6) & ...'."""
-        if self.scheme is None:
-            return self._join(lambda part: part.call_text())
         lengths = f"{self.q_len}" if self.q_len == self.kv_len else f"{self.q_len}, {self.kv_len}"
         given = [f"{p.name}={self.params[p.name]!r}" for p in self.scheme.params if self.params[p.name] != p.default]
         return f'masks.predicate("{self.scheme.name}", {", ".join([lengths, *given])})'
 
-    def _code_expression(self, names: dict[int, str]) -> str:
-        if self.scheme is not None:
-            return names[id(self)]
-        return self._join(lambda part: part._code_expression(names))
+    def _expression(self) -> str:
+        return f"{self.scheme.name}({', '.join(['i, j, Q, K', *(f'{k}={v!r}' for k, v in self.params.items())])})"
 
-    def blame(self) -> list[tuple[str, torch.Tensor]]:
-        """Each term that can block a cell (a scheme, or a negated part), left to right, with the
-        (Q, K) cells where it is a reason this mask blocks: a part of an AND wherever it blocks, a
-        part of an OR only where every part blocks, ~p where p allows."""
-        if self.scheme is not None:
-            return [(self.name, ~self.build())]
-        if self.op == "~":
-            return [(self.name, self.parts[0].build())]
+    def leaves(self) -> list[Leaf]:
+        return [self]
+
+    def blame(self):
+        return [(self.name, ~self.build())]
+
+    def _reason(self, query: int) -> str:
+        hint = self.scheme.when_empty
+        return f"{self.name} allows no key for this query" + (f" ({hint})" if hint else "")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Combination(Predicate):
+    """Parts of one shape joined by one operator: And or Or (each gives `symbol` and `combine`)."""
+
+    parts: tuple[Predicate, ...]
+
+    def _identity(self) -> tuple:
+        return (self.q_len, self.kv_len, self.symbol, self.parts)
+
+    def __call__(self, i, j):
+        return reduce(self.combine, (part(i, j) for part in self.parts))
+
+    def build(self) -> torch.Tensor:
+        return reduce(self.combine, (part.build() for part in self.parts))
+
+    def _join(self, text_of) -> str:
+        return f" {self.symbol} ".join(self._wrapped(part, text_of) for part in self.parts)
+
+    def leaves(self) -> list[Leaf]:
+        return [leaf for part in self.parts for leaf in part.leaves()]
+
+    def blame(self):
         blocked = ~self.build()
         return [(name, cells & blocked) for part in self.parts for name, cells in part.blame()]
 
-    def why_empty(self, query: int) -> str:
-        """Why this query may attend no key at all (it must be such a query)."""
-        if self.row(query).any():
-            raise ValueError(f"query {query} may attend some keys under {self.name}")
-        if self.scheme is not None:
-            hint = self.scheme.when_empty
-            return f"{self.name} allows no key for this query" + (f" ({hint})" if hint else "")
-        if self.op == "~":
-            return f"{self.parts[0].name} allows every key, and ~ turns that into none"
-        if self.op == "|":
-            return "; ".join(part.why_empty(query) for part in self.parts)
+
+class And(Combination):
+    """Allowed where every part allows."""
+
+    symbol, combine, precedence = "&", operator.and_, 2
+
+    def _reason(self, query: int) -> str:
         for part in self.parts:
             if not part.row(query).any():
-                return part.why_empty(query)
+                return part._reason(query)
         first, rest = self.parts[0], self.parts[1:]
         allowed = first.row(query).nonzero().flatten().tolist()
         return f"{first.name} allows keys {_spans(allowed)}, but {' & '.join(p.name for p in rest)} blocks all of them"
 
-    def __repr__(self) -> str:
-        return f"Predicate({self.name!r}, q_len={self.q_len}, kv_len={self.kv_len})"
+
+class Or(Combination):
+    """Allowed where any part allows."""
+
+    symbol, combine, precedence = "|", operator.or_, 1
+
+    def _reason(self, query: int) -> str:
+        return "; ".join(part._reason(query) for part in self.parts)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Not(Predicate):
+    """Allowed where the part blocks."""
+
+    part: Predicate
+
+    precedence = 3
+
+    def _identity(self) -> tuple:
+        return (self.q_len, self.kv_len, "~", self.part)
+
+    def __invert__(self) -> Predicate:
+        return self.part  # NOT NOT is the identity
+
+    def __call__(self, i, j):
+        return ~self.part(i, j)
+
+    def build(self) -> torch.Tensor:
+        return ~self.part.build()
+
+    def _join(self, text_of) -> str:
+        return "~" + self._wrapped(self.part, text_of)
+
+    def leaves(self) -> list[Leaf]:
+        return self.part.leaves()
+
+    def blame(self):
+        return [(self.name, self.part.build())]
+
+    def _reason(self, query: int) -> str:
+        return f"{self.part.name} allows every key, and ~ turns that into none"
 
 
 def predicate(name: str, q_len: int, kv_len: int | None = None, **params) -> Predicate:
@@ -238,16 +314,7 @@ def predicate(name: str, q_len: int, kv_len: int | None = None, **params) -> Pre
     values = {p.name: p.validate(params.get(p.name, p.default), q_len, kv_len, name) for p in scheme.params}
     if scheme.check is not None:
         scheme.check(q_len, kv_len, **values)
-    return Predicate(q_len, kv_len, scheme=scheme, params=values)
-
-
-def _frozen(value):
-    """A parameter value as a hashable one: a list or tensor of positions as a tuple."""
-    if isinstance(value, torch.Tensor):
-        return ("tensor", tuple(value.shape), tuple(value.flatten().tolist()))
-    if isinstance(value, (list, tuple)):
-        return tuple(_frozen(v) for v in value)
-    return value
+    return Leaf(q_len, kv_len, scheme, values)
 
 
 def build(name: str, q_len: int, kv_len: int | None = None, **params) -> torch.Tensor:

@@ -4,8 +4,9 @@ A rule takes query positions `i` and key positions `j` as integer tensors that b
 against each other (a column and a row when a whole mask is built, scalars inside
 FlexAttention) and returns True where query i may attend to key j. The same rule serves
 `build`, FlexAttention's `mask_mod`, composition and the analysis, so each scheme has
-exactly one meaning. `code` gives the same rule as plain PyTorch lines for the Code tab,
-and a test executes those lines against the rule.
+exactly one meaning. Rules and their helpers are plain PyTorch, so `source` hands the Code
+tab these very functions: the code people copy is the code that runs, and a test executes it
+against the rule.
 
 Rules marked `offset_only` depend on i - j alone (Toeplitz masks); they are built from one
 row of Q + K - 1 values, much faster than comparing Q x K index pairs.
@@ -15,8 +16,11 @@ Adding a scheme means writing one decorated function here, nothing else.
 
 from __future__ import annotations
 
+import dis
 import functools
-from collections.abc import Callable
+import inspect
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -34,7 +38,6 @@ class Scheme:
     used_by: str
     params: tuple[Param, ...]
     rule: Callable[..., torch.Tensor]
-    code: Callable[..., list[str]]  # (var, **params) -> lines assigning the mask to var
     note: str = ""  # the one subtle choice, said out loud
     when_empty: str = ""  # when this scheme leaves a query with no key
     check: Callable[..., None] | None = None  # relations between parameters and lengths
@@ -66,7 +69,7 @@ class Scheme:
 SCHEMES: dict[str, Scheme] = {}
 
 
-def scheme(*, summary, predicate, used_by, code, params=(), note="", when_empty="", check=None, offset_only=False):
+def scheme(*, summary, predicate, used_by, params=(), note="", when_empty="", check=None, offset_only=False):
     """Register the decorated rule as a scheme named after the function."""
 
     def register(rule):
@@ -77,7 +80,6 @@ def scheme(*, summary, predicate, used_by, code, params=(), note="", when_empty=
             used_by=used_by,
             params=tuple(params),
             rule=rule,
-            code=code,
             note=note,
             when_empty=when_empty,
             check=check,
@@ -86,6 +88,37 @@ def scheme(*, summary, predicate, used_by, code, params=(), note="", when_empty=
         return rule
 
     return register
+
+
+def source(*functions) -> str:
+    """The definitions of these functions and of every function of this module they call,
+    callees first, decorators dropped: plain PyTorch that runs without this library."""
+    found: dict = {}
+
+    def visit(function):
+        for name in _globals_read(function.__code__):
+            callee = inspect.unwrap(globals().get(name))
+            if inspect.isfunction(callee) and callee.__module__ == __name__ and callee not in found:
+                visit(callee)
+        found[function] = None
+
+    for function in functions:
+        if function not in found:
+            visit(function)
+    return "\n\n\n".join(_definition(function) for function in found)
+
+
+def _globals_read(code) -> Iterator[str]:
+    """The global names a function reads, in the lambdas it holds too."""
+    yield from (op.argval for op in dis.get_instructions(code) if op.opname == "LOAD_GLOBAL")
+    for constant in code.co_consts:
+        if inspect.iscode(constant):
+            yield from _globals_read(constant)
+
+
+def _definition(function) -> str:
+    text = inspect.getsource(function)
+    return text[re.search(r"^def ", text, re.MULTILINE).start() :].rstrip()
 
 
 def _is_grid(i, j, q_len: int, kv_len: int) -> bool:
@@ -136,7 +169,6 @@ def _needs_square(where: str, q_len: int, kv_len: int) -> None:
     summary="Every query sees every key.",
     predicate="always",
     used_by="BERT encoder, ViT",
-    code=lambda var: [f"{var} = torch.ones(Q, K, dtype=torch.bool)"],
     offset_only=True,
 )
 def full(i, j, q_len, kv_len):
@@ -157,7 +189,6 @@ def full(i, j, q_len, kv_len):
             choices=("top_left", "bottom_right"),
         ),
     ],
-    code=lambda var, align: [f"{var} = j <= i" if align == "top_left" else f"{var} = j <= i + (K - Q)"],
     note="SDPA's is_causal is top_left; with a KV cache (Q < K) you want bottom_right.",
     when_empty="bottom_right with Q > K: the first Q - K queries come before every key",
     offset_only=True,
@@ -171,20 +202,11 @@ def causal(i, j, q_len, kv_len, align):
     summary="Each query sees itself and every later key.",
     predicate="j >= i",
     used_by="UniLM right-to-left LM",
-    code=lambda var: [f"{var} = j >= i"],
     when_empty="Q > K: queries past the last key",
     offset_only=True,
 )
 def right_to_left(i, j, q_len, kv_len):
     return j >= i
-
-
-def _padding_code(var, pad, side, mask_queries):
-    keys = f"j < K - {pad}" if side == "right" else f"j >= {pad}"
-    if not mask_queries:
-        return [f"{var} = {keys}  # real keys"]
-    queries = f"i < Q - {pad}" if side == "right" else f"i >= {pad}"
-    return [f"{var} = ({keys}) & ({queries})  # real keys, real queries"]
 
 
 def _padding_check(q_len, kv_len, pad, side, mask_queries):
@@ -207,7 +229,6 @@ def _padding_check(q_len, kv_len, pad, side, mask_queries):
         ),
         Param("mask_queries", "bool", False, "Also give padding queries no keys (their rows become empty)."),
     ],
-    code=_padding_code,
     note="Padding queries still see the real keys unless mask_queries: their outputs are "
     "garbage that the loss ignores.",
     when_empty="every key is padding (pad = K), or the query itself is padding (mask_queries)",
@@ -226,7 +247,6 @@ def padding(i, j, q_len, kv_len, pad, side, mask_queries):
     predicate="j < prefix or j <= i (prefix=0 is causal, prefix >= K is full)",
     used_by="UniLM seq-to-seq, T5 prefix-LM, PaliGemma",
     params=[Param("prefix", "int", 3, "Length of the bidirectional prefix (the source).", min=0)],
-    code=lambda var, prefix: [f"{var} = (j < {prefix}) | (j <= i)"],
 )
 def prefix_lm(i, j, q_len, kv_len, prefix):
     return (j < prefix) | (j <= i)
@@ -237,7 +257,6 @@ def prefix_lm(i, j, q_len, kv_len, prefix):
     predicate="j < K - pad (Q and K differ: target queries x source keys)",
     used_by="Transformer / T5 / BART decoder-to-encoder",
     params=[Param("pad", "int", 0, "Padding tokens at the end of the source.", min=0, max=_keys)],
-    code=lambda var, pad: [f"{var} = j < K - {pad}"],
     when_empty="the source is all padding (pad = K)",
 )
 def cross(i, j, q_len, kv_len, pad):
@@ -254,9 +273,6 @@ def _band(d, window, causal):
     predicate="causal: 0 <= i - j < window; bidirectional: abs(i - j) < window",
     used_by="Mistral, Gemma local layers, Longformer local part",
     params=[_window_param(), _causal_param(True)],
-    code=lambda var, window, causal: [
-        f"{var} = (i - j >= 0) & (i - j < {window})" if causal else f"{var} = (i - j).abs() < {window}"
-    ],
     note="window counts the query itself: window=3 sees 3 keys (Hugging Face sliding_window=3, "
     "attention-gym generate_sliding_window(2)).",
     offset_only=True,
@@ -275,10 +291,6 @@ def sliding_window(i, j, q_len, kv_len, window, causal):
         Param("dilation", "int", 2, "Gap between the keys a query sees.", min=1),
         _causal_param(True),
     ],
-    code=lambda var, window, dilation, causal: [
-        f"{var} = ((i - j) % {dilation} == 0) & "
-        + (f"(i - j >= 0) & (i - j < {window * dilation})" if causal else f"((i - j).abs() < {window * dilation})")
-    ],
     note="dilation=1 is the sliding window.",
     offset_only=True,
 )
@@ -292,7 +304,6 @@ def dilated(i, j, q_len, kv_len, window, dilation, causal):
     predicate="i // chunk == j // chunk (and j <= i when causal)",
     used_by="block-local attention; Llama 4 chunked attention is the causal one",
     params=[Param("chunk", "int", 4, "Tokens per chunk.", min=1), _causal_param(False)],
-    code=lambda var, chunk, causal: [f"{var} = (i // {chunk} == j // {chunk})" + (" & (j <= i)" if causal else "")],
 )
 def chunked(i, j, q_len, kv_len, chunk, causal):
     same = i // chunk == j // chunk
@@ -317,11 +328,6 @@ def _document_ids(lengths) -> torch.Tensor:
         Param("lengths", "ints", (3, 4, 2), "Length of each packed document, in order.", min=1),
         _causal_param(True),
     ],
-    code=lambda var, lengths, causal: [
-        f"{var}_doc = torch.repeat_interleave(torch.arange({len(lengths)}), "
-        f"torch.tensor({list(lengths)}))  # document of each position",
-        f"{var} = ({var}_doc[i] == {var}_doc[j])" + (" & (j <= i)" if causal else ""),
-    ],
     check=_document_check,
 )
 def document(i, j, q_len, kv_len, lengths, causal):
@@ -336,16 +342,11 @@ _GLOBAL_LOCAL_PARAMS = (
 )
 
 
-def _global_local_code(var, window, n_global):
-    return [f"{var} = ((i - j).abs() < {window}) | (i < {n_global}) | (j < {n_global})"]
-
-
 @scheme(
     summary="A bidirectional window, plus global tokens that see and are seen by all.",
     predicate="abs(i - j) < window or i < n_global or j < n_global",
     used_by="Longformer ([CLS] global)",
     params=_GLOBAL_LOCAL_PARAMS,
-    code=_global_local_code,
 )
 def global_local(i, j, q_len, kv_len, window, n_global):
     near = _by_offset(i, j, q_len, kv_len, lambda d: d.abs() < window)
@@ -357,7 +358,6 @@ def global_local(i, j, q_len, kv_len, window, n_global):
     predicate="j <= i and (i - j < stride or (i - j) % stride == 0)",
     used_by="Sparse Transformer (strided)",
     params=[Param("stride", "int", 3, "Local span and the step between far keys.", min=1)],
-    code=lambda var, stride: [f"{var} = (j <= i) & ((i - j < {stride}) | ((i - j) % {stride} == 0))"],
     offset_only=True,
 )
 def strided(i, j, q_len, kv_len, stride):
@@ -379,21 +379,6 @@ def random_keys(q_len: int, kv_len: int, n_random: int, seed: int) -> torch.Tens
     return chosen
 
 
-def _bigbird_code(var, window, n_global, n_random, seed):
-    return [
-        f"# {n_random} random keys per query (Floyd's sampling, seed {seed})",
-        f"{var}_gen = torch.Generator().manual_seed({seed})",
-        f"{var}_keys = torch.empty(Q, {n_random}, dtype=torch.long)",
-        f"for step, top in enumerate(range(K - {n_random}, K)):",
-        f"    pick = torch.randint(0, top + 1, (Q,), generator={var}_gen)",
-        f"    taken = ({var}_keys[:, :step] == pick[:, None]).any(dim=1)",
-        f"    {var}_keys[:, step] = torch.where(taken, top, pick)",
-        f"{var}_random = torch.zeros(Q, K, dtype=torch.bool).scatter_(1, {var}_keys, True)",
-        *_global_local_code(f"{var}_local", window, n_global),
-        f"{var} = {var}_local | {var}_random",
-    ]
-
-
 @scheme(
     summary="Global + local, plus a few random keys per query (seeded: the same every time).",
     predicate="global_local or j in R(i), R(i) = n_random keys drawn for row i from seed",
@@ -403,7 +388,6 @@ def _bigbird_code(var, window, n_global, n_random, seed):
         Param("n_random", "int", 2, "Random keys per query.", min=0, max=lambda q, k: min(k, 32)),
         Param("seed", "int", 0, "Seed of the random keys.", min=0, max=2**31 - 1),
     ],
-    code=_bigbird_code,
     note="BigBird draws random blocks; this is its token-level form (block size 1).",
 )
 def bigbird(i, j, q_len, kv_len, window, n_global, n_random, seed):

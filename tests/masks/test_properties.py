@@ -1,6 +1,7 @@
 """Property tests: shapes, composition laws, batches, fast paths, code text, across random inputs."""
 
 import builtins
+import inspect
 
 import torch
 from hypothesis import given, settings
@@ -126,6 +127,13 @@ def test_code_text_builds_the_same_mask_without_the_library(case, op, other_case
     namespace = {"__builtins__": {**vars(builtins), "__import__": torch_only_import}}
     exec(compile(code, "<mask code>", "exec"), namespace)  # our own generated text, in a test
     assert torch.equal(namespace["mask"], pred.build())
+
+
+def test_code_text_is_the_source_of_the_functions_that_run():
+    """bigbird's code shows random_keys itself, not a retyped copy that could drift from it."""
+    code = masks.predicate("bigbird", 8).code()
+    assert inspect.getsource(masks.random_keys) in code
+    assert code.count("def global_local(") == 1 and "@scheme" not in code
 
 
 @settings(max_examples=100, deadline=None)
