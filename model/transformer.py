@@ -111,17 +111,20 @@ class MultiHeadAttention(nn.Module):
         B, T, C = x.shape
         return x.view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2)  # (B, H, T, d)
 
-    def forward(self, x, context, mask) -> tuple[torch.Tensor, Attention]:
+    def forward(self, x, context, mask) -> tuple[torch.Tensor, Attention | None]:
+        """The attention's output (B, Q, C) and what it computed: None when weights are not kept."""
         q = self.split_heads(self.query(x))  # (B, H, Q, d)
         k = self.split_heads(self.key(context))  # (B, H, K, d)
         v = self.split_heads(self.value(context))
         if self.keep_weights:
             result = attention(q, k, v, mask, self.attn_dropout, self.training)
+            output = result.output
         else:
+            result = None
             p = self.attn_dropout if self.training else 0.0
-            result = Attention(F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p), None, None)
-        B, H, Q, d = result.output.shape
-        merged = result.output.transpose(1, 2).reshape(B, Q, H * d)  # (B, Q, C)
+            output = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+        B, H, Q, d = output.shape
+        merged = output.transpose(1, 2).reshape(B, Q, H * d)  # (B, Q, C)
         return self.out(merged), result
 
 
@@ -260,7 +263,8 @@ class Transformer(nn.Module):
                 nn.init.zeros_(module.bias)
 
     def keep_weights(self, keep: bool = True) -> Transformer:
-        """Keep every attention weight (our `attention`), or not (SDPA's fused kernel)."""
+        """Keep every attention weight (our `attention`), or not: SDPA's fused kernel, the same logits
+        and no attention in the output (its lists are empty)."""
         for module in self.modules():
             if isinstance(module, MultiHeadAttention):
                 module.keep_weights = keep
@@ -276,7 +280,8 @@ class Transformer(nn.Module):
         self_attentions, cross_attentions = [], []
         for block in blocks:
             x, self_attention, cross_attention = block(x, mask, memory, cross_mask)
-            self_attentions.append(self_attention)
+            if self_attention is not None:  # None: weights not kept (keep_weights(False))
+                self_attentions.append(self_attention)
             if cross_attention is not None:
                 cross_attentions.append(cross_attention)
         return x, self_attentions, cross_attentions
