@@ -102,7 +102,7 @@ def walk(block: Block, x: torch.Tensor, mask: torch.Tensor, dropout: Dropout | N
         return values
 
     with torch.no_grad():
-        h = add("LN1", block.norms[0](x), ("n", "d_model")) if block.pre_norm else x
+        h = add("LN1", block.ln_1(x), ("n", "d_model")) if block.pre_norm else x
         q = add("Q", split(attention.query(h)), ("h", "n", "d_head"))
         k = add("K", split(attention.key(h)), ("h", "n", "d_head"))
         v = add("V", split(attention.value(h)), ("h", "n", "d_head"))
@@ -113,13 +113,13 @@ def walk(block: Block, x: torch.Tensor, mask: torch.Tensor, dropout: Dropout | N
         dropped = add("drop1", drop(add("proj", attention.out(merged), ("n", "d_model")), 1), ("n", "d_model"))
         x = add("res1", x + dropped, ("n", "d_model"))
         if not block.pre_norm:
-            x = add("LN1", block.norms[0](x), ("n", "d_model"))
-        h = add("LN2", block.norms[-1](x), ("n", "d_model")) if block.pre_norm else x
+            x = add("LN1", block.ln_1(x), ("n", "d_model"))
+        h = add("LN2", block.ln_2(x), ("n", "d_model")) if block.pre_norm else x
         active = add("act", ff.activation(add("up", ff.up(h), ("n", "d_ff"))), ("n", "d_ff"))
         dropped = add("drop2", drop(add("down", ff.down(active), ("n", "d_model")), 2), ("n", "d_model"))
         x = add("res2", x + dropped, ("n", "d_model"))
         if not block.pre_norm:
-            add("LN2", block.norms[-1](x), ("n", "d_model"))
+            add("LN2", block.ln_2(x), ("n", "d_model"))
     return stages
 
 

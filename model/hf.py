@@ -30,16 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from huggingface_hub import constants as hub_constants
+from safetensors import SafetensorError, safe_open
+from transformers import AttentionInterface, AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+from transformers.utils import logging
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network, even by accident
-
-from safetensors import SafetensorError, safe_open  # noqa: E402
-from transformers import AttentionInterface, AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer  # noqa: E402
-from transformers.masking_utils import AttentionMaskInterface, sdpa_mask  # noqa: E402
-from transformers.utils import logging  # noqa: E402
-
-from model.inspect import pointers, repeated_tokens  # noqa: E402
-from model.transformer import as_batch_mask, attention  # noqa: E402
+from model.inspect import pointers, repeated_tokens
+from model.transformer import as_batch_mask, attention
 
 IMPLEMENTATION = "mask_lab"
 ENVIRONMENT = "MASK_LAB_MODELS"
@@ -135,12 +133,19 @@ def model_mask(*args, **kwargs):
     return sdpa_mask(*args, **{**kwargs, "allow_is_causal_skip": False, "allow_is_bidirectional_skip": False})
 
 
-logging.disable_progress_bar()  # a bar per load on the server's console says nothing
-# "sequence length is longer than the specified maximum": counting a text's tokens is how we find it
-# too long, and we say so ourselves (RealModel.batch, the page)
-logging.get_logger("transformers.tokenization_utils_base").setLevel(logging.ERROR)
-AttentionInterface.register(IMPLEMENTATION, mask_lab_attention)
-AttentionMaskInterface.register(IMPLEMENTATION, model_mask)
+def install() -> None:
+    """Set up transformers, for the whole process, to run models here: `mask_lab` registered (our
+    attention function and the mask it is handed), the Hub offline, loading quiet. `load` calls it;
+    calling it again changes nothing, so importing this module changes nothing."""
+    # never reach for the network, even by accident: the flag huggingface_hub set from the environment
+    # variable HF_HUB_OFFLINE when imported (setting the variable now would be too late)
+    hub_constants.HF_HUB_OFFLINE = True
+    logging.disable_progress_bar()  # a bar per load on the server's console says nothing
+    # "sequence length is longer than the specified maximum": counting a text's tokens is how we find it
+    # too long, and we say so ourselves (RealModel.batch, the page)
+    logging.get_logger("transformers.tokenization_utils_base").setLevel(logging.ERROR)
+    AttentionInterface.register(IMPLEMENTATION, mask_lab_attention)
+    AttentionMaskInterface.register(IMPLEMENTATION, model_mask)
 
 
 # ---- finding and loading models
@@ -443,7 +448,9 @@ class RealModel:
 
 def load(name_or_dir: str | Path) -> RealModel:
     """The model a name from `available()` or a directory names, every attention running through
-    `model.attention`. A shipped model whose weights differ from the recorded sha256 is refused."""
+    `model.attention` (`install`ed first). A shipped model whose weights differ from the recorded sha256
+    is refused."""
+    install()
     name, directory, shipped = resolve(name_or_dir)
     gguf = shipped is not None and shipped.weights.endswith(".gguf")
     if gguf:

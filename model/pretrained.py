@@ -8,6 +8,7 @@ and no code in it runs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,27 @@ def write_checkpoint(model: Transformer, task: Task, path: Path, accuracy: float
     )
 
 
+OLD_NORM = re.compile(r"(.+)\.norms\.(\d)\.(weight|bias)")
+
+
+def with_named_norms(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The one place old checkpoints are read: the shipped ones were written when a Block kept its
+    LayerNorms in a list, `norms.0` (self-attention), `norms.1` (cross-attention, in a block that
+    has it) and the last (feed-forward); today they are `ln_1`, `ln_cross` and `ln_2`. The tensors
+    are the same, so the model is too."""
+    with_cross = {match[1] for match in map(OLD_NORM.fullmatch, state) if match and match[2] == "2"}
+
+    def renamed(name: str) -> str:
+        if not (match := OLD_NORM.fullmatch(name)):
+            return name
+        block, index, tensor = match.groups()
+        last = "2" if block in with_cross else "1"
+        norm = "ln_1" if index == "0" else "ln_2" if index == last else "ln_cross"
+        return f"{block}.{norm}.{tensor}"
+
+    return {renamed(name): tensor for name, tensor in state.items()}
+
+
 def read_checkpoint(path: Path) -> dict:
     """The checkpoint's dict, checked; ValueError naming the problem otherwise."""
     try:
@@ -123,6 +145,7 @@ def read_checkpoint(path: Path) -> dict:
         isinstance(v, torch.Tensor) for v in data["state_dict"].values()
     ):
         raise ValueError(f"{path}: state_dict must map names to tensors")
+    data["state_dict"] = with_named_norms(data["state_dict"])
     try:
         config = TransformerConfig(**data["config"])
     except (TypeError, ValueError) as error:

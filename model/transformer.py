@@ -111,17 +111,20 @@ class MultiHeadAttention(nn.Module):
         B, T, C = x.shape
         return x.view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2)  # (B, H, T, d)
 
-    def forward(self, x, context, mask) -> tuple[torch.Tensor, Attention]:
+    def forward(self, x, context, mask) -> tuple[torch.Tensor, Attention | None]:
+        """The attention's output (B, Q, C) and what it computed: None when weights are not kept."""
         q = self.split_heads(self.query(x))  # (B, H, Q, d)
         k = self.split_heads(self.key(context))  # (B, H, K, d)
         v = self.split_heads(self.value(context))
         if self.keep_weights:
             result = attention(q, k, v, mask, self.attn_dropout, self.training)
+            output = result.output
         else:
+            result = None
             p = self.attn_dropout if self.training else 0.0
-            result = Attention(F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p), None, None)
-        B, H, Q, d = result.output.shape
-        merged = result.output.transpose(1, 2).reshape(B, Q, H * d)  # (B, Q, C)
+            output = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+        B, H, Q, d = output.shape
+        merged = output.transpose(1, 2).reshape(B, Q, H * d)  # (B, Q, C)
         return self.out(merged), result
 
 
@@ -137,10 +140,8 @@ class FeedForward(nn.Module):
 
 
 class Block(nn.Module):
-    """Self-attention, optional cross-attention, feed-forward; each a residual sublayer.
-
-    Pre-LN: x + F(LN(x)) (GPT-2 and most models since). Post-LN: LN(x + F(x)) (the 2017 paper).
-    """
+    """Self-attention, optional cross-attention, feed-forward; each a residual sublayer with its own
+    LayerNorm (`ln_1`, `ln_cross`, `ln_2`), placed before the sublayer or after the residual sum."""
 
     def __init__(self, config: TransformerConfig, cross: bool = False):
         super().__init__()
@@ -148,32 +149,45 @@ class Block(nn.Module):
         self.self_attn = MultiHeadAttention(config)
         self.cross_attn = MultiHeadAttention(config) if cross else None
         self.ff = FeedForward(config)
-        self.norms = nn.ModuleList(nn.LayerNorm(config.d_model) for _ in range(3 if cross else 2))
+        self.ln_1 = nn.LayerNorm(config.d_model)
+        self.ln_cross = nn.LayerNorm(config.d_model) if cross else None
+        self.ln_2 = nn.LayerNorm(config.d_model)
         self.dropout = nn.Dropout(config.dropout)
 
-    def residual(self, x, norm, sublayer):
-        """One residual step around `sublayer` (which returns its output and its attention, if any):
-        x + F(LN(x)) for Pre-LN, LN(x + F(x)) for Post-LN."""
+    def forward(self, x, mask, memory=None, cross_mask=None) -> tuple[torch.Tensor, Attention | None, Attention | None]:
+        """x after the block, and the self- and cross-attention it used (None: none, or not kept)."""
         if self.pre_norm:
-            out, attention = sublayer(norm(x))
-            return x + self.dropout(out), attention
-        out, attention = sublayer(x)
-        return norm(x + self.dropout(out)), attention
+            return self.pre_ln(x, mask, memory, cross_mask)
+        return self.post_ln(x, mask, memory, cross_mask)
 
-    def forward(self, x, mask, memory=None, cross_mask=None) -> tuple[torch.Tensor, Attention, Attention | None]:
-        """The block's three residual steps; returns x and the self- and cross-attention it used."""
-        x, self_attention = self.residual(x, self.norms[0], lambda h: self.self_attn(h, h, mask))
+    def pre_ln(self, x, mask, memory, cross_mask):
+        """Pre-LN, x + F(LN(x)): GPT-2 and most models since. The residual path is never normalized."""
+        h = self.ln_1(x)
+        out, self_attention = self.self_attn(h, h, mask)
+        x = x + self.dropout(out)
         cross_attention = None
         if self.cross_attn is not None:
-            x, cross_attention = self.residual(x, self.norms[1], lambda h: self.cross_attn(h, memory, cross_mask))
-        x, _ = self.residual(x, self.norms[-1], lambda h: (self.ff(h), None))
+            out, cross_attention = self.cross_attn(self.ln_cross(x), memory, cross_mask)
+            x = x + self.dropout(out)
+        x = x + self.dropout(self.ff(self.ln_2(x)))
+        return x, self_attention, cross_attention
+
+    def post_ln(self, x, mask, memory, cross_mask):
+        """Post-LN, LN(x + F(x)): the 2017 paper. Every sum is normalized, the residual path too."""
+        out, self_attention = self.self_attn(x, x, mask)
+        x = self.ln_1(x + self.dropout(out))
+        cross_attention = None
+        if self.cross_attn is not None:
+            out, cross_attention = self.cross_attn(x, memory, cross_mask)
+            x = self.ln_cross(x + self.dropout(out))
+        x = self.ln_2(x + self.dropout(self.ff(x)))
         return x, self_attention, cross_attention
 
 
 @dataclass
 class TransformerOutput:
     logits: torch.Tensor  # (B, T, vocab) for the decoder (or the encoder when it is the model)
-    attentions: list[Attention]  # per layer of the main stack: weights (B, H, T, T)
+    attentions: list[Attention]  # per layer of the main stack: weights (B, H, T, T); none if not kept
     encoder_attentions: list[Attention] = field(default_factory=list)
     decoder_attentions: list[Attention] = field(default_factory=list)
     cross_attentions: list[Attention] = field(default_factory=list)  # weights (B, H, T_tgt, T_src)
@@ -260,7 +274,8 @@ class Transformer(nn.Module):
                 nn.init.zeros_(module.bias)
 
     def keep_weights(self, keep: bool = True) -> Transformer:
-        """Keep every attention weight (our `attention`), or not (SDPA's fused kernel)."""
+        """Keep every attention weight (our `attention`), or not: SDPA's fused kernel, the same logits
+        and no attention in the output (its lists are empty)."""
         for module in self.modules():
             if isinstance(module, MultiHeadAttention):
                 module.keep_weights = keep
@@ -276,7 +291,8 @@ class Transformer(nn.Module):
         self_attentions, cross_attentions = [], []
         for block in blocks:
             x, self_attention, cross_attention = block(x, mask, memory, cross_mask)
-            self_attentions.append(self_attention)
+            if self_attention is not None:  # None: weights not kept (keep_weights(False))
+                self_attentions.append(self_attention)
             if cross_attention is not None:
                 cross_attentions.append(cross_attention)
         return x, self_attentions, cross_attentions

@@ -301,7 +301,7 @@ def show() -> None:
     )
     st.header("Where the non-linearities are")
     st.markdown(activation_finding(stages, run["activation"], tokens))
-    st.markdown(layer_norm_finding(stages, numbers, chosen.model.blocks[layer].norms[0].eps))
+    st.markdown(layer_norm_finding(stages, numbers, chosen.model.blocks[layer].ln_1.eps))
     st.header("Dropout, where it acts")
     for sentence in dropout_findings(stages, p, head):
         st.markdown(sentence)

