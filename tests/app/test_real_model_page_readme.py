@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 import masks
-from app.real_models import EXAMPLE
+from app.views.attention.real import EXAMPLE
 from model import hf
 from model.inspect import head_roles, named_heads
 
