@@ -24,7 +24,7 @@ from model.normalization import (
 from model.tokenizer import split_words
 from model.transformer import Transformer
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+FINDINGS = Path(__file__).resolve().parents[2] / "docs" / "findings.md"
 
 SENTENCES = [split_words(s) for s in ["the cat sat on the mat .", "a dog barked", "it rained all day long"]]
 
@@ -204,13 +204,20 @@ def test_the_findings_compare_with_the_paper_by_the_numbers():
     assert study.ffn_grad["post"][-1] < study.ffn_grad["pre"][-1] / 10 and "close to the gradients' ratio" in normal
 
 
-def test_the_readme_says_for_each_init_what_its_layers_show():
-    """README's claims across layers name the init they hold for: Pre-LN's gradient falls toward the
-    output with Xavier only; with GPT-2's init (0.907 -> 0.751) it stays about the same."""
-    readme = " ".join(README.read_text(encoding="utf-8").split())  # lines unwrapped
-    for init, named in (("xavier", "with Xavier"), ("normal", "with GPT-2's init")):
-        pre, post = (trend(placement_study(6, init).ffn_grad[norm]).text for norm in ("pre", "post"))
-        assert f"{named}, toward the output Pre-LN's gradient {pre} and Post-LN's {post}" in readme
+def test_the_findings_page_quotes_for_each_init_what_the_page_computes_now():
+    """docs/findings.md quotes the page's sentences under the init they hold for, so its numbers are
+    the page's own: Pre-LN's gradient falls toward the output with Xavier only, and with GPT-2's init
+    it stays about the same."""
+    sections = re.split(r"^### ", FINDINGS.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    for init, heading in (("xavier", "With Xavier\n"), ("normal", "With GPT-2's init\n")):
+        (section,) = [s for s in sections if s.startswith(heading)]
+        quoted = " ".join(line.removeprefix(">") for line in section.splitlines() if line.startswith(">"))
+        quoted = " ".join(quoted.split())  # lines unwrapped
+        study = placement_study(6, init)
+        for finding in placement_findings(study, last_layer_by_depth(6, init)):
+            assert " ".join(finding.split()) in quoted, (init, finding)
+        pre = trend(study.ffn_grad["pre"]).text
+        assert pre.startswith("falls" if init == "xavier" else "stays about the same"), pre
 
 
 def test_post_ln_last_layer_gradient_is_larger_than_pre_ln():
