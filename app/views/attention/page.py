@@ -10,6 +10,7 @@ from app.runs import real_models, toy_models
 from app.state import Link, varying
 from app.text import quoted
 from app.views import heads
+from app.views.attention import real
 from app.views.mask_controls import custom_mask
 from model.tasks import TASKS
 
@@ -57,14 +58,14 @@ def trained_or_custom_mask(link: Link, chosen: toy_models.Choice, length: int) -
 def show() -> None:
     link = Link()
     lecture = Lecture(link, "Attention")
-    real, refused = real_models.names(toy_models.own_names())
+    offered, refused = real_models.names(toy_models.own_names())
     with st.sidebar:
         st.header("Model")
-        name = toy_models.model_name(link, "decoder", real)
+        name = toy_models.model_name(link, "decoder", offered)
         for why in refused:
             st.caption(f"The server lists a model directory not offered here: {quoted(why, limit=None)}")
     heads.model_opened(name)
-    if name in real:
+    if name in offered:
         real.show(link, lecture, name)
         return
     chosen, ids = model_and_text(link, name)
