@@ -3,22 +3,18 @@ runs a module's first import in one thread while the others wait for it).
 
 Imports: sessions that start at once on a cold server would otherwise import the libraries the
 pages use in several threads at the same moment, and one of them can find a library half
-initialised ("partially initialized module 'pandas'", seen with five sessions opened at once).
+initialised ("partially initialized module 'pandas'").
 
 Memory: glibc keeps freed blocks for reuse: those under a threshold that grows to 32 MB stay in
 the heap of the thread's arena, and every script-run thread can get an arena of its own. A server
-whose sessions each build and drop tens of megabytes of tensors and figures then only grows
-(40 largest requests, 10 at a time: 2.5 GB with glibc's defaults, 1.5 GB with this policy). Here
+whose sessions each build and drop tens of megabytes of tensors and figures then only grows. Here
 blocks from 4 MiB up are mapped and handed back to the system when freed, up to 64 MiB of free
-heap is kept for reuse (a lower fixed threshold made each decoded token fault its pages in anew:
-a 48-token answer took 7.2 s instead of 4.0), and all threads share two arenas.
+heap is kept for reuse (a lower fixed threshold makes each decoded token fault its pages in anew),
+and all threads share two arenas (tests/bench/results/hostile.md measures the memory).
 
 Threads: each torch operation runs on one thread. The models here are small, and a server runs
-many sessions at once, each in a thread of its own: splitting every small operation over both
-cores cost more than it gave, even for one reader (measured side by side with two threads: 20
-new cross-attention links opened at once 1.55 s -> 1.06 s p95, with tests/bench/bench_hall.py's
-sessions; MiniLM's sentence change 195 -> 136 ms and the Normalization study at depth 12
-1.0 -> 0.77 s, with bench_real_models.py's and bench_app.py's measurements).
+many sessions at once, each in a thread of its own: splitting every small operation over the
+cores costs more than it gives, even for one reader.
 
 Files: the entry script runs again for every session and every rerun, so what it sends from a file
 (the browser script, the favicon) is read here, once.

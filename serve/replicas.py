@@ -26,7 +26,7 @@ from supervisor.xmlrpc import SupervisorTransport
 from serve import children
 from serve.warm import wait_healthy
 
-START_SECONDS = 10  # a replica up this long has started well (a cold start listens after 3-5 s here)
+START_SECONDS = 10  # a replica up this long has started well (a cold start listens within seconds)
 START_RETRIES = 3
 STOP_SECONDS = 20  # after SIGTERM, then SIGKILL
 

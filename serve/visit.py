@@ -59,7 +59,7 @@ async def session(base: str, timeout: float = 120.0, cookie: str | None = None):
     url = base.replace("http", "ws", 1) + "/_stcore/stream"
     headers = {"Cookie": cookie} if cookie else None
     # no pings: a browser sends none, and a server busy with 200 runs answers them late, so the
-    # client would close a healthy session (seen: "keepalive ping timeout" at 200 sessions)
+    # client would close a healthy session ("keepalive ping timeout")
     async with websockets.connect(
         url,
         subprotocols=["streamlit"],

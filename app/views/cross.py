@@ -13,8 +13,8 @@ from app.text import visible
 from app.views import heads
 from model.tokenizer import SPECIALS
 
-# each decoded token runs the whole model again: a random model never stops by itself, and 500
-# steps took 80 s; the trained models read at most 20 tokens
+# each decoded token runs the whole model again, and a random model never stops by itself: an
+# answer stops here, past the 20 tokens the trained models read
 ANSWER_STEPS = 32
 
 
