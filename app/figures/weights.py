@@ -10,27 +10,21 @@ import plotly.graph_objects as go
 import torch
 
 from app.figures.cells import flag_empty_rows
+from app.figures.frame import BAR_BELOW, LEGEND_BELOW, frame_figure, heatmap_height, heatmap_layout
+from app.figures.margins import label_band, title_band, with_room
 from app.figures.panels import grid_layout, in_cell
 from app.figures.style import (
-    BAR_BELOW,
     BLOCKED,
     CELL_GAP_LIMIT,
     CELL_TEXT_LIMIT,
     EDGE,
     EMPTY_ROW,
     FIGURE_CELLS,
-    LEGEND_BELOW,
     SERIES,
     axis_label,
-    frame_figure,
-    heatmap_height,
-    heatmap_layout,
-    label_band,
     new_figure,
     shown,
     tick_labels,
-    title_band,
-    with_room,
 )
 
 WEIGHT_SCALE = "Viridis"  # sequential, colour-blind safe; blocked cells are not on it at all
