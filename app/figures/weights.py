@@ -18,11 +18,11 @@ from app.figures.style import (
     BLOCKED,
     CELL_GAP_LIMIT,
     CELL_TEXT_LIMIT,
-    EDGE,
     EMPTY_ROW,
     FIGURE_CELLS,
     SERIES,
     axis_label,
+    legend_traces,
     new_figure,
     shown,
     tick_labels,
@@ -103,17 +103,6 @@ def weights_trace(
 NUMBERS_LIMIT = 12  # cells a side a map writes its values in (Transformer Explainer's way): more would not fit
 
 
-def _blocked_legend() -> go.Scatter:
-    return go.Scatter(
-        x=[None],
-        y=[None],
-        mode="markers",
-        name="blocked (masked)",
-        showlegend=True,
-        marker={"size": 14, "color": BLOCKED, "symbol": "square", "line": {"color": EDGE, "width": 1}},
-    )
-
-
 def _named(tokens: list[str]) -> list[str]:
     """Unique category names 'token (position)': hover reads them, no text per cell is sent."""
     return [f"{shown(t)} ({k})" for k, t in enumerate(tokens)]
@@ -154,7 +143,7 @@ def attention_figure(
         numbers=numbers,
         zmax=zmax,
     )
-    fig = new_figure([trace, *([_blocked_legend()] if not mask.all() else [])])
+    fig = new_figure([trace, *(legend_traces([BLOCKED], ["blocked (masked)"]) if not mask.all() else [])])
     heatmap_layout(
         fig,
         title,
