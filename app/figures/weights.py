@@ -374,7 +374,7 @@ def pipeline_figure(
                 "len": 0.4, "thickness": 12}  # fmt: skip
 
     # positions on both axes (the query labels are the left panels' only); 3 significant digits, not
-    # Plotly's SI prefixes (a weight of 1.67e-7 read "167.2659n")
+    # Plotly's SI prefixes (a weight of 1.67e-7 would read "167.2659n")
     hover = [f"query %{{y}}, key %{{x}}: {what} %{{z:.3g}}<extra></extra>" for what in ("score", "weight")]
     traces = [
         weights_trace(
