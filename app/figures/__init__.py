@@ -4,10 +4,18 @@ Every figure has an explicit template and colours (Streamlit's default template 
 inside Streamlit, so exports would come out wrong) and colour-blind-safe colours (Okabe-Ito).
 Blocked cells get their own colour, never the low end of a continuous scale.
 
-One module per concern: `style` (palette, template, a heatmap's layout and its height rule, the
-projector and dark restyling), `cells` (figures of cells by category: masks, thumbnails, the
-normalization's cells), `weights` (attention weights: head, grid, pipeline, lines, matrices), `panels`
-(maps side by side in one figure), `charts` (line and bar charts), `offline` (figures as one HTML file).
+One module per job. What figures share:
+- `style`: font, palette, template, how many cells are drawn one by one, axis and legend labels
+- `frame`: title, font and margins of every figure; a heatmap of queries x keys and its height rule
+- `margins`: room for labels, legends and colour bars, from glyph widths (so Plotly draws once)
+- `image`: a mask too large to draw cell by cell, as one PNG
+- `panels`: maps side by side in one figure
+- `projector`, `dark`: a built figure made for a projector, for a dark page
+The figures:
+- `cells`: cells by category (masks, thumbnails, the normalization's cells)
+- `weights`: attention weights (one head, the grid of heads, the pipeline, lines, matrices)
+- `charts`: line and bar charts
+- `offline`: figures as one HTML file
 Pages use the names below.
 """
 
@@ -20,19 +28,10 @@ from app.figures.cells import (
     thumbnail,
 )
 from app.figures.charts import keys_per_query_figure, lines_figure
+from app.figures.dark import DARK, for_dark_theme
 from app.figures.offline import standalone_html
-from app.figures.style import (
-    ALLOWED,
-    BLOCKED,
-    DARK,
-    EMPTY_ROW,
-    FONT,
-    SERIES,
-    chart_config,
-    for_dark_theme,
-    for_projector,
-    unchecked,
-)
+from app.figures.projector import for_projector
+from app.figures.style import ALLOWED, BLOCKED, EMPTY_ROW, FONT, SERIES, chart_config, unchecked
 from app.figures.weights import (
     NUMBERS_LIMIT,
     attention_figure,

@@ -8,34 +8,49 @@ import html
 import plotly.graph_objects as go
 import torch
 
+from app.figures.frame import LEGEND_BELOW, frame_figure, heatmap_height, heatmap_layout
+from app.figures.image import HEATMAP_LIMIT, image_trace
+from app.figures.margins import label_band, title_band, with_room
 from app.figures.panels import grid_layout, in_cell
 from app.figures.style import (
     ALLOWED,
     BLACK,
     BLOCKED,
+    CELL_GAP_LIMIT,
     CELL_TEXT_LIMIT,
     EMPTY_ROW,
     FONT,
-    HEATMAP_LIMIT,
-    LEGEND_BELOW,
     ONLY_A,
     ONLY_B,
     PADDING_CELL,
     RULE,
     axis_label,
-    categorical_heatmap,
-    frame_figure,
-    heatmap_height,
-    heatmap_layout,
-    image_trace,
-    label_band,
     legend_traces,
     new_figure,
     shown,
     tick_labels,
-    title_band,
-    with_room,
 )
+
+
+def categorical_heatmap(z: torch.Tensor, colors: list[str], names: list[str], hover) -> go.Heatmap:
+    """A heatmap of small integer categories with one flat colour each (named in a legend:
+    a legend wraps its entries on a narrow screen, a colour bar's labels pile up)."""
+    n = len(colors)
+    scale = []
+    for k, color in enumerate(colors):
+        scale += [[k / n, color], [(k + 1) / n, color]]
+    return go.Heatmap(
+        z=z.to(torch.uint8).numpy(),
+        zmin=-0.5,
+        zmax=n - 0.5,
+        colorscale=scale,
+        xgap=1 if max(z.shape) <= CELL_GAP_LIMIT else 0,
+        ygap=1 if max(z.shape) <= CELL_GAP_LIMIT else 0,
+        showscale=False,
+        text=hover,
+        hoverinfo="text" if hover is not None else "x+y+z",
+        hovertemplate=None if hover is not None else "query %{y}, key %{x}<extra></extra>",
+    )
 
 
 @with_room
@@ -299,8 +314,7 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
         hover=hover,
         height=min(900, 200 + 16 * B * T),
     )
-    # a line between sentences (as shapes in one go: add_hline copies the whole layout per line, a
-    # quarter of the time a new batch took to draw)
+    # a line between sentences (as shapes in one go: add_hline copies the whole layout per line)
     rule = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "line": {"color": RULE, "width": 2}}
     fig.update_layout(shapes=[{**rule, "y0": b * T - 0.5, "y1": b * T - 0.5} for b in range(1, B)])
     fig.update_xaxes(title="features")

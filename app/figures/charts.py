@@ -5,7 +5,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import torch
 
-from app.figures.style import ALLOWED, EMPTY_ROW, SERIES, axis_label, frame_figure, new_figure, tick_labels, with_room
+from app.figures.frame import frame_figure
+from app.figures.margins import with_room
+from app.figures.style import ALLOWED, EMPTY_ROW, SERIES, axis_label, new_figure, tick_labels
 
 
 @with_room

@@ -5,32 +5,27 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import torch
 
 from app.figures.cells import flag_empty_rows
+from app.figures.frame import BAR_BELOW, LEGEND_BELOW, frame_figure, heatmap_height, heatmap_layout
+from app.figures.margins import label_band, title_band, with_room
 from app.figures.panels import grid_layout, in_cell
 from app.figures.style import (
-    BAR_BELOW,
     BLOCKED,
     CELL_GAP_LIMIT,
     CELL_TEXT_LIMIT,
-    EDGE,
     EMPTY_ROW,
     FIGURE_CELLS,
-    LEGEND_BELOW,
     SERIES,
     axis_label,
-    frame_figure,
-    heatmap_height,
-    heatmap_layout,
-    label_band,
+    legend_traces,
     new_figure,
     shown,
     tick_labels,
-    title_band,
-    with_room,
 )
 
 WEIGHT_SCALE = "Viridis"  # sequential, colour-blind safe; blocked cells are not on it at all
@@ -108,17 +103,6 @@ def weights_trace(
 NUMBERS_LIMIT = 12  # cells a side a map writes its values in (Transformer Explainer's way): more would not fit
 
 
-def _blocked_legend() -> go.Scatter:
-    return go.Scatter(
-        x=[None],
-        y=[None],
-        mode="markers",
-        name="blocked (masked)",
-        showlegend=True,
-        marker={"size": 14, "color": BLOCKED, "symbol": "square", "line": {"color": EDGE, "width": 1}},
-    )
-
-
 def _named(tokens: list[str]) -> list[str]:
     """Unique category names 'token (position)': hover reads them, no text per cell is sent."""
     return [f"{shown(t)} ({k})" for k, t in enumerate(tokens)]
@@ -159,7 +143,7 @@ def attention_figure(
         numbers=numbers,
         zmax=zmax,
     )
-    fig = new_figure([trace, *([_blocked_legend()] if not mask.all() else [])])
+    fig = new_figure([trace, *(legend_traces([BLOCKED], ["blocked (masked)"]) if not mask.all() else [])])
     heatmap_layout(
         fig,
         title,
@@ -186,6 +170,32 @@ def grid_maps(shape: tuple[int, int, int, int]) -> tuple[int, int, int]:
     return rows, cols, max(1, round(max(rows, cols) / 8))
 
 
+@dataclass(frozen=True)
+class _Tiles:
+    """The grid's maps in one array of cells (the figure's data units): `layers` x `heads` maps of
+    `rows` x `cols` cells each (see grid_maps), `gap` cells between maps."""
+
+    layers: int
+    heads: int
+    rows: int
+    cols: int
+    gap: int
+
+    @classmethod
+    def of(cls, shape: tuple[int, int, int, int]) -> _Tiles:
+        return cls(shape[0], shape[1], *grid_maps(shape))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.top(self.layers) - self.gap, self.left(self.heads) - self.gap
+
+    def top(self, layer: int) -> int:
+        return layer * (self.rows + self.gap)
+
+    def left(self, head: int) -> int:
+        return head * (self.cols + self.gap)
+
+
 @with_room
 def grid_figure(
     weights: torch.Tensor,
@@ -202,20 +212,43 @@ def grid_figure(
     `first_row`: the number of the first row shown (a range of a deep model's layers).
 
     Drawn as one heatmap on one pair of axes, the heads' maps side by side with a gap between them:
-    72 heads as 72 subplots cost Plotly ten times more to build and to draw (MiniLM's grid: 190 ms
-    to build here, most of a text change in the browser). `notes`: a short label on a head's lower
-    edge, by (layer, head) (its role); `selected`: a frame around one head."""
-    layers, heads, Q, K = weights.shape
+    a subplot per head costs Plotly many times more to build and to draw, and a model has dozens of
+    heads. `notes`: a short label on a head's lower edge, by (layer, head) (its role); `selected`: a
+    frame around one head."""
     factor = shrink_factor(weights.numel(), FIGURE_CELLS)
-    rows, cols, gap = grid_maps(weights.shape)
-    z = torch.full((layers * (rows + gap) - gap, heads * (cols + gap) - gap), float("nan"))
-    for layer in range(layers):
-        for head in range(heads):
-            top, left = layer * (rows + gap), head * (cols + gap)
+    tiles = _Tiles.of(weights.shape)
+    z = _tiled(weights, mask, factor, tiles)
+    x, y = _grid_axes(tiles, col_titles, row_name, first_row)
+    return frame_figure(
+        new_figure(_grid_trace(z)),
+        _downsampled(title, factor),
+        _grid_height(weights.shape),
+        top=80,
+        x=x,
+        y=y,
+        annotations=_head_notes(tiles, notes or {}),
+        shapes=_gaps_between(tiles) + _around_head(tiles, selected),
+        plot_bgcolor=BLOCKED,
+    )
+
+
+def _tiled(weights: torch.Tensor, mask: torch.Tensor, factor: int, tiles: _Tiles) -> torch.Tensor:
+    """Every head's weights (block means if `factor` > 1) in one array: blocked cells and the gaps
+    between maps NaN (no weight to draw)."""
+    z = torch.full(tiles.shape, float("nan"))
+    rows, cols = tiles.rows, tiles.cols
+    for layer in range(tiles.layers):
+        for head in range(tiles.heads):
+            top, left = tiles.top(layer), tiles.left(head)
             values = weights[layer, head].float().masked_fill(~mask, float("nan"))
             z[top : top + rows, left : left + cols] = _block_means(values, factor) if factor > 1 else values
-    small = max(z.shape) <= CELL_GAP_LIMIT
-    trace = go.Heatmap(
+    return z
+
+
+def _grid_trace(z: torch.Tensor) -> go.Heatmap:
+    """The tiled maps as one heatmap on the weights' scale (z is masked already, gaps and all, where
+    `weights_trace` masks one map as it goes)."""
+    return go.Heatmap(
         z=z.numpy(),
         zmin=0.0,
         zmax=1.0,
@@ -223,81 +256,92 @@ def grid_figure(
         hovertemplate="weight %{z:.3f}<extra></extra>",
         hoverongaps=False,  # a blocked cell or a gap between maps has no weight to show ("NaN")
         colorbar={**BAR_BELOW, "len": 0.5, "title": {"text": "weight", "side": "top"}},
-        xgap=1 if small else 0,
-        ygap=1 if small else 0,
+        xgap=1 if max(z.shape) <= CELL_GAP_LIMIT else 0,
+        ygap=1 if max(z.shape) <= CELL_GAP_LIMIT else 0,
     )
-    # blocked cells are empty on the grey background; the gaps between maps are painted white under
-    # the cells, so a gap never looks like a blocked cell
-    white = {"type": "rect", "layer": "below", "line": {"width": 0}, "fillcolor": "white"}
-    gaps = [
-        {**white, "x0": h * (cols + gap) - 0.5 - gap, "x1": h * (cols + gap) - 0.5, "y0": -0.5, "y1": z.shape[0] - 0.5}
-        for h in range(1, heads)
-    ] + [
-        {**white, "y0": r * (rows + gap) - 0.5 - gap, "y1": r * (rows + gap) - 0.5, "x0": -0.5, "x1": z.shape[1] - 0.5}
-        for r in range(1, layers)
-    ]
-    centre = lambda k, size: k * (size + gap) + (size - 1) / 2
-    cell = lambda layer, head, **where: {  # a place on head (layer, head)'s map, in data units
-        "x": head * (cols + gap) + where.get("x", 0.5) * cols - 0.5,
-        "y": layer * (rows + gap) + where.get("y", 0.5) * rows - 0.5,
+
+
+def _grid_height(shape: tuple[int, int, int, int]) -> int:
+    """Square cells about 800 px across the row (a desk's or projector's width), within 300 .. 900 px."""
+    layers, heads, Q, K = shape
+    return min(900, max(300, round(layers * min(220, 800 / heads) * Q / K) + 110))
+
+
+def _grid_axes(tiles: _Tiles, col_titles: list[str] | None, row_name: str, first_row: int) -> tuple[dict, dict]:
+    """Heads along the top, layers down the left, each name at its map's centre: "head 0", then
+    numbers ("head 10" over each of 12 maps would not fit; an axis title, neither: it meets the
+    figure's title on a projector)."""
+    axis = {"showgrid": False, "zeroline": False, "ticks": "", "tickangle": 0}
+    height, width = tiles.shape
+    x = {
+        **axis,
+        "side": "top",
+        "tickvals": [tiles.left(h) + (tiles.cols - 1) / 2 for h in range(tiles.heads)],
+        "ticktext": col_titles or ["head 0", *map(str, range(1, tiles.heads))],
+        "range": [-0.5, width - 0.5],
+        "constrain": "domain",
+        "constraintoward": "left",  # the maps start at their row labels, and the colour bar under them
     }
-    annotations = [
+    y = {
+        **axis,
+        "tickvals": [tiles.top(r) + (tiles.rows - 1) / 2 for r in range(tiles.layers)],
+        "ticktext": [f"{row_name} {first_row}", *map(str, range(first_row + 1, first_row + tiles.layers))],
+        "range": [height - 0.5, -0.5],  # layer 0 on top
+        "scaleanchor": "x",
+        "constrain": "domain",
+        "constraintoward": "top",
+    }
+    return x, y
+
+
+def _gaps_between(tiles: _Tiles) -> list[dict]:
+    """The gaps between maps painted white under the cells: blocked cells are empty on the grey
+    background, and a gap must not look like one."""
+    white = {"type": "rect", "layer": "below", "line": {"width": 0}, "fillcolor": "white"}
+    height, width = tiles.shape
+    gap = tiles.gap
+    return [
+        {**white, "x0": tiles.left(h) - 0.5 - gap, "x1": tiles.left(h) - 0.5, "y0": -0.5, "y1": height - 0.5}
+        for h in range(1, tiles.heads)
+    ] + [
+        {**white, "y0": tiles.top(r) - 0.5 - gap, "y1": tiles.top(r) - 0.5, "x0": -0.5, "x1": width - 0.5}
+        for r in range(1, tiles.layers)
+    ]
+
+
+def _head_notes(tiles: _Tiles, notes: dict[tuple[int, int], str]) -> list[dict]:
+    """Each note on its head's lower edge, centred on the map."""
+    return [
         {
-            **cell(layer, head, y=1.0),
-            "name": f"cell note:{cols}",  # app/browser.js hides a note wider than the map's cols cells
+            "x": tiles.left(head) + (tiles.cols - 1) / 2,
+            "y": tiles.top(layer) + tiles.rows - 0.5,
+            "name": f"cell note:{tiles.cols}",  # app/browser.js hides a note wider than the map's cols cells
             "text": html.escape(text, quote=False),
             "yanchor": "bottom",
             "showarrow": False,
             "font": {"size": 12, "color": "black"},
             "bgcolor": "rgba(255, 255, 255, 0.8)",
         }
-        for (layer, head), text in (notes or {}).items()
+        for (layer, head), text in notes.items()
     ]
-    frame = []
-    if selected is not None:
-        layer, head = selected
-        frame.append(
-            {
-                "type": "rect",
-                "x0": head * (cols + gap) - 0.5 - gap / 4,
-                "x1": head * (cols + gap) + cols - 0.5 + gap / 4,
-                "y0": layer * (rows + gap) - 0.5 - gap / 4,
-                "y1": layer * (rows + gap) + rows - 0.5 + gap / 4,
-                "line": {"color": EMPTY_ROW, "width": 4},
-            }
-        )
-    # "head 0", then numbers: "head 10" over each of 12 maps would not fit (an axis title, neither:
-    # it meets the figure's title on a projector)
-    axis = {"showgrid": False, "zeroline": False, "ticks": "", "tickangle": 0}
-    fig = new_figure(trace)
-    return frame_figure(
-        fig,
-        _downsampled(title, factor),
-        # square cells about 800 px across the row (a desk's or projector's width), within 300 .. 900
-        min(900, max(300, round(layers * min(220, 800 / heads) * Q / K) + 110)),
-        top=80,
-        x={
-            **axis,
-            "side": "top",
-            "tickvals": [centre(h, cols) for h in range(heads)],
-            "ticktext": col_titles or ["head 0", *map(str, range(1, heads))],
-            "range": [-0.5, z.shape[1] - 0.5],
-            "constrain": "domain",
-            "constraintoward": "left",  # the maps start at their row labels, and the colour bar under them
-        },
-        y={
-            **axis,
-            "tickvals": [centre(r, rows) for r in range(layers)],
-            "ticktext": [f"{row_name} {first_row}", *map(str, range(first_row + 1, first_row + layers))],
-            "range": [z.shape[0] - 0.5, -0.5],  # layer 0 on top
-            "scaleanchor": "x",
-            "constrain": "domain",
-            "constraintoward": "top",
-        },
-        annotations=annotations,
-        shapes=gaps + frame,
-        plot_bgcolor=BLOCKED,
-    )
+
+
+def _around_head(tiles: _Tiles, selected: tuple[int, int] | None) -> list[dict]:
+    """A frame around the selected head's map, in the gap around it (none if no head is selected)."""
+    if selected is None:
+        return []
+    layer, head = selected
+    margin = tiles.gap / 4
+    return [
+        {
+            "type": "rect",
+            "x0": tiles.left(head) - 0.5 - margin,
+            "x1": tiles.left(head) + tiles.cols - 0.5 + margin,
+            "y0": tiles.top(layer) - 0.5 - margin,
+            "y1": tiles.top(layer) + tiles.rows - 0.5 + margin,
+            "line": {"color": EMPTY_ROW, "width": 4},
+        }
+    ]
 
 
 @with_room
@@ -330,7 +374,7 @@ def pipeline_figure(
                 "len": 0.4, "thickness": 12}  # fmt: skip
 
     # positions on both axes (the query labels are the left panels' only); 3 significant digits, not
-    # Plotly's SI prefixes (a weight of 1.67e-7 read "167.2659n")
+    # Plotly's SI prefixes (a weight of 1.67e-7 would read "167.2659n")
     hover = [f"query %{{y}}, key %{{x}}: {what} %{{z:.3g}}<extra></extra>" for what in ("score", "weight")]
     traces = [
         weights_trace(

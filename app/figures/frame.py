@@ -1,0 +1,90 @@
+"""The frame of a figure: template, font, title and margins every figure shares, and a heatmap of
+queries x keys laid out in it (keys on top, square cells, one height rule, colour bar and legend
+under the cells)."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+
+from app.figures.margins import title_band
+from app.figures.style import FONT, TEMPLATE, tick_labels
+
+# colour bars lie under the plot: on a phone a bar beside it takes a quarter of the width
+BAR_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top", "thickness": 12}
+
+
+LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top"}
+
+
+def heatmap_layout(
+    fig: go.Figure,
+    title: str,
+    q_labels: list[str],
+    k_labels: list[str],
+    height: int,
+    q_values: list | None = None,
+    k_values: list | None = None,
+    x: dict | None = None,
+    y: dict | None = None,
+    **layout,
+) -> None:
+    """The frame of a query x key figure: keys on top, queries down the side, square cells that
+    hug the query labels (top left: the room a wide screen has left over goes to the right and the
+    bottom, not between the labels and the cells). x, y and layout add to the axes and the layout."""
+    xaxis = {"title": "keys (attended to)", "side": "top", "tickangle": -60, "showgrid": False, "zeroline": False}
+    yaxis = {"title": "queries (attending)", "autorange": "reversed", "showgrid": False, "zeroline": False}
+    hug = {"constrain": "domain"}
+    frame_figure(
+        fig,
+        title,
+        height,
+        top=title_band(k_labels),
+        title_extra={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 18}},
+        x={**xaxis, **hug, "constraintoward": "left", **tick_labels(k_labels, k_values), **(x or {})},
+        y={
+            **yaxis,
+            **hug,
+            "constraintoward": "top",
+            "scaleanchor": "x",
+            **tick_labels(q_labels, q_values),
+            **(y or {}),
+        },
+        **{"plot_bgcolor": "white", **layout},
+    )
+
+
+def heatmap_height(rows: int) -> int:
+    """One height rule for query x key figures: the title and key labels above, the colour bar below,
+    and cells of about 36 px between them, within 480 .. 950 px."""
+    return min(950, max(480, 200 + 36 * rows))
+
+
+def frame_figure(
+    fig: go.Figure,
+    title: str,
+    height: int,
+    top: int = 60,
+    title_extra: dict | None = None,
+    x: dict | None = None,
+    y: dict | None = None,
+    **layout,
+) -> go.Figure:
+    """Template, font, title and margins every figure shares (explicit: exports need them);
+    x and y go to every x and y axis. One assignment, not update_layout / update_xaxes:
+    Plotly's update path checks and copies the layout at every call."""
+    current = fig.layout.to_plotly_json()  # what make_subplots placed: axes, subplot titles
+    for letter, extra in (("x", x), ("y", y)):
+        for name in [k for k in current if k.startswith(letter + "axis")] or [letter + "axis"]:
+            current[name] = {**current.get(name, {}), **(extra or {})}
+    fig.layout = {
+        **current,
+        "template": TEMPLATE,
+        "font": FONT,
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": top, "b": 10},
+        "title": {"text": html.escape(title, quote=False), "x": 0.01, **(title_extra or {})},
+        **layout,
+    }
+    return fig
