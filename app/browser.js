@@ -218,7 +218,7 @@ if (!window.maskLabFit) {
     if (!figure.maskLabFitted) Plotly.relayout(figure, {height});
   };
   // A presentation link opened on a phone: projector-sized text would bury the cells. The figure
-  // carries the sizes it had for a desk (app/figures/style.py, desk_sizes) and takes them back.
+  // carries the sizes it had for a desk (app/figures/projector.py, desk_sizes) and takes them back.
   const deskOnPhone = (figure) => {
     const desk = figure.layout?.meta?.desk;
     if (!desk || innerWidth > 640 || (figure.layout.font?.size ?? null) === desk["font.size"]) return false;

@@ -46,7 +46,7 @@ def opened(context, url: str, name: str):
     return page
 
 
-# for each figure of the page, whether it is one the view is about (on the stage: app/figures/style.py)
+# for each figure of the page, whether it is one the view is about (on the stage: app/figures/projector.py)
 STAGED = "() => [...document.querySelectorAll('.js-plotly-plot')].map((f) => !!f.layout?.meta?.fill)"
 
 
