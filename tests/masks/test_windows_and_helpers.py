@@ -1,4 +1,5 @@
-"""Window conventions across libraries, defaults that fit any length, library call text."""
+"""Defaults that fit any length, library call text, padding positions, how each convention is written
+(the conventions' masks and counts: test_window_conventions.py)."""
 
 import pytest
 import torch
@@ -6,26 +7,6 @@ import torch
 import masks
 from masks.analysis import padding_positions
 from masks.windows import CONVENTIONS
-
-
-@pytest.mark.parametrize("conv", CONVENTIONS, ids=lambda c: c.library)
-@pytest.mark.parametrize("window", [1, 2, 3, 8])
-def test_each_librarys_window_is_ours_translated(conv, window):
-    theirs = conv.their_value(window)
-    for length in (1, 5, 20):
-        assert torch.equal(conv.mask(theirs, length), conv.ours(window, length))
-    # on a long sequence a query far from the edges sees exactly keys_seen keys
-    assert (
-        int(conv.mask(theirs, 64)[40].sum())
-        == conv.keys_seen(theirs)
-        == (2 * window - 1 if not conv.causal else window)
-    )
-
-
-def test_the_off_by_one_the_table_warns_about():
-    """attention-gym's generate_sliding_window(w) sees one key more than Hugging Face's sliding_window=w."""
-    gym, hf = CONVENTIONS[1], CONVENTIONS[0]
-    assert gym.keys_seen(3) == hf.keys_seen(3) + 1
 
 
 @pytest.mark.parametrize("name", list(masks.SCHEMES))
