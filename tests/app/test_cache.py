@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -41,20 +42,40 @@ def test_entries_are_bounded_too_and_a_value_larger_than_the_cache_is_never_kept
     assert len(cache) == 3 and cache.bytes < MiB
 
 
+def waiting_in(thread: threading.Thread, function) -> bool:
+    """`thread` is inside `function` (its frame is on the thread's stack): blocked there, or about to be."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code is function.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
 def test_sessions_asking_at_once_for_one_key_compute_it_once():
     cache = Bounded("test", max_bytes=MiB, max_entries=10)
-    calls = []
+    calls, results = [], []
+    others = [threading.Thread(target=lambda: results.append(cache.get("key", slow))) for _ in range(7)]
 
     def slow():
         calls.append(1)
-        time.sleep(0.2)  # long enough for every thread to ask while it runs
+        for thread in others:
+            thread.start()
+        # every other session asks while this one computes
+        assert wait_until(lambda: all(waiting_in(t, Bounded.get) for t in others))
         return "value"
 
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get("key", slow))) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
+    results.append(cache.get("key", slow))
+    for thread in others:
         thread.join()
     assert calls == [1] and results == ["value"] * 8
 
@@ -126,11 +147,16 @@ def test_large_runs_take_turns_and_small_ones_do_not_wait():
             with lock:
                 inside[0] += 1
                 most[0] = max(most[0], inside[0])
-            time.sleep(0.01)  # room for another thread to come in, were it let in
+            # the others at the door (or done) before this one leaves: were they let in, they would be here
+            wait_until(lambda: all(at_door_or_done(t) for t in threads if t is not threading.current_thread()))
             with lock:
                 inside[0] -= 1
 
     threads = [threading.Thread(target=large) for _ in range(6)]
+
+    def at_door_or_done(thread: threading.Thread) -> bool:
+        return thread.ident is not None and (waiting_in(thread, in_turn.__wrapped__) or not thread.is_alive())
+
     for thread in threads:
         thread.start()
     for thread in threads:
