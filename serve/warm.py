@@ -15,7 +15,8 @@ from urllib.parse import quote
 from app.pages import HOME, PAGES
 from serve.visit import open_page
 
-WARM_SECONDS = 300  # a page's first run on a cold replica: imports, the model, the caches (SmolLM2's load the longest: hall-serve.md)
+# a page's first run on a cold replica: imports, the model, the caches (SmolLM2's load is the longest)
+WARM_SECONDS = 300
 
 
 def wait_healthy(address: str, stopped: Callable[[], str | None], seconds: float = 90) -> str | None:
