@@ -549,8 +549,10 @@ def keep_converted(real: RealModel, name: str, shipped: Shipped) -> None:
             (scratch / CONVERTED_FROM).write_text(json.dumps(record), encoding="utf-8")
             if final.exists() and converted(name, shipped) is None:
                 shutil.rmtree(final)  # a copy that is not what was written: replaced
-            scratch.rename(final)  # fails if another process put its copy there first: theirs stays
+            scratch.rename(final)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     except OSError as error:
+        if converted(name, shipped) is not None:
+            return  # another process converting at the same time put its copy there first
         logging.get_logger(__name__).warning(f"{name}: no converted copy kept in {final.parent} ({error})")
