@@ -3,26 +3,12 @@ stopped by the tests that need it: without it they skip with the reason, unless 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from tests.server import LOGS, free_port
-
-
-def need_redis() -> str:
-    found = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
-    )
-    if found is None:
-        reason = "no redis-server found (apt-get install -y redis-server)"
-        if os.environ.get("REQUIRE_REDIS"):
-            pytest.fail(reason + ", and REQUIRE_REDIS is set")
-        pytest.skip(reason)
-    return found
+from tests.server import LOGS, free_port, need_redis
 
 
 class RedisServer:
