@@ -28,15 +28,19 @@ import time
 from dataclasses import asdict, dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
+import streamlit as st
+
 from app.pages import BY_NAME
 from app.state import FOLLOWED, LECTURE, LINK_LIMIT, VIEWS, current_page, sent_query
+from app.text import quoted
 
 LOG = logging.getLogger(__name__)
 LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # no B/8, I/L/1, O/0, S/5, Z/2: read off a projector, typed on a phone
 CODE = re.compile(f"[{LETTERS}]{{6}}")
 KEY = re.compile(f"([{LETTERS}]{{6}})-([A-Za-z0-9_-]{{22}})")  # the code, then 128 random bits
 TTL_SECONDS = 4 * 3600  # a room ends this long after its last step
-PREFIX, CHANNEL = "mask-lab:room:", "mask-lab:steps"
+PREFIX, CHANNEL, COUNTS = "mask-lab:room:", "mask-lab:steps", "mask-lab:followers:"
+TICK_SECONDS, COUNT_SECONDS = 10, 30  # each process says how many follow each room; older counts are gone
 
 
 class RoomError(ValueError):
@@ -116,6 +120,7 @@ class MemoryStore:
 
     def __init__(self):
         self._rooms: dict[str, tuple[Room, str, float]] = {}  # code -> room, lead hash, expiry
+        self._counts: dict[str, int] = {}  # code -> its followers
         self._lock = threading.Lock()
         self.on_room = None  # set by Rooms: called with each room's new state
         self.up = True
@@ -170,6 +175,12 @@ class MemoryStore:
                 del self._rooms[code]
         self._publish(None, code)
 
+    def report(self, code: str, process: str, followers: int) -> None:
+        self._counts[code] = followers
+
+    def followers(self, code: str) -> int:
+        return self._counts.get(code, 0)
+
     def _publish(self, room: Room | None, code: str | None = None) -> None:
         if self.on_room:
             threading.Thread(target=self.on_room, args=(room, code or room.code), daemon=True).start()
@@ -187,6 +198,8 @@ class RedisStore:
         self.url = url
         self.on_room = None
         self.on_back = None  # called when Redis answers again after it did not
+        self.on_down = None  # called when Redis stops answering
+        self.on_tick = None  # called every TICK_SECONDS while Redis answers
         self.up = True
         self._listener = None
 
@@ -260,6 +273,27 @@ class RedisStore:
 
         self._call(close)
 
+    def report(self, code: str, process: str, followers: int) -> None:
+        """How many follow `code` in this process, with the time: a process that died stops counting."""
+
+        def report():
+            with self.client.pipeline() as pipe:
+                pipe.hset(COUNTS + code, process, f"{followers}:{time.time():.0f}")
+                pipe.expire(COUNTS + code, TTL_SECONDS)
+                pipe.execute()
+
+        self._call(report)
+
+    def followers(self, code: str) -> int:
+        """Followers of `code` in every process that reported in the last COUNT_SECONDS."""
+        counts = self._call(lambda: self.client.hvals(COUNTS + code))
+        total = 0
+        for value in counts:
+            followers, _, when = value.decode(errors="replace").partition(":")
+            if followers.isdigit() and when.isdigit() and time.time() - int(when) < COUNT_SECONDS:
+                total += int(followers)
+        return total
+
     def listen(self) -> None:
         """One thread per process: each published step to on_room; Redis gone, then back: on_back."""
         if self._listener is None:
@@ -275,7 +309,7 @@ class RedisStore:
                 was_down, self.up, wait = not self.up, True, 0.2
                 if was_down and self.on_back:
                     self.on_back()
-                last_ping = time.monotonic()
+                last_ping = last_tick = time.monotonic()
                 while True:
                     message = pubsub.get_message(timeout=1.0)
                     if message and message["type"] == "message":
@@ -283,9 +317,15 @@ class RedisStore:
                     if time.monotonic() - last_ping > 2:  # a Redis that went away without a word
                         pubsub.ping()
                         last_ping = time.monotonic()
+                    if time.monotonic() - last_tick > TICK_SECONDS and self.on_tick:
+                        self.on_tick()
+                        last_tick = time.monotonic()
             except self._redis.RedisError as error:
                 if self.up:
                     LOG.warning("rooms: Redis at %s cannot be reached (%s); retrying", self.url, error)
+                    self.up = False
+                    if self.on_down:
+                        self.on_down()
                 self.up = False
                 with contextlib.suppress(Exception):
                     pubsub.close()
@@ -320,6 +360,7 @@ class Follower:
     anchor: tuple[str, dict] | None = None  # the view it drew after its last move
     ended: bool = False  # the room ended (closed, or Redis lost it and nobody restored it)
     lecture: dict = field(default_factory=dict)  # its own lecture settings (presentation mode), kept on a move
+    where: tuple[str, str] | None = None  # (page hash, query) of its last run
 
 
 @dataclass
@@ -340,10 +381,12 @@ class Rooms:
     leaders: dict[str, Leader] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    process: str = field(default_factory=lambda: secrets.token_hex(6))  # this process, in the counts
+
     def __post_init__(self):
         self.store.on_room = self.stepped
         if isinstance(self.store, RedisStore):
-            self.store.on_back = self.back
+            self.store.on_back, self.store.on_down, self.store.on_tick = self.back, self.down, self.report
             self.store.listen()
 
     def stepped(self, room: Room | None, code: str) -> None:
@@ -365,7 +408,7 @@ class Rooms:
         from streamlit import runtime
         from streamlit.proto.ClientState_pb2 import ClientState
 
-        if not runtime.exists() or (room := follower.pending) is None:
+        if not runtime.exists():
             return
         server = runtime.get_instance()
         session = server.get_app_session(session_id)
@@ -373,12 +416,17 @@ class Rooms:
             with self.lock:
                 self.followers.pop(session_id, None)
             return
-        page_hash = next(
-            (h for h, info in session._pages_manager.get_pages().items() if info.get("url_pathname") == room.page), ""
-        )
-        query = urlencode({**room.params(), **follower.lecture, "follow": follower.code})
-        follower.pending, follower.version, follower.moving = None, room.version, (page_hash, query)
-        state = ClientState(query_string=query, page_script_hash=page_hash, page_name=room.page)
+        if (room := follower.pending) is None:  # to say what changed (paused), where it is
+            page_hash, query = follower.where
+            state = ClientState(query_string=query, page_script_hash=page_hash)
+        else:
+            page_hash = next(
+                (h for h, info in session._pages_manager.get_pages().items() if info.get("url_pathname") == room.page),
+                "",
+            )
+            query = urlencode({**room.params(), **follower.lecture, "follow": follower.code})
+            follower.pending, follower.version, follower.moving = None, room.version, (page_hash, query)
+            state = ClientState(query_string=query, page_script_hash=page_hash, page_name=room.page)
         # AppSession's methods run on the server's event loop (streamlit/runtime/runtime.py)
         server._get_async_objs().eventloop.call_soon_threadsafe(session.request_rerun, state)
 
@@ -396,8 +444,20 @@ class Rooms:
                 if (room := self.store.get(code)) is not None:
                     self.stepped(room, code)
 
-    def count(self, code: str) -> int:
-        return sum(1 for f in self.followers.values() if f.code == code and not f.left)
+    def down(self) -> None:
+        """Redis stopped answering: each follower here runs its view again, to say following is paused."""
+        for session_id, follower in list(self.followers.items()):
+            if not follower.left and follower.where:
+                self.wake(session_id, follower)
+
+    def report(self, code: str | None = None) -> None:
+        """How many follow each room here (or `code` alone), for the lecturer's page."""
+        with self.lock:
+            codes = [code] if code else sorted({f.code for f in self.followers.values()})
+            counts = {c: sum(1 for f in self.followers.values() if f.code == c and not f.left) for c in codes}
+        for room, followers in counts.items():
+            with contextlib.suppress(RoomError):
+                self.store.report(room, self.process, followers)
 
 
 _ROOMS: Rooms | None = None
@@ -433,7 +493,6 @@ def follow_run() -> None:
     (?follow=CODE); move to the room's step when the lecturer moved. A move is a run of the step's
     link, which the server starts (`Rooms.wake`): the page then opens it as any link, and the address
     bar is told."""
-    import streamlit as st
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     context = get_script_run_ctx(suppress_warning=True)
@@ -446,7 +505,8 @@ def follow_run() -> None:
         follower = _join(here, session, asked)
     if follower is None:
         return
-    if follower.moving and follower.moving == (context.page_script_hash, context.query_string):
+    follower.where = (context.page_script_hash, context.query_string)  # where a run to say something goes
+    if follower.moving and follower.moving == follower.where:
         st.session_state[FOLLOWED] = dict(parse_qsl(context.query_string, keep_blank_values=True))
         st.session_state[MOVED] = True
         st.query_params["follow"] = follower.code  # sends the address bar this run's whole link
@@ -459,13 +519,12 @@ def follow_run() -> None:
 
 
 def _join(here: Rooms, session: str, asked: str) -> Follower | None:
-    import streamlit as st
 
     code = asked.strip().upper()
     if not CODE.fullmatch(code):
-        shown = asked[:40].encode("unicode_escape").decode()
         st.session_state[NOTICE] = (
-            f"`follow` = “{shown}” is not a room code: a code is 6 letters, as the lecturer's share panel shows it."
+            f"Link parameter `follow` = {quoted(asked)} is not a room code: a code is 6 letters, as the "
+            "lecturer's share panel shows it."
         )
         return None
     try:
@@ -481,13 +540,13 @@ def _join(here: Rooms, session: str, asked: str) -> Follower | None:
         return None
     with here.lock:
         follower = here.followers[session] = Follower(code, pending=room)
+    here.report(code)
     return follower
 
 
 def after_run(place) -> None:
     """After the page ran: a follower that drew another view than its last move has left; a leader's
     new view is the room's next step. Either is said in `place`, over the page."""
-    import streamlit as st
 
     session = _session_id()
     if session is None:
@@ -503,17 +562,18 @@ def after_run(place) -> None:
 
 
 def _follower_status(here: Rooms, session: str, follower: Follower, view, place) -> None:
-    import streamlit as st
 
     if st.session_state.pop(MOVED, False):
         follower.anchor = view
-    elif follower.anchor is not None and view != follower.anchor:
+    elif follower.anchor is not None and view != follower.anchor and not follower.left:
         follower.left = True
+        here.report(follower.code)
     code = follower.code
     if follower.ended:
         place.warning(f"Room {code} has ended: the lecturer stopped it. This page stays as it is.")
         with here.lock:
             here.followers.pop(session, None)
+        st.query_params.pop("follow", None)  # a reload opens this view, without a room to join
     elif not here.store.up:
         place.warning(
             f"Following room {code} is paused: this server cannot reach its room store. You keep this view, "
@@ -539,6 +599,7 @@ def rejoin(session: str) -> None:
     except StoreDown:
         room = None
     follower.left = False
+    here.report(follower.code)
     if room is None:
         follower.ended = not isinstance(here.store, RedisStore) or here.store.up
         return
@@ -562,21 +623,24 @@ def lead_step(here: Rooms, session: str, key: str, view, place) -> None:
         )
         return
     except RoomError as error:
-        import streamlit as st
-
         st.session_state.pop(LEAD, None)
         here.leaders.pop(session, None)
         place.warning(f"You no longer lead a room: {error}. Start a new one from the share panel.")
         return
-    place.caption(
-        f":material/podcasts: Leading room **{leader.room.code}**: the class follows this tab "
-        f"(the code and its link: Share this view)."
-    )
+
+    from app.lecture.share import LOCAL, class_link, follow_link
+
+    code = leader.room.code
+    try:
+        following = f"{here.store.followers(code)} following"
+    except StoreDown:
+        following = "following paused"
+    link = follow_link(class_link(st.context.url or LOCAL)[0], code)
+    place.caption(f":material/podcasts: Leading room **{code}** · {following} · follow: {link}")
 
 
 def start(session: str, page: str, params: dict[str, str]) -> Room:
     """A new room on this view, led by this session (its key in session state only)."""
-    import streamlit as st
 
     here = rooms()
     room, key = here.store.create(page, urlencode(params))
@@ -587,7 +651,6 @@ def start(session: str, page: str, params: dict[str, str]) -> Room:
 
 def resume(session: str, key: str) -> Room:
     """Lead again a room this browser led (after a reload, or from another tab), with its lead key."""
-    import streamlit as st
 
     here = rooms()
     key = key.strip()
@@ -602,7 +665,6 @@ def resume(session: str, key: str) -> Room:
 
 
 def stop(session: str) -> None:
-    import streamlit as st
 
     here = rooms()
     key = st.session_state.pop(LEAD, None)

@@ -24,6 +24,7 @@ class Drawn:
     charts: list[dict] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     buttons: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (widget id, fragment id)
+    inputs: dict[str, tuple[str, str]] = field(default_factory=dict)  # text boxes: label -> (id, fragment id)
     exceptions: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -53,14 +54,22 @@ class Tab:
 
     async def click(self, label: str, drawn: Drawn) -> Drawn:
         """Click the button labelled `label` that `drawn` showed (in a dialog: a run of the dialog only)."""
-        widget, fragment = drawn.buttons[label]
+        return await self._send(*drawn.buttons[label], trigger_value=True)
+
+    async def type(self, label: str, text: str, drawn: Drawn) -> Drawn:
+        """Type `text` in the text box labelled `label` that `drawn` showed, then leave it."""
+        return await self._send(*drawn.inputs[label], string_value=text)
+
+    async def _send(self, widget: str, fragment: str, **value) -> Drawn:
         back = BackMsg()
         state = back.rerun_script
         state.query_string, state.page_name = self.query, self.page
         if fragment:
             state.fragment_id = fragment
-        button = state.widget_states.widgets.add()
-        button.id, button.trigger_value = widget, True
+        sent = state.widget_states.widgets.add()
+        sent.id = widget
+        for name, given in value.items():
+            setattr(sent, name, given)
         await self._socket.send(back.SerializeToString())
         return await self.drawn()
 
@@ -94,3 +103,5 @@ class Tab:
                 drawn.texts.append(getattr(element, which).body)
             elif which == "button":
                 drawn.buttons[element.button.label] = (element.button.id, msg.delta.fragment_id)
+            elif which == "text_input":
+                drawn.inputs[element.text_input.label] = (element.text_input.id, msg.delta.fragment_id)

@@ -114,3 +114,18 @@ def test_redis_down_is_said_and_nothing_crashes(redis_server):
     assert store.get(room.code) is None
     store.restore(key, room)
     assert store.step(key, "masks", "scheme=full").version == room.version + 1
+
+
+def test_followers_are_counted_over_every_process_that_still_reports(store):
+    room, _ = store.create("masks", "")
+    store.report(room.code, "replica-a", 3)
+    store.report(room.code, "replica-a", 4)  # its latest count replaces the one before
+    if isinstance(store, rooms.MemoryStore):
+        assert store.followers(room.code) == 4
+        return
+    store.report(room.code, "replica-b", 2)
+    assert store.followers(room.code) == 6
+    # a process that died stops reporting: its count goes after COUNT_SECONDS; a forged value counts nothing
+    store.client.hset(rooms.COUNTS + room.code, "replica-b", f"2:{int(rooms.time.time()) - rooms.COUNT_SECONDS - 1}")
+    store.client.hset(rooms.COUNTS + room.code, "replica-c", "lots:of")
+    assert store.followers(room.code) == 4
