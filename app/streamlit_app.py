@@ -8,10 +8,12 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` from any folder finds masks/
 
-from app.lecture.rooms import after_run, follow_run  # noqa: E402
 from app.pages import PAGES  # noqa: E402
 from app.process import BROWSER_JS, FAVICON, freeze_startup_heap  # noqa: E402  (imports, memory: once per process)
 from app.state import open_page, sent_query, varying  # noqa: E402
+
+# isort: split
+from app.lecture.rooms import after_run, follow_run  # noqa: E402  (after app.process, which imports the libraries first)
 
 # presentation mode (?present=true) and an embed (?embed=true) start with the sidebar of secondary
 # controls tucked away

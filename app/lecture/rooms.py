@@ -439,10 +439,18 @@ class Rooms:
                     self.store.restore(leader.key, leader.room)
                 if leader.unsent is not None:
                     leader.room, leader.unsent = self.store.step(leader.key, *leader.unsent), None
+        now = {}
         for code in {f.code for f in list(self.followers.values())}:
             with contextlib.suppress(RoomError):
-                if (room := self.store.get(code)) is not None:
-                    self.stepped(room, code)
+                now[code] = self.store.get(code)
+        with self.lock:
+            woken = [(sid, f) for sid, f in self.followers.items() if not f.left]
+            for _, follower in woken:
+                if (room := now.get(follower.code)) is not None and room.version > follower.version:
+                    follower.pending = room
+        for session_id, follower in woken:  # moved, or told following goes on
+            if follower.pending or follower.where:
+                self.wake(session_id, follower)
 
     def down(self) -> None:
         """Redis stopped answering: each follower here runs its view again, to say following is paused."""
@@ -451,7 +459,16 @@ class Rooms:
                 self.wake(session_id, follower)
 
     def report(self, code: str | None = None) -> None:
-        """How many follow each room here (or `code` alone), for the lecturer's page."""
+        """How many follow each room here (or `code` alone), for the lecturer's page. Tabs that have
+        gone are forgotten first."""
+        from streamlit import runtime
+
+        if runtime.exists():
+            server = runtime.get_instance()
+            with self.lock:
+                for registry in (self.followers, self.leaders):
+                    for gone in [sid for sid in registry if not server.is_active_session(sid)]:
+                        del registry[gone]
         with self.lock:
             codes = [code] if code else sorted({f.code for f in self.followers.values()})
             counts = {c: sum(1 for f in self.followers.values() if f.code == c and not f.left) for c in codes}

@@ -23,7 +23,7 @@ import os
 import re
 import statistics
 import time
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import psutil
 
@@ -35,6 +35,10 @@ from tests.follow.tab import Tab
 STEPS = 6  # the deck's first slides: Masks, then the Attention page and back
 IDLE_SECONDS = 60
 JOINING = 25  # sessions opening at once while the class arrives (a hall does not arrive in one instant)
+
+
+def step_query(deck: slides.Deck, k: int) -> str:
+    return urlencode(deck.query("mask-schemes", k))
 
 
 def view(page: str, query: str) -> tuple[str, dict]:
@@ -98,7 +102,7 @@ async def opened(base: str, n: int, page: str, query: str) -> list[Tab]:
 
     async def one() -> Tab:
         async with gate:
-            tab = Tab(base)
+            tab = Tab(base, keep=False)  # figures counted, not decoded: the client shares the cores
             await tab.__aenter__()
             drawn = await tab.open(page, query)
             while not drawn.charts:  # a follower's first run hands over to its move
@@ -114,11 +118,24 @@ async def lecture(base: str, students: int, processes: list[psutil.Process]) -> 
     store = rooms.RedisStore(f"redis://127.0.0.1:{port}/0")
     deck = slides.shipped_deck("mask-schemes")
     first = deck.slides[0]
-    first_query = "&".join(f"{k}={v}" for k, v in deck.query("mask-schemes", 0).items())
+    first_query = step_query(deck, 0)
+    async with Tab(base, keep=False) as warming:  # every step once, untimed: both measures start warm
+        for k in range(STEPS + 1):
+            await warming.open(deck.slides[k].page, step_query(deck, k))
     floor = await idle_cost(processes, 1)  # the server with no session at all: its own ticks
-    # the baseline: as many sessions of the same link, following nobody, idle
+    # the baseline: as many sessions of the same link, following nobody, idle; then each student
+    # clicks Next themselves, all at the same moment (the framework's floor for the same runs)
     plain = await opened(base, students, first.page, first_query)
     idle_plain = await idle_cost(processes, students)
+    clicked = []
+    for k in range(1, STEPS + 1):
+        since = time.perf_counter()
+
+        async def next_slide(tab: Tab, k: int = k) -> float:
+            await tab.open(deck.slides[k].page, step_query(deck, k))
+            return time.perf_counter() - since
+
+        clicked.append((k + 1, deck.slides[k].page, sorted(await asyncio.gather(*(next_slide(t) for t in plain)))))
     for tab in plain:
         await tab.__aexit__(None, None, None)
 
@@ -135,9 +152,8 @@ async def lecture(base: str, students: int, processes: list[psutil.Process]) -> 
         steps = []
         for k in range(1, STEPS + 1):
             slide = deck.slides[k]
-            query = "&".join(f"{key}={v}" for key, v in deck.query("mask-schemes", k).items())
             since = time.perf_counter()
-            await lecturer.open(slide.page, query)  # the lecturer's Next: the next slide's link, in the tab
+            await lecturer.open(slide.page, step_query(deck, k))  # the lecturer's Next: the next slide, in the tab
             room = store.get(code)  # the step its run published
             wanted = view(room.page, room.query)
             times = sorted(await asyncio.gather(*(s.at(wanted, since) for s in class_)))
@@ -149,6 +165,7 @@ async def lecture(base: str, students: int, processes: list[psutil.Process]) -> 
             await tab.__aexit__(None, None, None)
     return {
         "steps": steps,
+        "clicked": clicked,
         "floor": floor,
         "idle_plain": idle_plain,
         "idle_following": idle_following,
@@ -161,11 +178,14 @@ def p95(times: list[float]) -> float:
 
 
 def report(result: dict, students: int, replicas: int, command: str) -> str:
+    clicked = {step: times for step, _, times in result["clicked"]}
     rows = [
-        f"| {step} | {page} | {students} | {statistics.median(t):.2f} | {p95(t):.2f} | {t[-1]:.2f} |"
+        f"| {step} | {page} | {students} | {statistics.median(t):.2f} | {p95(t):.2f} | {t[-1]:.2f} "
+        f"| {p95(clicked[step]):.2f} | {p95(t) / p95(clicked[step]):.2f} |"
         for step, page, t in result["steps"]
     ]
     every = sorted(t for _, _, times in result["steps"] for t in times)
+    every_clicked = sorted(t for times in clicked.values() for t in times)
     plain, following = result["idle_plain"], result["idle_following"]
     ratio = f"{following / plain:.2f}" if plain > 0 else "n/a"
     return "\n".join(
@@ -180,10 +200,14 @@ def report(result: dict, students: int, replicas: int, command: str) -> str:
             "run of the next slide's link is sent (the lecturer's Next) to each follower's run of that "
             "step finished (`script_finished`, its figures sent).",
             "",
-            "| slide | page | followers | p50 s | p95 s | last s |",
-            "|---|---|---|---|---|---|",
+            "Baseline, the same run: as many sessions following nobody, each sending the same step's link "
+            "itself at the same moment (every student clicks Next at once), timed to its `script_finished`.",
+            "",
+            "| slide | page | followers | p50 s | p95 s | last s | baseline p95 s | p95 / baseline |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
-            f"| every step | | {students} | {statistics.median(every):.2f} | {p95(every):.2f} | {every[-1]:.2f} |",
+            f"| every step | | {students} | {statistics.median(every):.2f} | {p95(every):.2f} | {every[-1]:.2f} "
+            f"| {p95(every_clicked):.2f} | {p95(every) / p95(every_clicked):.2f} |",
             "",
             f"The class joining (each opens the follow link, {JOINING} at a time): {result['joining']:.1f} s for all.",
             "",

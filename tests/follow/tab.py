@@ -30,8 +30,9 @@ class Drawn:
 
 
 class Tab:
-    def __init__(self, base: str, cookie: str | None = None):
-        self.base, self.cookie = base, cookie
+    def __init__(self, base: str, cookie: str | None = None, keep: bool = True):
+        """`keep=False`: figures are counted, not decoded (a benchmark's many tabs share the cores)."""
+        self.base, self.cookie, self.keep = base, cookie, keep
         self.page, self.query = "", ""  # the address bar: the page's url path and the query string
         self.pages: dict[str, str] = {}  # page script hash -> url path
         self.replica: str | None = None
@@ -97,6 +98,8 @@ class Tab:
             which = element.WhichOneof("type")
             if which == "exception":
                 drawn.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+            elif which == "bidi_component" and not self.keep:
+                drawn.charts.append({})
             elif which == "bidi_component" and (figure := sent_figure(element.bidi_component)) is not None:
                 drawn.charts.append(figure)
             elif which in ("markdown", "alert"):
