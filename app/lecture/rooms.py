@@ -51,6 +51,10 @@ class StoreDown(RoomError):
     """The store of rooms cannot be reached (Redis stopped)."""
 
 
+class RoomEnded(RoomError):
+    """The room is not in the store: stopped, expired, or lost with a Redis restarted."""
+
+
 @dataclass(frozen=True)
 class Room:
     code: str
@@ -154,7 +158,7 @@ class MemoryStore:
         with self._lock:
             entry = self._live(code)
             if entry is None:
-                raise RoomError(f"room {code} has ended")
+                raise RoomEnded(f"room {code} has ended")
             if not _led(entry[1], key):
                 raise RoomError(f"this key does not lead room {code}")
             room = Room(code, page, query, entry[0].version + 1, time.time())
@@ -238,7 +242,7 @@ class RedisStore:
                         pipe.watch(PREFIX + code)  # one leader: a retry only if its own step raced it
                         text = pipe.get(PREFIX + code)
                         if text is None:
-                            raise RoomError(f"room {code} has ended")
+                            raise RoomEnded(f"room {code} has ended")
                         before, lead = parse_room(text)
                         if not _led(lead, key):
                             raise RoomError(f"this key does not lead room {code}")
@@ -630,7 +634,15 @@ def lead_step(here: Rooms, session: str, key: str, view, place) -> None:
     query = urlencode(params)
     try:
         if leader.room is None or (leader.room.page, leader.room.query) != (page, query):
-            leader.room, leader.unsent = here.store.step(key, page, query), None
+            try:
+                stepped = here.store.step(key, page, query)
+            except RoomEnded:
+                if leader.room is None:
+                    raise
+                # its lecturer is still here: a Redis restarted empty (or hours without a step)
+                here.store.restore(key, leader.room)
+                stepped = here.store.step(key, page, query)
+            leader.room, leader.unsent = stepped, None
     except StoreDown:
         leader.unsent = (page, query)
         place.warning(

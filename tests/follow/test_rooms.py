@@ -129,3 +129,23 @@ def test_followers_are_counted_over_every_process_that_still_reports(store):
     store.client.hset(rooms.COUNTS + room.code, "replica-b", f"2:{int(rooms.time.time()) - rooms.COUNT_SECONDS - 1}")
     store.client.hset(rooms.COUNTS + room.code, "replica-c", "lots:of")
     assert store.followers(room.code) == 4
+
+
+def test_a_leader_puts_its_room_back_when_redis_lost_it(redis_server, monkeypatch):
+    """The lecturer's next step after Redis restarted empty: the room is back, one step further, and
+    the lecturer still leads it (no listener has noticed the restart yet)."""
+    import streamlit as st
+
+    store = rooms.RedisStore(redis_server.url)
+    here = rooms.Rooms.__new__(rooms.Rooms)  # no listener thread: the step comes first
+    here.store, here.followers, here.leaders, here.lock = store, {}, {}, threading.Lock()
+    room, key = store.create("masks", "")
+    here.leaders["lecturer"] = rooms.Leader(key, room)
+    redis_server.stop()
+    redis_server.start()
+    said = []
+    place = type("Place", (), {"warning": lambda self, text, **_: said.append(text), "caption": lambda *a: None})()
+    monkeypatch.setattr(st, "session_state", {rooms.LEAD: key})
+    rooms.lead_step(here, "lecturer", key, ("masks", {"scheme": "full"}), place)
+    assert said == [] and store.get(room.code).query == "scheme=full"
+    assert store.get(room.code).version == room.version + 1
