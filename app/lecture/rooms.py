@@ -152,6 +152,17 @@ class MemoryStore:
             entry = self._live(code)
         return entry[0] if entry else None
 
+    def led(self, key: str) -> Room:
+        """The room `key` leads; RoomError if it leads none."""
+        code = code_of(key)
+        with self._lock:
+            entry = self._live(code)
+        if entry is None:
+            raise RoomEnded(f"room {code} has ended")
+        if not _led(entry[1], key):
+            raise RoomError(f"this key does not lead room {code}")
+        return entry[0]
+
     def step(self, key: str, page: str, query: str) -> Room:
         page, query = checked_view(page, query)
         code = code_of(key)
@@ -230,6 +241,17 @@ class RedisStore:
     def get(self, code: str) -> Room | None:
         text = self._call(lambda: self.client.get(PREFIX + code))
         return None if text is None else parse_room(text)[0]
+
+    def led(self, key: str) -> Room:
+        """The room `key` leads; RoomError if it leads none."""
+        code = code_of(key)
+        text = self._call(lambda: self.client.get(PREFIX + code))
+        if text is None:
+            raise RoomEnded(f"room {code} has ended")
+        room, lead = parse_room(text)
+        if not _led(lead, key):
+            raise RoomError(f"this key does not lead room {code}")
+        return room
 
     def step(self, key: str, page: str, query: str) -> Room:
         page, query = checked_view(page, query)
@@ -530,7 +552,6 @@ def follow_run() -> None:
     if follower.moving and follower.moving == follower.where:
         st.session_state[FOLLOWED] = dict(parse_qsl(context.query_string, keep_blank_values=True))
         st.session_state[MOVED] = True
-        st.query_params["follow"] = follower.code  # sends the address bar this run's whole link
         return
     follower.moving = None
     follower.lecture = st.session_state.get(LECTURE, {})
@@ -586,6 +607,9 @@ def _follower_status(here: Rooms, session: str, follower: Follower, view, place)
 
     if st.session_state.pop(MOVED, False):
         follower.anchor = view
+        # sends the address bar the whole link of the run; only now: written before the page opened the
+        # link, it would hide from app/state.open_page the values Streamlit dropped on the way in
+        st.query_params["follow"] = follower.code
     elif follower.anchor is not None and view != follower.anchor and not follower.left:
         follower.left = True
         here.report(follower.code)
@@ -683,13 +707,9 @@ def resume(session: str, key: str) -> Room:
 
     here = rooms()
     key = key.strip()
-    code = code_of(key)
-    room = here.store.get(code)
-    if room is None:
-        raise RoomError(f"room {code} has ended: start a new one")
-    here.store.step(key, room.page, room.query)  # refused with a wrong key
+    room = here.store.led(key)  # refused: a wrong key, or a room that has ended
     st.session_state[LEAD] = key
-    here.leaders[session] = Leader(key, None)  # the next run makes this tab's view the step
+    here.leaders[session] = Leader(key, room)  # the next run makes this tab's view the step
     return room
 
 

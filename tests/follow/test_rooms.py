@@ -37,6 +37,9 @@ def test_a_room_moves_with_its_lead_key_only(store):
         with pytest.raises(rooms.RoomError, match="lead key is"):
             store.step(broken, "masks", "")
     assert store.get(room.code).query == "head=2"  # none of them moved it
+    assert store.led(key) == store.get(room.code)  # the lead key, back in a tab after a reload
+    with pytest.raises(rooms.RoomError, match=f"does not lead room {room.code}"):
+        store.led(guessed)
 
 
 def test_a_room_carries_no_more_than_a_link(store):
