@@ -198,7 +198,8 @@ def report(result: dict, students: int, replicas: int, command: str) -> str:
             "nginx's cookie), speaking Streamlit's websocket protocol (tests/follow/tab.py); the lecturer "
             "is one more. Rooms in serve's redis-server. A step is timed from the moment the lecturer's "
             "run of the next slide's link is sent (the lecturer's Next) to each follower's run of that "
-            "step finished (`script_finished`, its figures sent).",
+            "step finished (`script_finished`, its figures sent): the lecturer's own run of the step is "
+            "inside it, as its step is published once its run has drawn it.",
             "",
             "Baseline, the same run: as many sessions following nobody, each sending the same step's link "
             "itself at the same moment (every student clicks Next at once), timed to its `script_finished`.",
