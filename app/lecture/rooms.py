@@ -383,6 +383,7 @@ class Follower:
     pending: Room | None = None  # a step it has not been moved to yet
     left: bool = False  # it changed the view itself: not moved until it rejoins
     moving: tuple[str, str] | None = None  # the (page hash, query) of the move it was asked to run
+    target: Room | None = None  # that move's step
     anchor: tuple[str, dict] | None = None  # the view it drew after its last move
     ended: bool = False  # the room ended (closed, or Redis lost it and nobody restored it)
     lecture: dict = field(default_factory=dict)  # its own lecture settings (presentation mode), kept on a move
@@ -443,6 +444,8 @@ class Rooms:
                 self.followers.pop(session_id, None)
             return
         if (room := follower.pending) is None:  # to say what changed (paused), where it is
+            if follower.moving is not None:  # a move on its way says it: a run here would take its place
+                return
             page_hash, query = follower.where
             state = ClientState(query_string=query, page_script_hash=page_hash)
         else:
@@ -452,6 +455,7 @@ class Rooms:
             )
             query = urlencode({**room.params(), **follower.lecture, "follow": follower.code})
             follower.pending, follower.version, follower.moving = None, room.version, (page_hash, query)
+            follower.target = room
             state = ClientState(query_string=query, page_script_hash=page_hash, page_name=room.page)
         # AppSession's methods run on the server's event loop (streamlit/runtime/runtime.py)
         server._get_async_objs().eventloop.call_soon_threadsafe(session.request_rerun, state)
@@ -549,11 +553,15 @@ def follow_run() -> None:
     if follower is None:
         return
     follower.where = (context.page_script_hash, context.query_string)  # where a run to say something goes
-    if follower.moving and follower.moving == follower.where:
-        st.session_state[FOLLOWED] = dict(parse_qsl(context.query_string, keep_blank_values=True))
-        st.session_state[MOVED] = True
-        return
-    follower.moving = None
+    if follower.moving is not None:
+        if follower.moving == follower.where:  # this run is the move
+            follower.moving = follower.target = None
+            st.session_state[FOLLOWED] = dict(parse_qsl(context.query_string, keep_blank_values=True))
+            st.session_state[MOVED] = True
+            return
+        # another run came first (a click, a status run) and took the move's place: move again
+        follower.pending = follower.pending or follower.target
+        follower.moving = follower.target = None
     follower.lecture = st.session_state.get(LECTURE, {})
     if follower.pending is not None and not follower.left and not follower.ended:
         here.wake(session, follower)  # this run stops; the step's runs next
