@@ -181,10 +181,10 @@ class Supervisor:
         supervisord itself was killed, its replicas are still running: they are stopped here."""
         died_first = self.process.poll() is not None
         children.stop(self.process, STOP_SECONDS + 10)
-        redis = f"redis-server 127.0.0.1:{self.redis_port}"  # how redis-server names itself
+        redis = f"127.0.0.1:{self.redis_port}"  # redis-server names itself "/usr/bin/redis-server HOST:PORT"
         for pid in self.pids.values() if died_first else ():
             with contextlib.suppress(psutil.Error):
-                command = psutil.Process(pid).cmdline()
+                command = " ".join(psutil.Process(pid).cmdline())
                 # still ours: a process id is reused only once freed
-                if str(self.app) in command or (self.redis_port and " ".join(command).startswith(redis)):
+                if str(self.app) in command or (self.redis_port and "redis-server" in command and redis in command):
                     psutil.Process(pid).kill()
