@@ -48,5 +48,5 @@ bench: install  ## benchmarks: ratios against baselines measured in the same run
 	$(PY) -m tests.bench.bench_replica
 	$(PY) -m tests.bench.bench_hall
 	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then $(PY) -m tests.bench.bench_hall --replicas 2 \
-	&& $(PY) -m tests.bench.bench_slow_clients; \
-	else echo "hall-serve.md and slow-clients.md skipped: no nginx (apt-get install -y nginx)"; fi
+	&& $(PY) -m tests.bench.bench_slow_clients && $(PY) -m tests.bench.bench_follow; \
+	else echo "hall-serve.md, slow-clients.md and follow.md skipped: no nginx (apt-get install -y nginx)"; fi

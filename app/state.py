@@ -34,6 +34,7 @@ HELD_COUNTS = "_held_counts"  # session state: (page, held key) -> how many valu
 REDRAWN = "_redrawn"  # session state: controls still on screen whose values another step of a deck dropped
 PAGE = "_page"  # session state: the page the session ran last (its url path)
 STEP = "_step"  # session state: the (deck, step) of its last run
+FOLLOWED = "_followed"  # session state: the link a move to the lecturer's step opens (app/lecture/rooms.py)
 
 
 def varying():
@@ -64,16 +65,17 @@ def open_page(page) -> None:
     query = st.query_params.to_dict()
     step, last_step = (query.get("slides"), query.get("step")), st.session_state.get(STEP)
     st.session_state[PAGE], st.session_state[STEP] = name, step
+    followed = st.session_state.pop(FOLLOWED, None)  # the lecturer's step, exactly (app/lecture/rooms.py)
     if last is None:  # a link opened in a new tab: it is the view, less a step's values it leaves out
         linked = slides.linked_step(query)
         if linked and linked.slide.page == name:
             arrive({key: value for key, value in linked.slide.params.items() if key not in query})
         return
     same_page = last == name
-    if same_page and (step == last_step or step[0] is None):
+    if followed is None and same_page and (step == last_step or step[0] is None):
         return  # another run of the same view
     _drop_the_view_before(same_page)
-    history = _back_or_forward()
+    history = followed is None and _back_or_forward()
     sent = sent_query()  # before any change below: Streamlit writes st.query_params into the run's query
     if not same_page and not history:
         # a value the browser holds belongs to the page left, as a bound control's does, which
@@ -81,9 +83,9 @@ def open_page(page) -> None:
         for key in HELD:
             query.pop(key, None)
             st.query_params.pop(key, None)
-    wanted = sent if history else _view_to_open(name, query)
+    wanted = followed if followed is not None else sent if history else _view_to_open(name, query)
     _start_from(page, wanted, query, sent, same_page)
-    if same_page:  # Streamlit moves the address bar along for a link to another page only
+    if same_page and step[1] is not None:  # Streamlit moves the address bar along for a link to another page only
         st.query_params["step"] = step[1]
 
 

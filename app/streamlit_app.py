@@ -10,7 +10,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` 
 
 from app.pages import PAGES  # noqa: E402
 from app.process import BROWSER_JS, FAVICON, freeze_startup_heap  # noqa: E402  (imports, memory: once per process)
-from app.state import open_page, sent_query  # noqa: E402
+from app.state import open_page, sent_query, varying  # noqa: E402
+
+# isort: split
+from app.lecture.rooms import after_run, follow_run  # noqa: E402  (after app.process, which imports the libraries first)
 
 # presentation mode (?present=true) and an embed (?embed=true) start with the sidebar of secondary
 # controls tucked away
@@ -22,9 +25,12 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if tucked else "auto",
 )
 page = st.navigation([p.target() for p in PAGES])  # the first is the default page, at the root: /
+follow_run()  # a student following the lecturer: moved to the lecturer's step (app/lecture/rooms.py)
 open_page(page)
 # Back / Forward through views, arrow keys for slides, figures that fit a phone (app/browser.js)
 st.html(f"<script>{BROWSER_JS}</script>", unsafe_allow_javascript=True)
+room_status = varying()  # following or leading a room, over the page (one block: see app/state.py)
 page.run()
+after_run(room_status)
 
 freeze_startup_heap()

@@ -7,9 +7,11 @@ One Streamlit process runs every session's script under one interpreter lock; pa
 of sessions the answer is more processes. nginx keeps each browser on one replica and passes over
 one that refuses or hangs (serve/nginx.conf). Replicas started here run under supervisord, which
 starts one that dies again on its port (serve/replicas.py); it gets students again once it has been
-warmed (serve/rotation.py). Before it says it is serving, every replica (started here or given by
---upstreams) has run every page once on its own address (serve/warm.py). If nginx stops, so does
-serve, with a non-zero status. Ctrl-C or SIGTERM stops nginx, then every replica this started.
+warmed (serve/rotation.py). supervisord runs a redis-server too, where every replica keeps the rooms a
+class follows (app/lecture/rooms.py), unless MASK_LAB_REDIS names a Redis already running. Before it
+says it is serving, every replica (started here or given by --upstreams) has run every page once on
+its own address (serve/warm.py). If nginx stops, so does serve, with a non-zero status.
+Ctrl-C or SIGTERM stops nginx, then every replica this started.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from serve import children
 from serve.proxy import Nginx, find_nginx
-from serve.replicas import Supervisor
+from serve.replicas import Supervisor, free_port
 from serve.rotation import Rotation
 from serve.warm import warm
 
@@ -96,9 +98,14 @@ def main(argv: list[str] | None = None) -> None:
         upstreams = list(args.upstreams)
         logs = [f"the log of the replica at {address} (on its machine)" for address in upstreams]
         if not upstreams:
-            supervisor = Supervisor(args.app, args.replicas, run)
+            # the rooms a class follows, shared by every replica: a Redis of our own unless one is named
+            redis_port = None if os.environ.get("MASK_LAB_REDIS") else free_port()
+            supervisor = Supervisor(args.app, args.replicas, run, redis_port)
+            environment = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16)}
+            if redis_port is not None:
+                environment["MASK_LAB_REDIS"] = f"redis://127.0.0.1:{redis_port}/0"
             # one cookie secret for all: a cookie set by one replica is good at another after a failover
-            supervisor.start({**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16)})
+            supervisor.start(environment)
             upstreams = [replica.address for replica in supervisor.replicas]
             logs = [str(replica.log) for replica in supervisor.replicas]
         warm(upstreams, logs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -90,11 +91,35 @@ class Replica:
         ]
 
 
-class Supervisor:
-    """supervisord running `count` replicas of `app`, each on a free port, with its log in `run`."""
+def find_redis() -> str:
+    found = shutil.which("redis-server") or next((p for p in ("/usr/bin/redis-server",) if Path(p).exists()), None)
+    if found is None:
+        raise SystemExit(
+            "redis-server is not installed (Debian: apt-get install -y redis-server): the replicas share the "
+            "rooms a class follows through it; or name a running one with MASK_LAB_REDIS=redis://HOST:PORT/0"
+        )
+    return found
 
-    def __init__(self, app: Path, count: int, run: Path):
-        self.app, self.run = app, run
+
+REDIS = """
+[program:redis]
+command={command}
+directory={run}
+autorestart=true
+priority=1
+redirect_stderr=true
+stdout_logfile={run}/redis.log
+stdout_logfile_maxbytes=10MB
+stdout_logfile_backups=1
+"""
+
+
+class Supervisor:
+    """supervisord running `count` replicas of `app`, each on a free port, with its log in `run`; and a
+    redis-server for the rooms every replica shares (app/lecture/rooms.py) unless `redis_port` is None."""
+
+    def __init__(self, app: Path, count: int, run: Path, redis_port: int | None = None):
+        self.app, self.run, self.redis_port = app, run, redis_port
         self.replicas = [Replica(f"replica-{k}", free_port(), run / f"replica-{k}.log") for k in range(count)]
         self.socket = run / "supervisor.sock"
         self.log = run / "supervisord.log"
@@ -115,6 +140,10 @@ class Supervisor:
             )
             for replica in self.replicas
         )
+        if self.redis_port is not None:
+            # rooms live a lecture long: nothing written to disk; the leading tab puts its room back after a restart
+            redis = [find_redis(), "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+            programs = REDIS.format(command=shlex.join([*redis, "no"]), run=self.run) + programs
         text = SUPERVISORD.format(run=self.run, socket=self.socket) + programs
         return text.replace("%", "%%")  # supervisord expands %(name)s in values; a % of a path stays one
 
@@ -152,8 +181,10 @@ class Supervisor:
         supervisord itself was killed, its replicas are still running: they are stopped here."""
         died_first = self.process.poll() is not None
         children.stop(self.process, STOP_SECONDS + 10)
+        redis = f"127.0.0.1:{self.redis_port}"  # redis-server names itself "/usr/bin/redis-server HOST:PORT"
         for pid in self.pids.values() if died_first else ():
             with contextlib.suppress(psutil.Error):
-                process = psutil.Process(pid)
-                if str(self.app) in process.cmdline():  # still ours: a process id is reused only once freed
-                    process.kill()
+                command = " ".join(psutil.Process(pid).cmdline())
+                # still ours: a process id is reused only once freed
+                if str(self.app) in command or (self.redis_port and "redis-server" in command and redis in command):
+                    psutil.Process(pid).kill()

@@ -33,6 +33,17 @@ def need_nginx() -> None:
         pytest.skip(reason)
 
 
+def need_redis() -> str:
+    """Debian's redis-server (what `make serve` runs for the rooms), or skip; fail if REQUIRE_REDIS is set (CI)."""
+    found = shutil.which("redis-server") or next((p for p in ("/usr/bin/redis-server",) if Path(p).exists()), None)
+    if found is None:
+        reason = "no redis-server found (apt-get install -y redis-server)"
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail(reason + ", and REQUIRE_REDIS is set")
+        pytest.skip(reason)
+    return found
+
+
 def start_app(entry: Path, port: int) -> subprocess.Popen:
     """The app as `make run` starts it (`streamlit run` through serve/bounded.py), and wait until
     /_stcore/health answers ok. The server's log goes to a file (a pipe nobody reads would block the

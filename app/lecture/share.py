@@ -1,16 +1,19 @@
 """The share panel: the view's link as a class can open it (this machine's network address for
-localhost), a QR code of it, the embed links, an iframe snippet and the figures as offline HTML."""
+localhost), a QR code of it, the embed links, an iframe snippet and the figures as offline HTML; and
+a room the class follows (app/lecture/rooms.py): its code, follow link and QR code."""
 
 from __future__ import annotations
 
 import io
 import ipaddress
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
 from app import figure_element, figures
+from app.lecture import rooms
+from app.pages import BY_NAME
 
 if TYPE_CHECKING:
     from app.lecture.stage import Lecture
@@ -72,6 +75,7 @@ def qr_png(link: str) -> bytes:
 
 
 SHARE, QR, ADDRESS = "_share", "_share_qr", "_share_address"  # the share dialog's keys (never in a link)
+ROOM_START, ROOM_STOP, ROOM_KEY = "_room_start", "_room_stop", "_room_key"
 
 
 @st.dialog("Share this view", width="large")
@@ -99,3 +103,55 @@ def share_dialog(lecture: Lecture) -> None:
         icon=":material/download:",
         on_click="ignore",  # no rerun: one would race the browser for the file it just made
     )
+    st.divider()
+    room_panel(lecture, address, links["view"])
+
+
+def follow_link(view_link: str, code: str) -> str:
+    """The room's link: the app's root (where the view's page is) with ?follow=CODE."""
+    parts = urlsplit(view_link)
+    path = parts.path.rstrip("/")
+    root = path.rsplit("/", 1)[0] if path.rsplit("/", 1)[-1] in BY_NAME else path
+    return parts._replace(path=root + "/", query=urlencode({"follow": code}), fragment="").geturl()
+
+
+def room_panel(lecture: Lecture, address: str | None, view_link: str) -> None:
+    """The class follows the lecturer: start a room on this view (its code, follow link and QR code),
+    stop it, or lead again a room this browser led (its lead key, after a reload)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    session = get_script_run_ctx().session_id
+    st.subheader("The class follows you", anchor=False)
+    key = st.session_state.get(rooms.LEAD)
+    try:
+        if key is None:
+            _no_room(lecture, address, session)
+        else:
+            code = rooms.code_of(key)
+            link = follow_link(view_link, code)
+            st.markdown(f"Room **{code}**: every student who opens this link moves with this tab.")
+            st.image(qr_png(link), width=QR_WIDTH, caption=f"Scan to follow room {code}")
+            st.code(link, language=None, wrap_lines=True)
+            with st.expander("Lead this room again after a reload, or from another tab"):
+                st.caption("Keep this lead key to yourself: whoever has it leads the room.")
+                st.code(key, language=None)
+            if st.button("Stop the room", icon=":material/stop_circle:", key=ROOM_STOP):
+                rooms.stop(session)
+                st.rerun(scope="fragment")
+    except rooms.RoomError as error:
+        st.warning(f"{error}.")
+
+
+def _no_room(lecture: Lecture, address: str | None, session: str) -> None:
+    from app.state import SESSION_WIDE, current_page
+
+    st.caption("Start a room: its link moves every student's page with this tab's steps, on every replica.")
+    if st.button("Start a room", icon=":material/podcasts:", key=ROOM_START):
+        params = {k: v for k, v in lecture.link.query(address).items() if k not in SESSION_WIDE}
+        rooms.start(session, current_page(), params)
+        st.rerun(scope="fragment")
+    typed = st.text_input("Lead again (a lead key from this panel)", key=ROOM_KEY, max_chars=60)
+    if typed:
+        room = rooms.resume(session, typed)
+        st.success(f"This tab leads room {room.code} again.")
+        st.rerun(scope="fragment")

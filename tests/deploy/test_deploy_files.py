@@ -37,8 +37,8 @@ def objects() -> list[dict]:
     return [doc for path in MANIFESTS for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 
-def one(kind: str) -> dict:
-    (found,) = [o for o in objects() if o["kind"] == kind]
+def one(kind: str, name: str = "mask-lab") -> dict:
+    (found,) = [o for o in objects() if o["kind"] == kind and o["metadata"]["name"] == name]
     return found
 
 
@@ -288,3 +288,17 @@ def test_every_pod_has_the_one_cookie_secret_the_readme_creates():
         r"kubectl create secret generic (\S+) --from-literal=([^=\s]+)=", (ROOT / "README.md").read_text()
     )
     assert created and created.groups() == (secret["name"], secret["key"])
+
+
+def test_every_pod_shares_the_rooms_redis():
+    """The rooms a class follows live in one Redis every pod names (app/lecture/rooms.py): the Service
+    of redis.yaml, on its port, in front of its Deployment's pod, kept in memory only."""
+    (variable,) = [e for e in container()["env"] if e["name"] == "MASK_LAB_REDIS"]
+    host, port = re.fullmatch(r"redis://([a-z0-9-]+):(\d+)/0", variable["value"]).groups()
+    service, redis = one("Service", host), one("Deployment", host)
+    assert [p["port"] for p in service["spec"]["ports"]] == [int(port)]
+    labels = redis["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    (server,) = redis["spec"]["template"]["spec"]["containers"]
+    assert server["args"] == ["--save", "", "--appendonly", "no"]
+    assert server["ports"][0]["containerPort"] == int(port)

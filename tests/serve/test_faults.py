@@ -30,7 +30,7 @@ import websockets
 
 from serve.replicas import START_RETRIES
 from serve.visit import open_page, run_script
-from tests.server import LOGS, ROOT, free_port, need_nginx
+from tests.server import LOGS, ROOT, free_port, need_nginx, need_redis
 
 # the browser tests of the same pytest run leave Playwright's event loop running in this thread
 from tests.streamlit_client import run as in_own_thread
@@ -100,6 +100,8 @@ class Served:
 @contextlib.contextmanager
 def serving(*options: str, environment: dict[str, str] | None = None):
     need_nginx()
+    if "--upstreams" not in options and not (environment or {}).get("MASK_LAB_REDIS"):
+        need_redis()  # serve runs one for the replicas' rooms
     served = Served(*options, environment=environment)
     try:
         until(lambda: "Serving the app" in served.said() or served.process.poll() is not None, 600, "serve to start")

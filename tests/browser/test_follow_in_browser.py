@@ -1,0 +1,85 @@
+"""The class follows the lecturer, in Chromium: a lecturer's tab starts a room from the share dialog,
+two students' tabs open its follow link; at each Next the students' figures and address bars follow
+the lecturer's, without reloading their pages. A student who looks around stays, then rejoins."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import expect
+
+from app.lecture import slides
+from tests.browser.conftest import ARTIFACTS, open_share_dialog, wait_for_app
+
+DESK = {"width": 1400, "height": 1000}
+TITLES = "() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].map((t) => t.textContent)"
+
+
+def view(url: str) -> dict[str, str]:
+    """The view an address names: its page and parameters, less the room's code."""
+    parts = urlparse(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items() if key != "follow"}
+    return {"page": parts.path.strip("/") or "home", **query}
+
+
+def test_two_students_follow_the_lecturers_next_three_times(chromium, app_url):
+    deck = slides.shipped_deck("mask-schemes")
+    contexts = [chromium.new_context(viewport=DESK) for _ in range(3)]
+    lecturer, *students = [context.new_page() for context in contexts]
+    try:
+        lecturer.goto(f"{app_url}/{deck.slides[0].url_path}?slides=mask-schemes&step=1")
+        wait_for_app(lecturer)
+        dialog = open_share_dialog(lecturer)
+        dialog.get_by_role("button", name="Start a room").click()
+        expect(dialog.get_by_text(re.compile(r"Room [A-Z]{6}: every student"))).to_be_visible()
+        code = re.search(r"Room ([A-Z]{6})", dialog.get_by_text(re.compile(r"Room [A-Z]{6}")).first.text_content())[1]
+        follow = dialog.get_by_test_id("stCode").filter(has_text="follow=").first.text_content()
+        assert follow.endswith(f"/?follow={code}")
+        expect(
+            dialog.get_by_role("img", name=f"Scan to follow room {code}").or_(dialog.locator("img"))
+        ).not_to_have_count(0)
+        lecturer.keyboard.press("Escape")
+        wait_for_app(lecturer)
+        for student in students:
+            student.goto(f"{app_url}/?follow={code}")
+            student.evaluate("window.stillTheSamePage = true")
+
+        def followed(k: int) -> None:
+            lecturer.wait_for_function(f"() => new URLSearchParams(location.search).get('step') === '{k + 1}'")
+            wait_for_app(lecturer)
+            want, titles = view(lecturer.url), lecturer.evaluate(TITLES)
+            for n, student in enumerate(students):
+                student.wait_for_function(f"() => new URLSearchParams(location.search).get('step') === '{k + 1}'")
+                wait_for_app(student)
+                assert view(student.url) == want and f"follow={code}" in student.url
+                assert student.evaluate(TITLES) == titles, (k + 1, n)
+                expect(student.get_by_text(f"Following room {code}")).to_be_visible()
+                expect(student.get_by_test_id("stException")).to_have_count(0)
+                student.screenshot(path=ARTIFACTS / f"follow-student-{n + 1}-step-{k + 1}.png")
+
+        followed(0)
+        for k in range(1, 4):
+            lecturer.get_by_role("link", name="Next ▶").first.click()
+            followed(k)
+        for student in students:
+            assert student.evaluate("window.stillTheSamePage") is True  # moved in the running page
+
+        # a student looks around (Previous, in their own tab), stays there, then rejoins
+        wanderer, other = students
+        wanderer.get_by_role("link", name="◀ Previous").first.click()
+        wanderer.wait_for_function("() => new URLSearchParams(location.search).get('step') === '3'")
+        wait_for_app(wanderer)
+        expect(wanderer.get_by_text("You left the lecturer's view")).to_be_visible()
+        lecturer.get_by_role("link", name="Next ▶").first.click()
+        other.wait_for_function("() => new URLSearchParams(location.search).get('step') === '5'")
+        wait_for_app(wanderer)
+        assert parse_qs(urlparse(wanderer.url).query)["step"] == ["3"]
+        wanderer.get_by_role("button", name="Back to the lecturer").click()
+        wanderer.wait_for_function("() => new URLSearchParams(location.search).get('step') === '5'")
+        wait_for_app(wanderer)
+        expect(wanderer.get_by_text(f"Following room {code}")).to_be_visible()
+        lecturer.screenshot(path=ARTIFACTS / "follow-lecturer.png")
+    finally:
+        for context in contexts:
+            context.close()
