@@ -192,8 +192,7 @@ def report(result: dict, students: int, replicas: int, command: str) -> str:
         [
             f"# A class follows its lecturer: {students} followers on `make serve REPLICAS={replicas}`",
             "",
-            f"Machine: {machine()}, {psutil.cpu_count()} cores shared with other work (numbers are noisy). "
-            f"Command: `{command}`.",
+            f"Machine: {machine()}, {psutil.cpu_count()} cores. Command: `{command}`.",
             "Each follower is a session of its own through serve's nginx (a new browser: its replica by "
             "nginx's cookie), speaking Streamlit's websocket protocol (tests/follow/tab.py); the lecturer "
             "is one more. Rooms in serve's redis-server. A step is timed from the moment the lecturer's "
