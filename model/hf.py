@@ -28,6 +28,8 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Collection
 from contextvars import ContextVar
@@ -523,9 +525,6 @@ def keep_converted(real: RealModel, name: str, shipped: Shipped) -> None:
     """Write the model read from `shipped`'s GGUF as safetensors, config and tokenizer, for the next
     load: into a scratch folder renamed into place, so processes converting at once never read half a
     folder. A cache that cannot be written is said in the log, and loads keep reading the GGUF."""
-    import shutil
-    import tempfile
-
     final = cache_folder() / f"{name}-{shipped.sha256[:16]}"
     try:
         final.parent.mkdir(parents=True, exist_ok=True)

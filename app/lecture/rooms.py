@@ -152,26 +152,26 @@ class MemoryStore:
             entry = self._live(code)
         return entry[0] if entry else None
 
-    def led(self, key: str) -> Room:
-        """The room `key` leads; RoomError if it leads none."""
+    def _entry_led_by(self, key: str):
+        """The live entry of the room `key` leads (the caller holds the lock); RoomError if none."""
         code = code_of(key)
-        with self._lock:
-            entry = self._live(code)
+        entry = self._live(code)
         if entry is None:
             raise RoomEnded(f"room {code} has ended")
         if not _led(entry[1], key):
             raise RoomError(f"this key does not lead room {code}")
-        return entry[0]
+        return entry
+
+    def led(self, key: str) -> Room:
+        """The room `key` leads; RoomError if it leads none."""
+        with self._lock:
+            return self._entry_led_by(key)[0]
 
     def step(self, key: str, page: str, query: str) -> Room:
         page, query = checked_view(page, query)
         code = code_of(key)
         with self._lock:
-            entry = self._live(code)
-            if entry is None:
-                raise RoomEnded(f"room {code} has ended")
-            if not _led(entry[1], key):
-                raise RoomError(f"this key does not lead room {code}")
+            entry = self._entry_led_by(key)
             room = Room(code, page, query, entry[0].version + 1, time.time())
             self._rooms[code] = (room, entry[1], time.time() + TTL_SECONDS)
         self._publish(room)
