@@ -13,7 +13,7 @@ from app.process import BROWSER_JS, FAVICON, freeze_startup_heap  # noqa: E402  
 from app.state import open_page, sent_query, varying  # noqa: E402
 
 # isort: split
-from app.lecture.rooms import after_run, follow_run  # noqa: E402  (after app.process, which imports the libraries first)
+from app.lecture.rooms import after_run, follow_run, lead_deck_step  # noqa: E402  (after app.process, which imports the libraries first)
 
 # presentation mode (?present=true) and an embed (?embed=true) start with the sidebar of secondary
 # controls tucked away
@@ -27,6 +27,7 @@ st.set_page_config(
 page = st.navigation([p.target() for p in PAGES])  # the first is the default page, at the root: /
 follow_run()  # a student following the lecturer: moved to the lecturer's step (app/lecture/rooms.py)
 open_page(page)
+lead_deck_step()  # a lecturer's Next goes to the class as its run begins
 # Back / Forward through views, arrow keys for slides, figures that fit a phone (app/browser.js)
 st.html(f"<script>{BROWSER_JS}</script>", unsafe_allow_javascript=True)
 room_status = varying()  # following or leading a room, over the page (one block: see app/state.py)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import html
 import logging
 import re
@@ -45,6 +46,7 @@ def opened(page: str, params: dict[str, str], timeout: float = 120):
     from streamlit.util import calc_hash
 
     at = AppTest.from_file(str(ENTRY), default_timeout=timeout)
+    at._bidi_component_manager = installed_components()
     for key, value in params.items():
         at.query_params[key] = value
     # AppTest.switch_page takes a page file, and only after a first run; our pages are functions,
@@ -53,6 +55,18 @@ def opened(page: str, params: dict[str, str], timeout: float = 120):
     if page != HOME:
         at._page_hash = calc_hash(page)
     return at.run()
+
+
+@functools.cache
+def installed_components():
+    """Streamlit's registry of installed components (our figure element registers itself in it when
+    the page runs). Scanned once per process: each new AppTest would read the metadata of every
+    installed package, which takes longer than running a page."""
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    manager = BidiComponentManager()
+    manager.discover_and_register_components(start_file_watching=False)
+    return manager
 
 
 def slide_figures(slide: Slide) -> list:

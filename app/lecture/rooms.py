@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
 
+from app.lecture import slides
 from app.pages import BY_NAME
 from app.state import FOLLOWED, LECTURE, LINK_LIMIT, VIEWS, current_page, sent_query
 from app.text import quoted
@@ -396,7 +397,9 @@ class Leader:
 
     key: str
     room: Room | None = None
+    drawn: tuple[str, str] | None = None  # the (page, query) of the view it last sent, as its page drew it
     unsent: tuple[str, str] | None = None  # a view it could not publish (Redis down)
+    deck_step: slides.Step | None = None  # the deck's step of its last run, if it ran one
 
 
 @dataclass
@@ -468,7 +471,8 @@ class Rooms:
                 if leader.room is not None:
                     self.store.restore(leader.key, leader.room)
                 if leader.unsent is not None:
-                    leader.room, leader.unsent = self.store.step(leader.key, *leader.unsent), None
+                    leader.room = self.store.step(leader.key, *leader.unsent)
+                    leader.drawn, leader.unsent = leader.unsent, None
         now = {}
         for code in {f.code for f in list(self.followers.values())}:
             with contextlib.suppress(RoomError):
@@ -525,6 +529,7 @@ def rooms() -> Rooms:
 LEAD = "_lead"  # session state: the lead key of the room this tab leads (only here: never in a link)
 MOVED = "_room_moved"  # session state: this run is a move to the room's step
 NOTICE = "_room_notice"  # session state: what to tell the reader about a room, once
+SENT_FIRST = "_room_sent_first"  # session state: this run's step went to the class as the run began
 BACK = "_room_back"  # the "Back to the lecturer" button's key
 
 
@@ -659,13 +664,41 @@ def rejoin(session: str) -> None:
     follower.pending, follower.version = room, 0  # moved even to the step it saw last
 
 
+def lead_deck_step() -> None:
+    """Before the page runs: a lecturer's Next (another step of a deck) goes to the class as the run
+    begins, as the step's link, so that the students' runs of the step go alongside the lecturer's own
+    rather than after it. After the run, `lead_step` takes the view drawn as the one sent; any other
+    change the lecturer makes goes out once drawn."""
+    session, key = _session_id(), st.session_state.get(LEAD)
+    if session is None or key is None:
+        return
+    here, page = rooms(), current_page()
+    leader = here.leaders.setdefault(session, Leader(key))
+    step = _deck_step(page)
+    new, leader.deck_step = step is not None and step != leader.deck_step, step
+    st.session_state[SENT_FIRST] = False
+    if not new or leader.unsent is not None:  # the store was down: the step goes after the run, said there
+        return
+    with contextlib.suppress(RoomError):  # refused or down: the run's end sends it, or says why not
+        leader.room = here.store.step(key, page, urlencode(step.query()))
+        st.session_state[SENT_FIRST] = True
+
+
+def _deck_step(page: str) -> slides.Step | None:
+    """The deck's step this run opens on `page`, if it opens one."""
+    linked = slides.linked_step(sent_query())
+    return linked if linked and linked.slide.page == page else None
+
+
 def lead_step(here: Rooms, session: str, key: str, view, place) -> None:
     """The leader's view, when it is new, is the room's next step."""
     page, params = view
     leader = here.leaders.setdefault(session, Leader(key))
     query = urlencode(params)
+    if st.session_state.pop(SENT_FIRST, False):  # this run's view went out as its step's link
+        leader.drawn = (page, query)
     try:
-        if leader.room is None or (leader.room.page, leader.room.query) != (page, query):
+        if leader.drawn != (page, query):
             try:
                 stepped = here.store.step(key, page, query)
             except RoomEnded:
@@ -674,7 +707,7 @@ def lead_step(here: Rooms, session: str, key: str, view, place) -> None:
                 # its lecturer is still here: a Redis restarted empty (or hours without a step)
                 here.store.restore(key, leader.room)
                 stepped = here.store.step(key, page, query)
-            leader.room, leader.unsent = stepped, None
+            leader.room, leader.drawn, leader.unsent = stepped, (page, query), None
     except StoreDown:
         leader.unsent = (page, query)
         place.warning(
@@ -706,7 +739,7 @@ def start(session: str, page: str, params: dict[str, str]) -> Room:
     here = rooms()
     room, key = here.store.create(page, urlencode(params))
     st.session_state[LEAD] = key
-    here.leaders[session] = Leader(key, room)
+    here.leaders[session] = Leader(key, room, drawn=(page, room.query), deck_step=_deck_step(page))
     return room
 
 
@@ -717,7 +750,8 @@ def resume(session: str, key: str) -> Room:
     key = key.strip()
     room = here.store.led(key)  # refused: a wrong key, or a room that has ended
     st.session_state[LEAD] = key
-    here.leaders[session] = Leader(key, room)  # the next run makes this tab's view the step
+    # the next run makes this tab's view the step, if it is another
+    here.leaders[session] = Leader(key, room, drawn=(room.page, room.query))
     return room
 
 

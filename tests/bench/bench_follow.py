@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import psutil
 
-from app.lecture import rooms, slides
+from app.lecture import slides
 from tests.bench.bench_hall import serving_replicas
 from tests.bench.common import machine, write_result
 from tests.follow.tab import Tab
@@ -59,15 +59,19 @@ class Student:
                     self.drawn.append((time.perf_counter(), view(self.tab.page, self.tab.query), drawn.exceptions))
                     self.changed.set()
 
-    async def at(self, wanted: tuple[str, dict], since: float, timeout: float = 300) -> float:
-        async with asyncio.timeout(timeout):
-            while True:
-                for when, seen, exceptions in self.drawn:
-                    if when >= since and seen == wanted:
-                        assert not exceptions, exceptions
-                        return when - since
-                self.changed.clear()
-                await self.changed.wait()
+    async def at(self, wanted: tuple[str, dict], since: float, timeout: float = 60) -> float:
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    for when, seen, exceptions in self.drawn:
+                        if when >= since and seen == wanted:
+                            assert not exceptions, exceptions
+                            return when - since
+                    self.changed.clear()
+                    await self.changed.wait()
+        except TimeoutError:
+            last = self.drawn[-1][1] if self.drawn else None
+            raise TimeoutError(f"a follower did not draw {wanted} within {timeout} s; its last view: {last}") from None
 
 
 def server_processes(serve_pid: int) -> list[psutil.Process]:
@@ -113,15 +117,14 @@ async def opened(base: str, n: int, page: str, query: str) -> list[Tab]:
 
 
 async def lecture(base: str, students: int, processes: list[psutil.Process]) -> dict:
-    (redis,) = [p for p in processes if "redis-server" in " ".join(p.cmdline())]
-    port = re.search(r":(\d+)", " ".join(redis.cmdline()))[1]  # redis-server names itself HOST:PORT
-    store = rooms.RedisStore(f"redis://127.0.0.1:{port}/0")
     deck = slides.shipped_deck("mask-schemes")
     first = deck.slides[0]
     first_query = step_query(deck, 0)
-    async with Tab(base, keep=False) as warming:  # every step once, untimed: both measures start warm
-        for k in range(STEPS + 1):
-            await warming.open(deck.slides[k].page, step_query(deck, k))
+    shown = []  # every step once, untimed (both measures start warm): its view as the address bar shows it
+    for k in range(STEPS + 1):
+        async with Tab(base, keep=False) as alone:
+            await alone.open(deck.slides[k].page, step_query(deck, k))
+            shown.append(view(alone.page, alone.query))
     floor = await idle_cost(processes, 1)  # the server with no session at all: its own ticks
     # the baseline: as many sessions of the same link, following nobody, idle; then each student
     # clicks Next themselves, all at the same moment (the framework's floor for the same runs)
@@ -154,10 +157,9 @@ async def lecture(base: str, students: int, processes: list[psutil.Process]) -> 
             slide = deck.slides[k]
             since = time.perf_counter()
             await lecturer.open(slide.page, step_query(deck, k))  # the lecturer's Next: the next slide, in the tab
-            room = store.get(code)  # the step its run published
-            wanted = view(room.page, room.query)
-            times = sorted(await asyncio.gather(*(s.at(wanted, since) for s in class_)))
-            steps.append((k + 1, slide.page, times))
+            leading = time.perf_counter() - since  # the lecturer's own run of the step
+            times = sorted(await asyncio.gather(*(s.at(shown[k], since) for s in class_)))
+            steps.append((k + 1, slide.page, times, leading))
         idle_following = await idle_cost(processes, students)
         for task in watchers:
             task.cancel()
@@ -180,11 +182,11 @@ def p95(times: list[float]) -> float:
 def report(result: dict, students: int, replicas: int, command: str) -> str:
     clicked = {step: times for step, _, times in result["clicked"]}
     rows = [
-        f"| {step} | {page} | {students} | {statistics.median(t):.2f} | {p95(t):.2f} | {t[-1]:.2f} "
+        f"| {step} | {page} | {students} | {leading:.2f} | {statistics.median(t):.2f} | {p95(t):.2f} | {t[-1]:.2f} "
         f"| {p95(clicked[step]):.2f} | {p95(t) / p95(clicked[step]):.2f} |"
-        for step, page, t in result["steps"]
+        for step, page, t, leading in result["steps"]
     ]
-    every = sorted(t for _, _, times in result["steps"] for t in times)
+    every = sorted(t for _, _, times, _ in result["steps"] for t in times)
     every_clicked = sorted(t for times in clicked.values() for t in times)
     plain, following = result["idle_plain"], result["idle_following"]
     ratio = f"{following / plain:.2f}" if plain > 0 else "n/a"
@@ -197,16 +199,18 @@ def report(result: dict, students: int, replicas: int, command: str) -> str:
             "nginx's cookie), speaking Streamlit's websocket protocol (tests/follow/tab.py); the lecturer "
             "is one more. Rooms in serve's redis-server. A step is timed from the moment the lecturer's "
             "run of the next slide's link is sent (the lecturer's Next) to each follower's run of that "
-            "step finished (`script_finished`, its figures sent): the lecturer's own run of the step is "
-            "inside it, as its step is published once its run has drawn it.",
+            "step finished (`script_finished`, its figures sent). A deck's step is published as the "
+            "lecturer's run of it begins: the followers' runs go alongside the lecturer's own (its time "
+            "in its own column).",
             "",
             "Baseline, the same run: as many sessions following nobody, each sending the same step's link "
             "itself at the same moment (every student clicks Next at once), timed to its `script_finished`.",
             "",
-            "| slide | page | followers | p50 s | p95 s | last s | baseline p95 s | p95 / baseline |",
-            "|---|---|---|---|---|---|---|---|",
+            "| slide | page | followers | lecturer's run s | p50 s | p95 s | last s | baseline p95 s "
+            "| p95 / baseline |",
+            "|---|---|---|---|---|---|---|---|---|",
             *rows,
-            f"| every step | | {students} | {statistics.median(every):.2f} | {p95(every):.2f} | {every[-1]:.2f} "
+            f"| every step | | {students} | | {statistics.median(every):.2f} | {p95(every):.2f} | {every[-1]:.2f} "
             f"| {p95(every_clicked):.2f} | {p95(every) / p95(every_clicked):.2f} |",
             "",
             f"The class joining (each opens the follow link, {JOINING} at a time): {result['joining']:.1f} s for all.",

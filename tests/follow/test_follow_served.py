@@ -18,7 +18,6 @@ import pytest
 from app.lecture import rooms
 from tests.follow.tab import Tab
 from tests.serve.test_faults import cookie_for, serving
-from tests.streamlit_client import open_page
 from tests.streamlit_client import run as in_own_thread
 
 STEPS = [
@@ -40,10 +39,11 @@ def view(page: str, query: str) -> tuple[str, dict]:
     return page or "home", {k: v for k, v in parse_qsl(query, keep_blank_values=True) if k != "follow"}
 
 
-async def moved(tab: Tab, room: tuple[str, str], timeout: float = 90.0, drawn=None):
-    """The run that drew the room's step: `drawn` (the run a click or a link started) or one after it."""
+async def moved(tab: Tab, address: tuple[str, str], timeout: float = 90.0, drawn=None):
+    """The run that drew the step whose address bar is `address` (page, query): `drawn` (the run a click
+    or a link started) or one after it."""
     async with asyncio.timeout(timeout):
-        while drawn is None or not (drawn.charts and view(tab.page, tab.query) == view(*room)):
+        while drawn is None or not (drawn.charts and view(tab.page, tab.query) == view(*address)):
             drawn = await tab.drawn(timeout)
         return drawn
 
@@ -86,20 +86,25 @@ async def lecture(base: str, replicas: list[str], served) -> None:
         for follower in followers:
             await moved(follower, ("masks", ""), drawn=await follower.open("", f"follow={code}"))
 
-        async def step(page: str, query: str, tabs: list[Tab]) -> rooms.Room:
+        async def step(page: str, query: str, tabs: list[Tab]) -> tuple[str, str]:
+            """The lecturer's step, and the address bar its link shows opened alone (Streamlit leaves out
+            a bound control's value at its default): the followers' address, less `follow`."""
             nonlocal version, store
             await lecturer.open(page, query)
             room = await stepped(store, code, version)
+            # one view, one step: a step published twice would cost every follower a second run
+            assert version == 0 or room.version == version + 1, (room, version)
             version = room.version
-            done = await asyncio.gather(*(moved(t, (room.page, room.query)) for t in tabs))
-            alone = await open_page(base, room.page, room.query)  # the step's own link, in a session of its own
-            assert alone.exceptions == []
+            async with Tab(base) as alone:  # the step's own link, in a session of its own
+                shown = await alone.open(room.page, room.query)
+                address = (alone.page, alone.query)
+            assert shown.exceptions == [] and len(shown.charts) > 0
+            done = await asyncio.gather(*(moved(t, address) for t in tabs))
             for tab, drawn in zip(tabs, done, strict=True):
-                assert drawn.exceptions == [] and figures(drawn.charts) == figures(alone.charts), (tab.query, room)
+                assert drawn.exceptions == [] and figures(drawn.charts) == figures(shown.charts), (tab.query, room)
                 assert any(f"Following room **{code}**" in text for text in drawn.texts)
                 assert f"follow={code}" in tab.query  # a reload, or a replica lost, follows again
-            assert len(alone.charts) > 0
-            return room
+            return address
 
         for page, query in STEPS[:3]:
             await step(page, query, followers)
@@ -108,24 +113,24 @@ async def lecture(base: str, replicas: list[str], served) -> None:
         wanderer, others = followers[3], followers[:3]
         drawn = await wanderer.open("attention", f"follow={code}")
         assert any("You left the lecturer's view" in text for text in drawn.texts)
-        room = await step(*STEPS[3], others)
+        address = await step(*STEPS[3], others)
         with pytest.raises(TimeoutError):  # not moved while away
-            await moved(wanderer, (room.page, room.query), timeout=3)
-        await moved(wanderer, (room.page, room.query), drawn=await wanderer.click("Back to the lecturer", drawn))
+            await moved(wanderer, address, timeout=3)
+        await moved(wanderer, address, drawn=await wanderer.click("Back to the lecturer", drawn))
 
         # Redis killed mid-lecture: supervisord starts it again, empty; the leader puts the room back
         (redis,) = [p for p in served.running() if "redis-server" in " ".join(p.cmdline())]
         redis.kill()
         await asyncio.to_thread(lambda: until_gone(redis))
         version = 0  # Redis starts empty: the leader puts the room back, then steps it
-        room = await step(*STEPS[4], followers)
+        address = await step(*STEPS[4], followers)
 
         # a replica killed: its followers' tabs connect again (to the other) with their address, and follow
         served.replicas()[b].kill()
         reconnected = []
         for follower in followers[2:]:
             tab = await stack.enter_async_context(Tab(base, cookies[b]))
-            await moved(tab, (room.page, room.query), drawn=await tab.open(follower.page, follower.query))
+            await moved(tab, address, drawn=await tab.open(follower.page, follower.query))
             reconnected.append(tab)
         await step(*STEPS[5], followers[:2] + reconnected)
 
