@@ -400,6 +400,7 @@ class Leader:
     drawn: tuple[str, str] | None = None  # the (page, query) of the view it last sent, as its page drew it
     unsent: tuple[str, str] | None = None  # a view it could not publish (Redis down)
     deck_step: slides.Step | None = None  # the deck's step of its last run, if it ran one
+    sent_first: bool = False  # its current run's step went to the class as the run began
 
 
 @dataclass
@@ -529,7 +530,6 @@ def rooms() -> Rooms:
 LEAD = "_lead"  # session state: the lead key of the room this tab leads (only here: never in a link)
 MOVED = "_room_moved"  # session state: this run is a move to the room's step
 NOTICE = "_room_notice"  # session state: what to tell the reader about a room, once
-SENT_FIRST = "_room_sent_first"  # session state: this run's step went to the class as the run began
 BACK = "_room_back"  # the "Back to the lecturer" button's key
 
 
@@ -676,12 +676,12 @@ def lead_deck_step() -> None:
     leader = here.leaders.setdefault(session, Leader(key))
     step = _deck_step(page)
     new, leader.deck_step = step is not None and step != leader.deck_step, step
-    st.session_state[SENT_FIRST] = False
+    leader.sent_first = False
     if not new or leader.unsent is not None:  # the store was down: the step goes after the run, said there
         return
     with contextlib.suppress(RoomError):  # refused or down: the run's end sends it, or says why not
         leader.room = here.store.step(key, page, urlencode(step.query()))
-        st.session_state[SENT_FIRST] = True
+        leader.sent_first = True
 
 
 def _deck_step(page: str) -> slides.Step | None:
@@ -695,8 +695,8 @@ def lead_step(here: Rooms, session: str, key: str, view, place) -> None:
     page, params = view
     leader = here.leaders.setdefault(session, Leader(key))
     query = urlencode(params)
-    if st.session_state.pop(SENT_FIRST, False):  # this run's view went out as its step's link
-        leader.drawn = (page, query)
+    if leader.sent_first:  # this run's view went out as its step's link
+        leader.drawn, leader.sent_first = (page, query), False
     try:
         if leader.drawn != (page, query):
             try:
