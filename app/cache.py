@@ -56,6 +56,26 @@ def nbytes(value, seen: set[int] | None = None) -> int:
     return sys.getsizeof(value)
 
 
+class Turns:
+    """Per key, one caller at a time: one session computes a value, the others asking for the same key
+    meanwhile wait for it (and then find it made) instead of each computing it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._keys: dict[Hashable, threading.Lock] = {}
+
+    @contextlib.contextmanager
+    def turn(self, key: Hashable):
+        with self._lock:
+            key_lock = self._keys.setdefault(key, threading.Lock())
+        with key_lock:
+            try:
+                yield
+            finally:
+                with self._lock:
+                    self._keys.pop(key, None)
+
+
 class Bounded:
     """Least recently used values, at most `max_entries` of them and `max_bytes` in all."""
 
@@ -63,7 +83,7 @@ class Bounded:
         self.name, self.max_bytes, self.max_entries = name, max_bytes, max_entries
         self._values: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
         self._lock = threading.Lock()
-        self._computing: dict[Hashable, threading.Lock] = {}
+        self._turns = Turns()
 
     @property
     def bytes(self) -> int:
@@ -84,18 +104,12 @@ class Bounded:
         found, value = self._hit(key)
         if found:
             return value
-        with self._lock:
-            key_lock = self._computing.setdefault(key, threading.Lock())
-        with key_lock:  # one session computes, the others asking for this key wait for it
+        with self._turns.turn(key):
             found, value = self._hit(key)
             if found:
                 return value
-            try:
-                value = compute()
-                self._keep(key, value, nbytes(value))
-            finally:
-                with self._lock:
-                    self._computing.pop(key, None)
+            value = compute()
+            self._keep(key, value, nbytes(value))
             return value
 
     def clear(self) -> None:
@@ -161,6 +175,8 @@ def bounded(max_bytes: int, max_entries: int = 64):
 
 _MISSING = object()
 _DERIVED: dict[int, OrderedDict] = {}  # id of an object -> values derived from it, while it lives
+_DERIVED_LOCK = threading.Lock()
+_DERIVED_TURNS = Turns()
 DERIVED_PER_OWNER = 8  # views kept per owner (a head figure of a long input is megabytes of hover text)
 
 
@@ -169,19 +185,32 @@ def derived(owner: object, key: Hashable, build: Callable[[], object]):
     DERIVED_PER_OWNER keys of it: for what is drawn from a value a shared cache hands out (its
     figures, their restyled copies), so sessions showing the same view share that work too. Keyed by
     identity (the owner need not be hashable); the caller must not modify what it gets."""
-    values = _DERIVED.get(id(owner))
-    if values is None:
-        values = _DERIVED[id(owner)] = OrderedDict()
-        weakref.finalize(owner, _DERIVED.pop, id(owner), None)
+    value = _derived_hit(owner, key)
+    if value is not _MISSING:
+        return value
+    with _DERIVED_TURNS.turn((id(owner), key)):  # a class stepping to one view at once draws it once
+        value = _derived_hit(owner, key)
+        if value is not _MISSING:
+            return value
+        with _DERIVED_LOCK:
+            values = _DERIVED.get(id(owner))
+            if values is None:
+                values = _DERIVED[id(owner)] = OrderedDict()
+                weakref.finalize(owner, _DERIVED.pop, id(owner), None)
+        value = values[key] = build()
+        with _DERIVED_LOCK:
+            while len(values) > DERIVED_PER_OWNER:
+                values.popitem(last=False)
+        return value
+
+
+def _derived_hit(owner: object, key: Hashable):
+    values = _DERIVED.get(id(owner), {})
     value = values.get(key, _MISSING)
     if value is not _MISSING:
         # the check and the move are two steps: another session's eviction may come between
         with contextlib.suppress(KeyError):
             values.move_to_end(key)
-        return value
-    value = values[key] = build()
-    while len(values) > DERIVED_PER_OWNER:
-        values.popitem(last=False)
     return value
 
 

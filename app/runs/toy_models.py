@@ -4,6 +4,7 @@ the head or the view never runs the model again."""
 
 from __future__ import annotations
 
+import functools
 import string
 from dataclasses import dataclass
 
@@ -29,7 +30,14 @@ KINDS = ["cross", "encoder", "decoder"]  # an encoder-decoder's attentions, as t
 
 
 def checkpoints(encoder_decoder: bool) -> list[str]:
-    return [n for n in pretrained.available() if (TASKS[n].arch == "encoder_decoder") == encoder_decoder]
+    return [n for n in trained() if (TASKS[n].arch == "encoder_decoder") == encoder_decoder]
+
+
+@functools.cache
+def trained() -> tuple[str, ...]:
+    """The checkpoints this server found when it started (`make train` writes them beforehand): every
+    page run names its models, and looking again is a file system call per checkpoint."""
+    return tuple(pretrained.available())
 
 
 def own_names() -> list[str]:

@@ -87,7 +87,7 @@ def head_of_link(link: Link, attn: AttentionSet) -> tuple[int, int]:
 
 
 def warn_empty_rows(mask: torch.Tensor) -> None:
-    empty = len(masks.stats(mask).empty_rows)
+    empty = derived(mask, "empty rows", lambda: len(masks.stats(mask).empty_rows))  # a cached run's mask
     if empty:
         st.warning(
             f"{counted(empty, 'query has', 'queries have')} no allowed key under this mask: "

@@ -134,6 +134,43 @@ def test_a_derived_value_is_built_once_per_owner_and_key_and_goes_with_its_owner
     assert kept() is None  # gone with its run: the run cache's bound bounds these too
 
 
+def test_sessions_asking_at_once_for_one_derived_value_build_it_once():
+    """A class stepping to a new view at once (following the lecturer): one session draws the view's
+    figures, the others wait for them, instead of each drawing them all."""
+    from app.cache import Turns, derived
+
+    class Run:
+        pass
+
+    waiting = {derived.__code__, Turns.turn.__wrapped__.__code__}  # blocked on the view's turn
+    run, calls, results, first_done = Run(), [], [], threading.Event()
+    others = [
+        threading.Thread(target=lambda: results.append(derived(run, "view", slow)), daemon=True) for _ in range(7)
+    ]
+
+    def slow():
+        calls.append(threading.current_thread())
+        if len(calls) == 1:
+            for thread in others:
+                thread.start()
+            # each other session either waits in derived for this build or builds the view itself
+            assert wait_until(lambda: len(calls) > 1 or all(innermost(t) in waiting for t in others))
+        else:
+            first_done.wait(timeout=10)
+        return "figure"
+
+    results.append(derived(run, "view", slow))
+    first_done.set()
+    for thread in others:
+        thread.join()
+    assert len(calls) == 1 and results == ["figure"] * 8
+
+
+def innermost(thread: threading.Thread):
+    frame = sys._current_frames().get(thread.ident)
+    return frame.f_code if frame is not None else None
+
+
 def test_large_runs_take_turns_and_small_ones_do_not_wait():
     """Ten students opening ten of the largest links at once: their runs go one at a time (the memory
     of one run, not ten); small runs go together (a barrier only passes when all four are inside)."""
