@@ -191,20 +191,31 @@ def draw_mask(page: Context, pred: masks.Predicate, title: str | None = None, ke
 
 def explain_attended_pads(page: Context, pred: masks.Predicate, mask: torch.Tensor) -> None:
     """A [PAD] key that some query may attend is drawn as a real token: say so, and why."""
-    read = masks.analysis.attended(mask, [j for j, token in enumerate(page.k_tokens) if token == PAD])
+    words = attended_pads_words(pred, tuple(page.k_tokens), tuple(page.read.keys), page.read.keys_from, mask)
+    if words:
+        st.warning(words)
+
+
+# The words of a view are the same for every session showing it: made once, as its figure is (a class
+# stepping to one view runs the page once per student)
+@bounded(max_bytes=4 * MiB)
+def attended_pads_words(
+    pred: masks.Predicate, k_tokens: tuple, typed_keys: tuple, keys_from: str, _mask: torch.Tensor
+) -> str | None:
+    read = masks.analysis.attended(_mask, [j for j, token in enumerate(k_tokens) if token == PAD])
     if not read:
-        return
-    padding, typed = masks.analysis.mask_padding(pred), typed_padding(page.read.keys)
+        return None
+    padding, typed = masks.analysis.mask_padding(pred), typed_padding(list(typed_keys))
     reasons = [] if padding else ["the mask has no padding term"]
     for side, (word, which) in enumerate([("starts", "first"), ("ends", "last")] if padding else []):
         if typed[side] > padding[side]:
             covered = f"the {which} {padding[side]}" if padding[side] else "none of them"
             reasons.append(
-                f"the {page.read.keys_from} {word} with {counted(typed[side], '[PAD] token', '[PAD] tokens')} "
+                f"the {keys_from} {word} with {counted(typed[side], '[PAD] token', '[PAD] tokens')} "
                 f"and the mask pads {covered}"
             )
     where = ", ".join(str(j) for j in read[:SHOWN_EMPTY_ROWS]) + (", …" if len(read) > SHOWN_EMPTY_ROWS else "")
-    st.warning(
+    return (
         f"{counted(len(read), '[PAD] key is attended as a real token', '[PAD] keys are attended as real tokens')} "
         f"(position{'' if len(read) == 1 else 's'} {where}) under {quoted(pred.name)}: "
         + ("; ".join(reasons) or "the mask allows them")
@@ -213,15 +224,22 @@ def explain_attended_pads(page: Context, pred: masks.Predicate, mask: torch.Tens
 
 
 def explain_empty_rows(q_tokens: list[str], pred: masks.Predicate, stats: masks.MaskStats) -> None:
-    if not stats.empty_rows:
-        return
+    words = empty_rows_words(pred, tuple(q_tokens), stats)
+    if words:
+        st.warning(words)
+
+
+@bounded(max_bytes=4 * MiB)
+def empty_rows_words(pred: masks.Predicate, q_tokens: tuple, _stats: masks.MaskStats) -> str | None:
+    if not _stats.empty_rows:
+        return None
     lines = [
         f"- query {quoted(visible(q_tokens[i]))} ({i}): {quoted(pred.why_empty(i), limit=None)}"
-        for (i,) in stats.empty_rows[:SHOWN_EMPTY_ROWS]
+        for (i,) in _stats.empty_rows[:SHOWN_EMPTY_ROWS]
     ]
-    more = len(stats.empty_rows) - SHOWN_EMPTY_ROWS
-    st.warning(
-        f"**{len(stats.empty_rows)} {'query has' if len(stats.empty_rows) == 1 else 'queries have'} no allowed "
+    more = len(_stats.empty_rows) - SHOWN_EMPTY_ROWS
+    return (
+        f"**{len(_stats.empty_rows)} {'query has' if len(_stats.empty_rows) == 1 else 'queries have'} no allowed "
         "key.** Plain softmax over such a row is NaN and spreads; `nn.MultiheadAttention` returns NaN outputs "
         "and weights; SDPA with a bool or -inf mask returns a zero row; Hugging Face's finfo.min mask silently "
         "averages the blocked keys.\n\n" + "\n".join(lines) + (f"\n- … and {more} more" if more > 0 else "")
@@ -278,11 +296,15 @@ def conventions_tab(pred: masks.Predicate, mask: torch.Tensor) -> None:
 def code_tab(pred: masks.Predicate) -> None:
     st.markdown("**Plain PyTorch**, no library: copy, paste, run.")
     st.code(
-        pred.code() + "\n# use it: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)\n",
-        language="python",
+        plain_code(pred) + "\n# use it: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)\n", language="python"
     )
     st.markdown("**With this library**")
     st.code(f"import masks\n\nmask = ({pred.call_text()}).build()\n", language="python")
+
+
+@bounded(max_bytes=4 * MiB)
+def plain_code(pred: masks.Predicate) -> str:
+    return pred.code()  # the rules' own source: read from their files
 
 
 def stats_tab(page: Context, stats: masks.MaskStats) -> None:
