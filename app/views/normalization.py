@@ -130,6 +130,14 @@ def placement_views(depth: int, init: str) -> tuple[list, list[str]]:
     return shown, placement_findings(per_layer, by_depth)
 
 
+@bounded(max_bytes=4 * MiB)
+def read_sentences(text: str) -> tuple[tuple[str, ...], ...]:
+    """The batch's sentences, one per non-empty line, each cut at MAX_WORDS words, at most MAX_SENTENCES:
+    read once per text, not by every session showing it."""
+    lines = (split_words(line) for line in text.splitlines())
+    return tuple(tuple(words[:MAX_WORDS]) for words in lines if words)[:MAX_SENTENCES]
+
+
 def batch_section(link: Link, lecture: Lecture) -> None:
     """LayerNorm vs BatchNorm on a padded batch: the controls, the cells each averages, how far the
     followed sentence moves."""
@@ -147,11 +155,10 @@ def batch_section(link: Link, lecture: Lecture) -> None:
                 f"Up to {MAX_SENTENCES} sentences of {MAX_WORDS} words; each word is a fixed vector of {FEATURES} "
                 "features (the same word always looks the same), padding is the zero vector."
             )
-        sentences = [split_words(line)[:MAX_WORDS] for line in text.splitlines() if split_words(line)]
+        sentences = read_sentences(text)
         if not sentences:
             notice.info("No sentence given; showing the example batch.")  # outside: seen when folded
-            sentences = [split_words(line) for line in DEFAULT_SENTENCES.splitlines()]
-        sentences = sentences[:MAX_SENTENCES]
+            sentences = read_sentences(DEFAULT_SENTENCES)
         with right:
             pick = link.integer("Sentence to follow", "pick", 1, len(sentences), 2) - 1
             extra_pad = link.integer(
@@ -159,7 +166,7 @@ def batch_section(link: Link, lecture: Lecture) -> None:
             )
             feature = link.integer("Feature", "feature", 0, FEATURES - 1, 0)
 
-    batch = batch_views(tuple(tuple(s) for s in sentences), pick, extra_pad, feature)
+    batch = batch_views(sentences, pick, extra_pad, feature)
 
     with lecture.beside():
         st.subheader("Which cells each normalization averages")
