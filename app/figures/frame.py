@@ -9,7 +9,7 @@ import html
 import plotly.graph_objects as go
 
 from app.figures.margins import title_band
-from app.figures.style import FONT, TEMPLATE, tick_labels
+from app.figures.style import FONT, TEMPLATE, checked, tick_labels
 
 # colour bars lie under the plot: on a phone a bar beside it takes a quarter of the width
 BAR_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top", "thickness": 12}
@@ -33,8 +33,10 @@ def heatmap_layout(
     """The frame of a query x key figure: keys on top, queries down the side, square cells that
     hug the query labels (top left: the room a wide screen has left over goes to the right and the
     bottom, not between the labels and the cells). x, y and layout add to the axes and the layout."""
-    xaxis = {"title": "keys (attended to)", "side": "top", "tickangle": -60, "showgrid": False, "zeroline": False}
-    yaxis = {"title": "queries (attending)", "autorange": "reversed", "showgrid": False, "zeroline": False}
+    # titles as Plotly stores them: a figure built unchecked (style.unchecked) sends them as written
+    plain = {"showgrid": False, "zeroline": False}
+    xaxis = {"title": {"text": "keys (attended to)"}, "side": "top", "tickangle": -60, **plain}
+    yaxis = {"title": {"text": "queries (attending)"}, "autorange": "reversed", **plain}
     hug = {"constrain": "domain"}
     frame_figure(
         fig,
@@ -78,7 +80,7 @@ def frame_figure(
     for letter, extra in (("x", x), ("y", y)):
         for name in [k for k in current if k.startswith(letter + "axis")] or [letter + "axis"]:
             current[name] = {**current.get(name, {}), **(extra or {})}
-    fig.layout = {
+    framed = {
         **current,
         "template": TEMPLATE,
         "font": FONT,
@@ -87,4 +89,8 @@ def frame_figure(
         "title": {"text": html.escape(title, quote=False), "x": 0.01, **(title_extra or {})},
         **layout,
     }
+    if checked():
+        fig.layout = framed  # Plotly checks every property assigned
+    else:  # the layout setter would check all the same: an update keeps the unchecked layout's setting
+        fig.layout.update(framed, overwrite=True)
     return fig

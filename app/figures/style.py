@@ -61,7 +61,12 @@ _CHECKED = contextvars.ContextVar("figures_checked", default=True)
 
 def new_figure(data=None, layout=None) -> go.Figure:
     """A go.Figure whose every property Plotly checks as it is set, unless built inside `unchecked()`."""
-    return go.Figure(data, layout, _validate=_CHECKED.get())
+    return go.Figure(data, layout, _validate=checked())
+
+
+def checked() -> bool:
+    """Whether figures built now are checked by Plotly (outside `unchecked()`)."""
+    return _CHECKED.get()
 
 
 @contextlib.contextmanager
