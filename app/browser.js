@@ -77,10 +77,15 @@ if (!window.maskLabLayout) {
   const linked = () => new URLSearchParams(location.search).get("present") === "true";
   const presenting = () => getComputedStyle(document.documentElement).getPropertyValue("--mask-lab-presenting").trim() === "1";
   const loaded = linked();
-  new MutationObserver(() => {
+  const setsLayout = (node) => node.nodeType === 1
+    && (node.matches("style") ? node : node.querySelector("style"))?.textContent.includes("--mask-lab-presenting");
+  // at the run's end, and when the style that sets presentation mode is added after it (on a busy
+  // machine it can reach the page later than the run's end)
+  new MutationObserver((changes) => {
+    if (!changes.some((change) => change.type === "attributes" || [...change.addedNodes].some(setsLayout))) return;
     if (app.getAttribute("data-test-script-state") !== "notRunning") return;
     if (presenting() !== loaded && presenting() === linked()) location.reload();
-  }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+  }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"], childList: true, subtree: true});
 }
 
 // Escape closes a dialog even when the focus has left it: after a download the browser may put the
