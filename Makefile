@@ -33,8 +33,12 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# two test workers: most of a browser or serve test waits (on Chromium, a server, a timeout), and the
+# other worker fills that time; four were slower on 2 cores (docs/performance.md)
+TEST_WORKERS ?= 2
+
 test: lint  ## install, lint, then every test (browser tests need Chromium, see README)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 bench: install  ## benchmarks: ratios against baselines measured in the same run
 	$(PY) -m tests.bench.bench_masks
