@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from app.chromium import CHROMIUM_ARGS, chromium_path
@@ -29,8 +30,24 @@ def chromium():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
+        yield Tracked(browser)
         browser.close()
+
+
+class Tracked:
+    """The browser, each of whose contexts keeps the record of script runs `wait_for_app` waits on."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.add_init_script(TRACK_RUNS)
+        context.tracks_runs = True
+        return context
 
 
 @pytest.fixture(scope="session")
@@ -58,19 +75,125 @@ def page(chromium, request):
 
 
 def wait_for_app(page) -> None:
-    """Wait the way Streamlit's own end-to-end suite does: connected, script done, no skeleton."""
+    """Wait until the page is settled: every run it asked for has finished, nothing is left to draw
+    or fit, and a click or key that starts no run (a head switched in the page) has had its time."""
     from playwright.sync_api import expect
 
+    if getattr(page.context, "tracks_runs", False):
+        try:
+            page.wait_for_function(SETTLED)
+        except PlaywrightTimeout as timeout:
+            raise AssertionError(f"the page did not settle: {page.evaluate(UNSETTLED)}") from timeout
+        return
+    # a page without the record (the benchmarks' own browsers): the way Streamlit's own end-to-end
+    # suite waits: a fixed time for the run to start, then connected, script done, no skeleton
     page.wait_for_timeout(210)
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(state="attached")
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(state="attached")
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
-    # and every figure element has drawn what the run sent it (app/static/figure.js)
     page.wait_for_function(DRAWN)
 
 
 DRAWN = """() => [...document.querySelectorAll('.stBidiComponent [data-testid="stBidiComponentRegular"]')]
   .every((element) => element.dataset.maskLabState === "drawn")"""
+
+# The page's record of its script runs, from Streamlit's websocket messages (protobuf; the field
+# numbers are streamlit.proto's BackMsg and ForwardMsg): a run asked for (BackMsg rerun_script), a run
+# started (ForwardMsg new_session) and finished (script_finished, but not "early for a rerun"); and
+# when a person last pressed, clicked or typed, and the address last changed. A slider tells the
+# server 200 ms after it is let go, and a head picked in the page asks for no run: what a person did
+# that has asked for no run yet gets SETTLE_MS.
+SETTLE_MS = 250
+TRACK_RUNS = """(() => {
+  const runs = window.maskLabRuns = {pending: false, started: false, finished: 0, asked: 0,
+    askedAtInput: 0, input: -1e9, changed: -1e9, href: location.href, hrefFinished: null};
+  const varint = (bytes, at) => {
+    let value = 0, scale = 1, byte;
+    do { byte = bytes[at.i++]; value += (byte & 127) * scale; scale *= 128; } while (byte & 128);
+    return value;
+  };
+  const fields = (bytes) => {  // a message's top-level fields: number -> varint value, or true
+    const at = {i: 0}, found = new Map();
+    while (at.i < bytes.length) {
+      const tag = varint(bytes, at), number = Math.floor(tag / 8), type = tag % 8;
+      if (type === 0) { found.set(number, varint(bytes, at)); continue; }
+      if (type === 2) { const length = varint(bytes, at); at.i += length; }
+      else if (type === 1) at.i += 8;
+      else if (type === 5) at.i += 4;
+      else break;
+      found.set(number, true);
+    }
+    return found;
+  };
+  const bytesOf = (data) => data instanceof ArrayBuffer ? new Uint8Array(data)
+    : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        const bytes = bytesOf(event.data);
+        if (!bytes) return;
+        const message = fields(bytes), status = message.get(6);
+        if (message.has(4) && runs.pending) runs.started = true;
+        // a run cut short: the run that cut it is coming (asked for here, or by the server: a page switch)
+        if (status === 2) { runs.pending = true; runs.started = false; return; }
+        // a run's end, unless it is a run from before the one asked for
+        if (status === undefined || (runs.pending && !runs.started)) return;
+        runs.pending = runs.started = false;
+        runs.finished += 1;
+        runs.hrefFinished = location.href;
+      });
+    }
+    send(data) {
+      const bytes = bytesOf(data);
+      if (bytes && fields(bytes).has(11)) { runs.asked += 1; runs.pending = true; runs.started = false; }
+      return super.send(data);
+    }
+  };
+  for (const type of ["pointerdown", "keydown"]) {
+    addEventListener(type, (event) => { if (event.isTrusted) runs.askedAtInput = runs.asked; }, true);
+  }
+  for (const type of ["pointerdown", "pointerup", "keydown", "keyup", "input", "change"]) {
+    addEventListener(type, (event) => { if (event.isTrusted) runs.input = performance.now(); }, true);
+  }
+  const moved = () => {
+    if (location.href !== runs.href) { runs.href = location.href; runs.changed = performance.now(); }
+  };
+  for (const name of ["pushState", "replaceState"]) {
+    const native = history[name].bind(history);
+    history[name] = (...args) => { const result = native(...args); moved(); return result; };
+  }
+  addEventListener("popstate", moved, true);
+})()"""
+
+# why the page is not settled yet ("" once it is)
+UNSETTLED = f"""() => {{
+  const runs = window.maskLabRuns, app = document.querySelector('[data-testid="stApp"]'), now = performance.now();
+  if (!runs || !app) return "no app yet";
+  if (runs.pending) return "a run asked for has not finished";
+  if (runs.finished === 0) return "no run has finished";
+  if (!window.maskLabFit) return "app/browser.js has not run";
+  if (app.dataset.testConnectionState !== "CONNECTED") return "not connected";
+  if (app.dataset.testScriptState !== "notRunning") return "a run goes on";
+  if (runs.asked === runs.askedAtInput && now - runs.input < {SETTLE_MS}) return "an input asked for no run yet";
+  if (location.href !== runs.hrefFinished && now - runs.changed < {SETTLE_MS}) return "the address moved since the run";
+  if (document.querySelector('[data-testid="stSkeleton"]')) return "a skeleton is shown";
+  if (!({DRAWN})()) return "a figure element is drawing";
+  const unfitted = [...document.querySelectorAll(".mask-lab-figure")].filter((figure) => !figure.maskLabFitted);
+  return unfitted.length ? `${{unfitted.length}} figures not fitted to the screen` : "";
+}}"""
+
+# Settled, and still so three animation frames and QUIET_MS later: the last run's elements reach the
+# page's figure element after the run's end is shown (React hands it new data in an effect)
+QUIET_MS = 50
+SETTLED = f"""() => {{
+  const runs = window.maskLabRuns;
+  if (!runs || ({UNSETTLED})()) {{ if (runs) runs.quiet = null; return false; }}
+  runs.quiet ??= {{since: performance.now(), frames: 0}};
+  runs.quiet.frames += 1;
+  return runs.quiet.frames > 3 && performance.now() - runs.quiet.since >= {QUIET_MS};
+}}"""
 
 
 # counts the app's script runs from now on (Streamlit marks the app element while a run goes)
