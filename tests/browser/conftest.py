@@ -77,8 +77,6 @@ def page(chromium, request):
 def wait_for_app(page) -> None:
     """Wait until the page is settled: every run it asked for has finished, nothing is left to draw
     or fit, and a click or key that starts no run (a head switched in the page) has had its time."""
-    from playwright.sync_api import expect
-
     if getattr(page.context, "tracks_runs", False):
         try:
             page.wait_for_function(SETTLED)
@@ -94,6 +92,7 @@ def wait_for_app(page) -> None:
     page.wait_for_function(DRAWN)
 
 
+# every figure element has drawn what the run sent it (app/static/figure.js)
 DRAWN = """() => [...document.querySelectorAll('.stBidiComponent [data-testid="stBidiComponentRegular"]')]
   .every((element) => element.dataset.maskLabState === "drawn")"""
 
