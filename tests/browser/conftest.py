@@ -98,14 +98,17 @@ DRAWN = """() => [...document.querySelectorAll('.stBidiComponent [data-testid="s
 
 # The page's record of its script runs, from Streamlit's websocket messages (protobuf; the field
 # numbers are streamlit.proto's BackMsg and ForwardMsg): a run asked for (BackMsg rerun_script), a run
-# started (ForwardMsg new_session) and finished (script_finished, but not "early for a rerun"); and
-# when a person last pressed, clicked or typed, and the address last changed. A slider tells the
-# server 200 ms after it is let go, and a head picked in the page asks for no run: what a person did
-# that has asked for no run yet gets SETTLE_MS.
+# started (ForwardMsg new_session) and finished (script_finished, but not "early for a rerun"); when a
+# person last pressed, clicked or typed, and the address last changed; and whether the page was
+# loaded in presentation mode (app/browser.js loads it again once the address says the other). A
+# slider tells the server 200 ms after it is let go, and a head picked in the page asks for no run:
+# what a person did that has asked for no run yet gets SETTLE_MS.
 SETTLE_MS = 250
 TRACK_RUNS = """(() => {
+  const presenting = () => new URLSearchParams(location.search).get("present") === "true";
   const runs = window.maskLabRuns = {pending: false, started: false, finished: 0, asked: 0,
-    askedAtInput: 0, input: -1e9, changed: -1e9, href: location.href, hrefFinished: null};
+    askedAtInput: 0, input: -1e9, changed: -1e9, href: location.href, hrefFinished: null,
+    presenting, presentingLoaded: presenting()};
   const varint = (bytes, at) => {
     let value = 0, scale = 1, byte;
     do { byte = bytes[at.i++]; value += (byte & 127) * scale; scale *= 128; } while (byte & 128);
@@ -172,6 +175,7 @@ UNSETTLED = f"""() => {{
   if (!runs || !app) return "no app yet";
   if (runs.pending) return "a run asked for has not finished";
   if (runs.finished === 0) return "no run has finished";
+  if (runs.presenting() !== runs.presentingLoaded) return "the page is to load again in the other layout";
   if (!window.maskLabFit) return "app/browser.js has not run";
   if (app.dataset.testConnectionState !== "CONNECTED") return "not connected";
   if (app.dataset.testScriptState !== "notRunning") return "a run goes on";

@@ -53,11 +53,8 @@ def test_presentation_mode_enlarges_the_tick_labels(page, app_url):
     wait_for_app(page)
     normal = tick_font_px(page)
     page.get_by_text("Presentation mode").click()
-    wait_for_app(page)
-    page.wait_for_function("() => window.location.search.includes('present=true')")
-    page.wait_for_function(
-        "() => parseFloat(getComputedStyle(document.querySelector('.js-plotly-plot .xtick text')).fontSize) >= 18"
-    )
+    wait_for_app(page)  # the page loads again in presentation mode
+    assert "present=true" in page.url
     assert normal < 18 <= tick_font_px(page)
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
