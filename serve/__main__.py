@@ -27,6 +27,7 @@ import time
 import xmlrpc.client
 from pathlib import Path
 
+import serve.bounded  # noqa: F401  its bounds are read and checked on import: a mis-set one stops serve here
 from serve import children
 from serve.proxy import Nginx, find_nginx
 from serve.replicas import Supervisor, free_port

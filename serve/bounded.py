@@ -13,20 +13,40 @@ connection:
 - request headers past MAX_HEADER_BYTES: answered 431, then closed;
 - an answer the client has not read for SEND_SECONDS (the socket's buffers full all that time).
 
+An operator sets the two times in seconds with MASK_LAB_HEADER_SECONDS and MASK_LAB_SEND_SECONDS
+(default 10 and 30), for `make run` and `make serve` alike.
+
 A websocket, once upgraded, is uvicorn's websocket protocol's: Streamlit pings it and closes a
 session that answers none of its pings within a minute.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import uvicorn.config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-HEADER_SECONDS = 10.0
+
+def seconds(variable: str, default: float) -> float:
+    """The time in seconds the environment `variable` sets (`default` when unset); a value that is not
+    a number of seconds from 1 to 3600 stops the server naming it."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 1 <= value <= 3600:  # a NaN fails too
+        raise SystemExit(f"{variable}={text[:40]!r}: give a number of seconds from 1 to 3600 (default {default:g})")
+    return value
+
+
+HEADER_SECONDS = seconds("MASK_LAB_HEADER_SECONDS", 10.0)
 MAX_HEADER_BYTES = 256 * 1024  # nginx in front (`make serve`) takes 4 x 64 KB
-SEND_SECONDS = 30.0
+SEND_SECONDS = seconds("MASK_LAB_SEND_SECONDS", 30.0)
 
 
 class BoundedHTTP(HttpToolsProtocol):

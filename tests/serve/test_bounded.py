@@ -14,13 +14,17 @@ import time
 
 import pytest
 
-from serve.bounded import HEADER_SECONDS, MAX_HEADER_BYTES, SEND_SECONDS
+from serve.bounded import MAX_HEADER_BYTES, seconds
 from serve.visit import open_page
 from serve.warm import wait_healthy
 from tests.server import LOGS, ROOT, free_port
 from tests.streamlit_client import run as in_own_thread
 
 APP = ROOT / "app" / "streamlit_app.py"
+# the bounds these servers are started with, as an operator sets them: short, so that a test of a
+# client holding on waits seconds, not the defaults' 10 and 30 s
+HEADER_SECONDS = SEND_SECONDS = 3
+BOUNDS = {"MASK_LAB_HEADER_SECONDS": str(HEADER_SECONDS), "MASK_LAB_SEND_SECONDS": str(SEND_SECONDS)}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +37,7 @@ def server():
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, **BOUNDS, "PYTHONPATH": str(ROOT)},
         )
     try:
         assert wait_healthy(f"127.0.0.1:{port}", lambda: process.poll() is not None and "stopped") is None
@@ -92,7 +96,9 @@ def test_an_answer_never_read_is_dropped():
     port = free_port()
     app, http = "tests.serve.endless_answer:app", "serve.bounded:BoundedHTTP"
     serve = f"import uvicorn; uvicorn.run({app!r}, port={port}, http={http!r}, log_level='warning')"
-    process = subprocess.Popen([sys.executable, "-c", serve], cwd=ROOT, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", serve], cwd=ROOT, stderr=subprocess.DEVNULL, env={**os.environ, **BOUNDS}
+    )
     try:
         assert wait_healthy(f"127.0.0.1:{port}", lambda: process.poll() is not None and "stopped") is None
         with socket.socket() as connection:
@@ -110,3 +116,41 @@ def test_an_answer_never_read_is_dropped():
 def test_a_browsers_session_still_runs(server):
     run = in_own_thread(open_page(f"http://127.0.0.1:{server}", "masks", timeout=180))
     assert (run.error, run.exceptions) == (None, [])
+
+
+def test_the_bounds_are_10_and_30_seconds_unless_the_operator_sets_others(monkeypatch):
+    for variable in BOUNDS:
+        monkeypatch.delenv(variable, raising=False)
+    defaults = "import serve.bounded as b; print(b.HEADER_SECONDS, b.SEND_SECONDS)"
+    read = lambda env: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", defaults], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert read(dict(os.environ)) == ["10.0", "30.0"]
+    assert read({**os.environ, **BOUNDS}) == ["3.0", "3.0"]
+    monkeypatch.setenv("MASK_LAB_SEND_SECONDS", " 45.5 ")
+    assert seconds("MASK_LAB_SEND_SECONDS", 30.0) == 45.5
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "0.5", "-5", "nan", "inf", "3601", "1e400", "10 s"])
+def test_a_bound_that_is_not_seconds_from_1_to_3600_is_refused_naming_it(monkeypatch, value):
+    monkeypatch.setenv("MASK_LAB_HEADER_SECONDS", value)
+    with pytest.raises(SystemExit) as refused:
+        seconds("MASK_LAB_HEADER_SECONDS", 10.0)
+    assert str(refused.value) == (
+        f"MASK_LAB_HEADER_SECONDS={value!r}: give a number of seconds from 1 to 3600 (default 10)"
+    )
+
+
+@pytest.mark.parametrize("command", [["serve.bounded", str(APP)], ["serve", "--port", "1"]])
+def test_make_run_and_make_serve_stop_at_once_on_a_mis_set_bound_saying_which(command):
+    started = subprocess.run(
+        [sys.executable, "-m", *command],
+        cwd=ROOT,
+        env={**os.environ, "MASK_LAB_SEND_SECONDS": "thirty"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 1
+    assert "MASK_LAB_SEND_SECONDS='thirty': give a number of seconds from 1 to 3600" in started.stderr
+    assert "Traceback" not in started.stderr
