@@ -89,20 +89,24 @@ def heads_about(layers: int, heads: int, opening: tuple[int, int], round_trip: b
     return {"layers": layers, "heads": heads, "opening": list(opening), "roundTrip": round_trip}
 
 
-def heads_sent(about: dict, figs: dict[tuple[int, int], object] | None, drawn: tuple[int, int]) -> bytes:
-    """What the browser needs to draw any head of a view, `figs` being the view's figure of each
-    (layer, head) (None: the server draws each) and `drawn` the one the element is sent with: for
-    each head, its values wherever heads differ (weights, hover text, title: redrawn in place), or its
-    whole figure where heads differ in their traces (the lines view)."""
-    if figs is None:
+def heads_sent(about: dict, frames: dict[tuple[int, int], dict] | None, drawn: tuple[int, int]) -> bytes:
+    """What the browser needs to draw any head of a view: `frames`, each (layer, head)'s frame for the
+    figure the element is sent with (the head `drawn`), as `figure_frames` makes them or a view makes
+    them from its values; None: the server draws each head picked."""
+    if frames is None:
         return json.dumps({**about, "drawn": list(drawn)}).encode()
-    sent = {key: json.loads(figure_json(fig)) for key, fig in figs.items()}
-    if any(len(figure["data"]) != len(sent[drawn]["data"]) for figure in sent.values()):
-        frames = {key: {"figure": figure} for key, figure in sent.items()}
-    else:
-        frames = _changes(sent, drawn)
     named = {f"{layer},{head}": frame for (layer, head), frame in frames.items()}
     return json.dumps({**about, "drawn": list(drawn), "frames": named}, separators=(",", ":")).encode()
+
+
+def figure_frames(figs: dict[tuple[int, int], object], drawn: tuple[int, int]) -> dict[tuple[int, int], dict]:
+    """Each head's frame from its whole figure (`figs`: the view's figure of each (layer, head)): its
+    values wherever heads differ (weights, hover text, title: redrawn in place), or its whole figure
+    where heads differ in their traces (the lines view)."""
+    sent = {key: json.loads(figure_json(fig)) for key, fig in figs.items()}
+    if any(len(figure["data"]) != len(sent[drawn]["data"]) for figure in sent.values()):
+        return {key: {"figure": figure} for key, figure in sent.items()}
+    return _changes(sent, drawn)
 
 
 def _changes(sent: dict, drawn: tuple[int, int]) -> dict:

@@ -63,6 +63,11 @@ def heatmap_height(rows: int) -> int:
     return min(950, max(480, 200 + 36 * rows))
 
 
+def title_text(title: str) -> str:
+    """A title as Plotly gets it: its text, not HTML (Plotly reads a few tags in titles)."""
+    return html.escape(title, quote=False)
+
+
 def frame_figure(
     fig: go.Figure,
     title: str,
@@ -86,7 +91,7 @@ def frame_figure(
         "font": FONT,
         "height": height,
         "margin": {"l": 10, "r": 10, "t": top, "b": 10},
-        "title": {"text": html.escape(title, quote=False), "x": 0.01, **(title_extra or {})},
+        "title": {"text": title_text(title), "x": 0.01, **(title_extra or {})},
         **layout,
     }
     if checked():

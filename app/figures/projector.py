@@ -60,6 +60,7 @@ def for_projector(fig: go.Figure, role: str | None = None) -> go.Figure:
         bars = keys_beside(fig)
         fig.update_layout(meta={"desk": desk, "desk_bars": bars, "fill": height})
     elif role == "small" and ": " in (fig.layout.title.text or ""):  # a narrow column: the title on two lines
+        desk["title.text"] = fig.layout.title.text
         fig.update_layout(title_text=fig.layout.title.text.replace(": ", ":<br>", 1), margin_t=top + PROJECTOR["title"])
         fig.update_layout(meta={"desk": desk})
     else:
@@ -97,15 +98,15 @@ def keys_beside(fig: go.Figure) -> dict | None:
 
 
 def desk_sizes(fig: go.Figure) -> dict:
-    """What `for_projector` changes, as the figure had it, in Plotly.relayout's terms: app/browser.js
-    puts it back on a phone, where a presentation link (a student opening the lecturer's) would
-    bury the cells under projector-sized text."""
+    """The sizes `for_projector` changes, as the figure had them, in Plotly.relayout's terms: app/browser.js
+    puts them back on a phone, where a presentation link (a student opening the lecturer's) would
+    bury the cells under projector-sized text. (A title is kept only where it changes: beside the stage.
+    A view of one head keeps the title of the head the browser shows, not of the head sent.)"""
     layout = fig.layout
     legend = layout.legend
     sizes = {
         **{f"legend.{k}": legend[k] for k in ("orientation", "x", "xanchor", "y", "yanchor")},
         "font.size": layout.font.size,
-        "title.text": layout.title.text,  # a small figure's title goes on two lines beside the stage
         "title.font.size": layout.title.font.size,
         "title.subtitle.font.size": layout.title.subtitle.font.size,
         "height": layout.height,

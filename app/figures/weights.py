@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import torch
+from _plotly_utils.utils import to_typed_array_spec  # how Plotly itself sends an array: its typed-array form
 
 from app.figures.cells import flag_empty_rows
-from app.figures.frame import BAR_BELOW, LEGEND_BELOW, frame_figure, heatmap_height, heatmap_layout
+from app.figures.frame import BAR_BELOW, LEGEND_BELOW, frame_figure, heatmap_height, heatmap_layout, title_text
 from app.figures.margins import label_band, title_band, with_room
 from app.figures.panels import grid_layout, in_cell
 from app.figures.style import (
@@ -74,7 +75,7 @@ def weights_trace(
     (positions stay token positions; only for figures without category axes). `numbers`: each
     allowed cell's value written in it (up to NUMBERS_LIMIT cells a side), in a colour Plotly picks
     to read on the cell's own."""
-    z = weights.float().masked_fill(~mask, float("nan"))
+    z = _cells(weights, mask)
     if factor > 1:
         z = _block_means(z, factor)
     small = max(z.shape) <= CELL_GAP_LIMIT
@@ -98,6 +99,11 @@ def weights_trace(
         ygap=1 if small else 0,
         texttemplate="%{z:.2f}" if numbers and max(z.shape) <= NUMBERS_LIMIT else None,
     )
+
+
+def _cells(weights: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """A map's cell values: blocked cells empty (NaN), so the grey under them shows."""
+    return weights.float().masked_fill(~mask, float("nan"))
 
 
 NUMBERS_LIMIT = 12  # cells a side a map writes its values in (Transformer Explainer's way): more would not fit
@@ -126,13 +132,7 @@ def attention_figure(
     writes each weight in its cell (up to 12 x 12). `zmax`: the scale's top, past 1 for weights after
     dropout (kept ones scaled by 1 / (1 - p))."""
     q_names, k_names = _named(q_tokens), _named(k_tokens)
-    text = None
-    if max(mask.shape) <= CELL_TEXT_LIMIT and not mask.all():  # else %{z} says all a cell's text would
-        blocked = f"blocked under {html.escape(mask_name, quote=False)}"  # the mask in force, not each part
-        text = [
-            [f"weight {w:.3f}" if ok else blocked for w, ok in zip(row, allowed, strict=True)]
-            for row, allowed in zip(weights.tolist(), mask.tolist(), strict=True)
-        ]
+    text = _hover_text(weights, mask, mask_name)
     trace = weights_trace(
         weights,
         mask,
@@ -160,6 +160,29 @@ def attention_figure(
     )
     flag_empty_rows(fig, mask, "∅ no key")
     return fig
+
+
+def _hover_text(weights: torch.Tensor, mask: torch.Tensor, mask_name: str) -> list[list[str]] | None:
+    """Each cell's hover text, its weight or what blocked it; None where %{z} says all it would (past
+    CELL_TEXT_LIMIT tokens a side, or nothing blocked)."""
+    if max(mask.shape) > CELL_TEXT_LIMIT or mask.all():
+        return None
+    blocked = f"blocked under {html.escape(mask_name, quote=False)}"  # the mask in force, not each part
+    return [
+        [f"weight {w:.3f}" if ok else blocked for w, ok in zip(row, allowed, strict=True)]
+        for row, allowed in zip(weights.tolist(), mask.tolist(), strict=True)
+    ]
+
+
+def head_frame(weights: torch.Tensor, mask: torch.Tensor, *, title: str, mask_name: str = "the mask") -> dict:
+    """What `attention_figure` draws differently for one head than for another head of the same tokens
+    and mask (its cells, their hover text, the title), as Plotly.update takes it: the browser switches
+    heads with it (app/figure_element.py), and no figure is built for a head nobody has picked."""
+    data = {"z": [to_typed_array_spec(_cells(weights, mask).numpy())]}
+    text = _hover_text(weights, mask, mask_name)
+    if text is not None:
+        data["text"] = [text]
+    return {"data": data, "layout": {"title.text": title_text(title)}, "traces": [0]}
 
 
 def grid_maps(shape: tuple[int, int, int, int]) -> tuple[int, int, int]:

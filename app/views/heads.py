@@ -96,20 +96,33 @@ def warn_empty_rows(mask: torch.Tensor) -> None:
 
 
 def head_figure(attn: AttentionSet):
-    """The enlarged head: the view's name and its figure of a (layer, head)."""
-    return ("head",), lambda layer, head: figures.attention_figure(
-        attn.weights[layer, head],
-        attn.mask,
-        attn.q_tokens,
-        attn.k_tokens,
-        title=f"{attn.name} attention, layer {layer}, head {head}",
-        mask_name=attn.mask_name,
-        numbers=attn.numbers,
-    )
+    """The enlarged head: the view's name, its figure of a (layer, head), and a head's frame (what the
+    browser redraws on a pick: its values alone, the rest of the figure being the same for every head)."""
+
+    def title(layer: int, head: int) -> str:
+        return f"{attn.name} attention, layer {layer}, head {head}"
+
+    def draw(layer: int, head: int):
+        return figures.attention_figure(
+            attn.weights[layer, head],
+            attn.mask,
+            attn.q_tokens,
+            attn.k_tokens,
+            title=title(layer, head),
+            mask_name=attn.mask_name,
+            numbers=attn.numbers,
+        )
+
+    def frame(layer: int, head: int) -> dict:
+        weights = attn.weights[layer, head]
+        return figures.head_frame(weights, attn.mask, title=title(layer, head), mask_name=attn.mask_name)
+
+    return ("head",), draw, frame
 
 
 def pipeline_figure(lecture: Lecture, attn: AttentionSet):
-    """The pipeline's controls (beside the stage); the view's name and its figure of a (layer, head)."""
+    """The pipeline's controls (beside the stage); the view's name, its figure of a (layer, head), and
+    no frame of its own (each head's frame comes from its figure)."""
     link = lecture.link
     with lecture.beside():
         training = link.flag("Training mode (dropout on)", "train", False)
@@ -122,7 +135,7 @@ def pipeline_figure(lecture: Lecture, attn: AttentionSet):
             "so a row no longer sums to 1."
         )
     p = percent / 100 if training else 0.0
-    return ("pipeline", training, p, seed), lambda layer, head: figures.pipeline_figure(
+    draw = lambda layer, head: figures.pipeline_figure(  # noqa: E731
         pipeline(attn.scores[layer, head], attn.mask, p, seed),
         attn.mask,
         attn.q_tokens,
@@ -131,10 +144,12 @@ def pipeline_figure(lecture: Lecture, attn: AttentionSet):
         training=training,
         numbers=attn.numbers,
     )
+    return ("pipeline", training, p, seed), draw, None  # heads differ in several panels: frames from figures
 
 
 def lines_figure(lecture: Lecture, attn: AttentionSet):
-    """The lines view's control (beside the stage); the view's name and its figure of a (layer, head)."""
+    """The lines view's control (beside the stage); the view's name, its figure of a (layer, head), and
+    no frame of its own."""
     with lecture.beside():
         every = lecture.link.flag("All heads of the layer, one colour each", "all_heads", False)
 
@@ -149,7 +164,7 @@ def lines_figure(lecture: Lecture, attn: AttentionSet):
             front=head if every else None,
         )
 
-    return ("lines", every), build
+    return ("lines", every), build, None  # heads differ in their traces: frames from figures
 
 
 def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -> None:
@@ -253,14 +268,16 @@ def show(lecture: Lecture, attn: AttentionSet, shapes: Shapes, self_attention: b
 
 
 def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_head: bool = False) -> None:
-    """A view of one head (`view`: its name and `draw(layer, head)`, its figure): the Layer and Head
-    pickers and the figure, sent with every head of the run so that a pick redraws it in the browser,
-    with no run of the page (the address bar, Back / Forward and the share link follow it). A view
-    whose heads would send more than a view may (figure_element.HEADS_PAYLOAD) sends one, and the
-    server draws each head picked, saying so. Figures are made once per view while the run is cached,
-    every head's together. `every_head`: the grid of every head too, above the pickers (beside the
-    stage on a projector), where a click on a head picks it."""
-    name, draw = view
+    """A view of one head (`view`: its name, `draw(layer, head)`, its figure, and `frame(layer, head)`,
+    what a head's figure has that the others' have not, or None): the Layer and Head pickers and the
+    figure, sent with every head of the run so that a pick redraws it in the browser, with no run of
+    the page (the address bar, Back / Forward and the share link follow it). A view whose heads would
+    send more than a view may (figure_element.HEADS_PAYLOAD) sends one, and the server draws each head
+    picked, saying so. What is sent is made once per view while the run is cached: from each head's
+    frame where the view has them (no figure is built for a head nobody picks), else from every head's
+    figure. `every_head`: the grid of every head too, above the pickers (beside the stage on a
+    projector), where a click on a head picks it."""
+    name, draw, frame = view
     layer, head = head_of_link(lecture.link, attn)
     count = attn.layers * attn.heads
     pairs = [(k, h) for k in range(attn.layers) for h in range(attn.heads)]
@@ -275,7 +292,7 @@ def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_he
         with figures.unchecked():
             return draw(*pair)
 
-    if fits:
+    if fits and frame is None:
         # the head sent is the one just made (`one`), not built again
         every = attn.figure(
             *name,
@@ -299,10 +316,12 @@ def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_he
             )
 
     def every_frame() -> bytes:
+        if frame is not None:  # values only: dressing for a projector or a dark page changes none of them
+            return figure_element.heads_sent(about, {pair: frame(*pair) for pair in pairs}, (layer, head))
         dressed = {pair: lecture.dress(figure_of(*pair), main=True) for pair in pairs}
-        return figure_element.heads_sent(about, dressed, (layer, head))
+        return figure_element.heads_sent(about, figure_element.figure_frames(dressed, (layer, head)), (layer, head))
 
-    # made once per figure sent (as dressed: the frames carry its sizes and colours)
+    # made once per figure sent (as dressed: frames made from figures carry its sizes and colours)
     drawn = lecture.dress(figure_of(layer, head), main=True)
     sent = derived(drawn, ("heads", tuple(attn.start)), every_frame) if fits else None
     with lecture.on_stage():

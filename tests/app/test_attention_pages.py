@@ -154,16 +154,27 @@ def test_html_in_the_source_is_refused_by_name_not_rendered():
     assert "'<'" in shown_text(at, kinds=("error",)) and "Showing the example source" in shown_text(at)
 
 
-@pytest.mark.parametrize("view", ["grid", "pipeline", "lines"])
-def test_every_head_a_view_sends_for_the_browser_is_what_its_link_draws(view):
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"view": "grid"},  # blocked cells: hover text per cell
+        {"view": "grid", "model": "mirror"},  # nothing blocked: no hover text
+        {"view": "grid", "present": "true"},  # projector sizes
+        {"view": "pipeline"},
+        {"view": "lines"},
+    ],
+)
+def test_every_head_a_view_sends_for_the_browser_is_what_its_link_draws(settings):
     """A view of one head is sent with every head's frame, which the browser draws on a pick without
     the server: each frame, applied to the figure sent, must be the figure the head's own link draws."""
-    sent = head_view(run_page(ATTENTION, model="copy", view=view, train="true", p="30"))
+    link = {"model": "copy", "train": "true", "p": "30", **settings}
+    sent = head_view(run_page(ATTENTION, **link))
     heads = sent["heads"]
-    assert sorted(heads["frames"]) == [f"{layer},{head}" for layer in range(2) for head in range(4)]
+    every = [f"{layer},{head}" for layer in range(heads["layers"]) for head in range(heads["heads"])]
+    assert len(every) > 1 and sorted(heads["frames"]) == every
     for key, frame in heads["frames"].items():
         layer, head = key.split(",")
-        expected = head_view(run_page(ATTENTION, model="copy", view=view, train="true", p="30", layer=layer, head=head))
+        expected = head_view(run_page(ATTENTION, **link, layer=layer, head=head))
         assert shown(sent["figure"], frame) == expected["figure"], key
 
 

@@ -1,6 +1,8 @@
-"""A view's other heads are built unchecked by Plotly (app/figures/style.py, `unchecked`): what they
-send must be exactly what the same figure built checked sends, for every figure a head view builds,
-with and without blocked cells, numbers in cells, and rows with no key."""
+"""A view's other heads are sent without building each one's figure as the head drawn is built: the
+enlarged head's as frames made from its values (app/views/heads.py, `head_figure`), the other views'
+as figures built unchecked by Plotly (app/figures/style.py, `unchecked`). What they send must be
+exactly what the figures built as the head drawn is send, with and without blocked cells, numbers in
+cells, rows with no key, on a projector and on a dark page."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ import pytest
 import torch
 
 import masks
-from app import figures
+from app import figure_element, figures
 from app.cache import figure_json
+from app.lecture.stage import dressed
+from app.views.heads import AttentionSet, head_figure
 from model.inspect import pipeline
 
 T = 9
@@ -50,3 +54,21 @@ def test_unchecked_ends_with_its_block():
         pass
     with pytest.raises(ValueError):  # checked again: a wrong property is refused, as Plotly does
         figures.matrix_figure(torch.zeros(2, 2), ["a", "b"], ["c", "d"], title="x").update_layout(heigth=3)
+
+
+@pytest.mark.parametrize("mask_name", MASKS)
+@pytest.mark.parametrize(("presenting", "dark"), [(False, False), (True, False), (False, True), (True, True)])
+def test_a_heads_frame_made_from_its_values_is_the_frame_its_whole_figure_gives(mask_name, presenting, dark):
+    mask = MASKS[mask_name]
+    scores = torch.randn(2, 3, T, T, generator=torch.Generator().manual_seed(1))
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), -1).nan_to_num(0.0)
+    attn = AttentionSet("self", weights, scores, mask, TOKENS, TOKENS, "causal <b>", numbers=True)
+    _, draw, frame = head_figure(attn)
+    pairs = [(layer, head) for layer in range(2) for head in range(3)]
+    drawn = (1, 2)
+    as_shown = (lambda fig: dressed(fig, presenting, dark, "main")) if presenting or dark else (lambda fig: fig)
+    from_figures = figure_element.figure_frames({pair: as_shown(draw(*pair)) for pair in pairs}, drawn)
+    from_values = {pair: frame(*pair) for pair in pairs}
+    about = figure_element.heads_about(2, 3, (0, 0), round_trip=False)
+    sent = [json.loads(figure_element.heads_sent(about, frames, drawn)) for frames in (from_values, from_figures)]
+    assert sent[0] == sent[1]
