@@ -45,6 +45,16 @@ def counted(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A table as Markdown, for the app's own words and numbers (a user's text goes through `quoted`
+    first): a cell's `|` would end the cell, and a line break the row."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
+
+
 def quoted(text: str, limit: int | None = 40) -> str:
     """Text from a user (or a message quoting one) as a Markdown code span: shown as typed, since
     nothing inside a code span becomes a link, an image, an autolink, HTML or `:color[...]` (escaping

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 
-import pyarrow as pa
 import streamlit as st
 import torch
 
@@ -12,7 +11,7 @@ from app import figures
 from app.cache import MiB, bounded
 from app.lecture.stage import Lecture
 from app.state import Link, varying
-from app.text import WORDS_HELP, visible
+from app.text import WORDS_HELP, markdown_table, visible
 from model.normalization import (
     NORMS,
     averaged_cells,
@@ -79,18 +78,14 @@ def batch_views(sentences: tuple, pick: int, extra_pad: int, feature: int) -> di
                 title=f"{NAMES[kind]}: change when padded {extra_pad} more",
             ),
         }
-    # Arrow, as st.table sends it: rows of dicts go through pandas on every run (1.4 ms, each session)
-    table = pa.Table.from_pylist(
-        [
-            {
-                "normalization": NAMES[kind],
-                f"moves with {extra_pad} more padding": f"{result[kind]['more_padding']:.4f}",
-                "moves when the sentence is alone": f"{result[kind]['alone']:.4f}",
-                "what it fixes, what it still depends on": FIXES[kind],
-            }
-            for kind in NORMS
-        ]
-    )
+    # a table in Markdown: light to draw (st.table and st.dataframe load a 0.7 MB Arrow bundle in the
+    # browser, which on a first visit held the figures above it back by half a second)
+    header = ["normalization", f"moves with {extra_pad} more padding", "moves when the sentence is alone"]
+    rows_shown = [
+        [NAMES[kind], f"{result[kind]['more_padding']:.4f}", f"{result[kind]['alone']:.4f}", FIXES[kind]]
+        for kind in NORMS
+    ]
+    table = markdown_table([*header, "what it fixes, what it still depends on"], rows_shown)
     return {"table": table, "views": views}
 
 
@@ -183,7 +178,7 @@ def batch_section(link: Link, lecture: Lecture) -> None:
             )
 
     st.subheader(f"Sentence {pick + 1} after each normalization: does it depend on the rest of the batch?")
-    st.table(batch["table"], hide_index=True)  # a table wraps its text: a data grid clipped the last column
+    st.markdown(batch["table"])  # a table wraps its text: a data grid clipped the last column
     columns = st.columns(2)
     for column, kind in zip(columns, ["layer", "batch"], strict=True):
         with column:
@@ -192,32 +187,37 @@ def batch_section(link: Link, lecture: Lecture) -> None:
             lecture.show(views["difference"], key=f"diff_{kind}", alt=f"{NAMES[kind]} change with more padding")
 
 
+# Streamlit's code font, on a grey that reads on the light and the dark theme alike
+DIAGRAM_STYLE = (
+    "font-family: 'Source Code Pro', monospace; font-size: 0.875rem; line-height: 1.5; margin: 0; padding: 1rem; "
+    "background: rgba(151, 166, 195, 0.15); border-radius: 0.5rem; overflow-x: auto"
+)
+
+
+def diagram(where, name: str, drawing: list[str], rule: str) -> None:
+    """A block's diagram in monospace, as plain HTML: st.code would load a 1.5 MB syntax highlighter
+    in the browser for it, which on a first visit held the page's figures back by half a second."""
+    text = html.escape("\n".join([name, *drawing, rule]))
+    label = html.escape(f"{name}: {rule}")
+    where.html(f'<pre role="img" aria-label="{label}" style="{DIAGRAM_STYLE}">{text}</pre>')
+
+
 def placement_section(link: Link, lecture: Lecture) -> None:
     """Pre-LN vs Post-LN at initialization: the controls, three charts and what they show."""
     st.header("Pre-LN vs Post-LN")
     # one block per diagram: side by side on a wide screen, one under the other on a phone
     post, pre = st.columns(2)
-    post.code(
-        "\n".join(
-            [
-                "Post-LN (Vaswani et al. 2017)",
-                "x ──┬──► F ──►(+)──► LayerNorm ──►",
-                "    └──────────┘",
-                "x_next = LN(x + F(x))",
-            ]
-        ),
-        language=None,
+    diagram(
+        post,
+        "Post-LN (Vaswani et al. 2017)",
+        ["x ──┬──► F ──►(+)──► LayerNorm ──►", "    └──────────┘"],
+        "x_next = LN(x + F(x))",
     )
-    pre.code(
-        "\n".join(
-            [
-                "Pre-LN (GPT-2, Xiong et al. 2020)",
-                "x ──┬──► LayerNorm ──► F ──►(+)──►",
-                "    └────────────────────────┘",  # under the + of (+)
-                "x_next = x + F(LN(x))",
-            ]
-        ),
-        language=None,
+    diagram(
+        pre,
+        "Pre-LN (GPT-2, Xiong et al. 2020)",
+        ["x ──┬──► LayerNorm ──► F ──►(+)──►", "    └────────────────────────┘"],  # under the + of (+)
+        "x_next = x + F(LN(x))",
     )
     left, right = st.columns(2)
     with left:

@@ -46,9 +46,11 @@ def test_on_a_phone_the_followed_row_keeps_its_label(chromium, app_url):
             assert f"s{pick} t0" in " | ".join(shown), shown
         page.screenshot(path=ARTIFACTS / f"phone-normalization-pick-{pick}.png")
     # the Post-LN / Pre-LN diagrams: once side by side in one code block, Pre-LN was off the screen
-    hidden = page.get_by_test_id("stCode").evaluate_all(
-        "blocks => blocks.filter((b) => { const pre = b.querySelector('pre');"
-        " return pre.scrollWidth > pre.clientWidth + 1; }).map((b) => b.textContent.slice(0, 40))"
+    diagrams = page.locator("pre[role='img']")
+    expect(diagrams).to_have_count(2)
+    hidden = diagrams.evaluate_all(
+        "blocks => blocks.filter((pre) => pre.scrollWidth > pre.clientWidth + 1)"
+        ".map((pre) => pre.textContent.slice(0, 40))"
     )
     assert hidden == [], hidden
     context.close()
