@@ -75,10 +75,12 @@ function addressWith(heads, [layer, head]) {
 
 // A person picked a head: a new entry in the history (Back returns to the head before), every view
 // and picker of the page redrawn. Without frames the server draws it: Streamlit reruns the page as
-// for Back / Forward, with the address just written.
+// for Back / Forward, with the address just written. The entry is pushed by History's own method:
+// app/browser.js tells a person's change from Streamlit's by the event being handled, and Plotly
+// hands a click on the grid on as an event of its own making, which would pass for Streamlit's.
 function pick(heads, chosen) {
   if (headIn(heads).join() === chosen.join()) return;
-  history.pushState(history.state, "", addressWith(heads, chosen));
+  History.prototype.pushState.call(history, history.state, "", addressWith(heads, chosen));
   if (heads.roundTrip) dispatchEvent(new PopStateEvent("popstate", { state: history.state }));
   else redrawAll();
 }
@@ -204,12 +206,15 @@ async function drawSent(sent, parentElement, setTriggerValue) {
     // a click on a head's map in the grid of every head picks it: the maps are one heatmap, each
     // `rows` x `cols` cells with `gap` cells between them (app/figures/weights.py, grid_maps)
     div.maskLabPicks = true;
-    div.addEventListener("click", (event) => {
+    // Plotly hands a click on as an event of its own making, and one that ends a tap on a phone has no
+    // place (made from the touch's end): the place is where the pointer went down
+    div.addEventListener("pointerdown", (event) => { div.maskLabPointer = [event.clientX, event.clientY]; }, true);
+    div.addEventListener("click", () => {
       const about = div.maskLabGrid, { xaxis, yaxis } = div._fullLayout, box = div.getBoundingClientRect();
-      if (!about || !xaxis?.p2d) return;
-      const [rows, cols, gap] = about.maps;
-      const x = xaxis.p2d(event.clientX - box.left - xaxis._offset) + 0.5;
-      const y = yaxis.p2d(event.clientY - box.top - yaxis._offset) + 0.5;
+      if (!about || !xaxis?.p2d || !div.maskLabPointer) return;
+      const [rows, cols, gap] = about.maps, [clientX, clientY] = div.maskLabPointer;
+      const x = xaxis.p2d(clientX - box.left - xaxis._offset) + 0.5;
+      const y = yaxis.p2d(clientY - box.top - yaxis._offset) + 0.5;
       const head = Math.floor(x / (cols + gap)), layer = Math.floor(y / (rows + gap));
       const onMap = x - head * (cols + gap) < cols && y - layer * (rows + gap) < rows;
       // a grid of a range of layers (a deep model's) starts at layer `first` and shows `shown` of them

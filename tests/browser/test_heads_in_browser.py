@@ -101,21 +101,54 @@ def test_a_head_picked_is_drawn_and_hovered_as_the_page_opened_on_it(page, app_u
     expect(hover_cell(page, figure, 1, 3)).to_have_text(blocked)  # a blocked cell still says so
 
 
-def test_a_click_on_a_head_in_the_grid_picks_it(page, app_url):
+def grid_map_middle(page, layer: int, head: int) -> tuple[float, float]:
+    """Where on the screen the middle of a head's map in the grid of every head is (the grid says where
+    its maps are: rows x cols cells each, gap cells between them)."""
+    grid = page.locator(".mask-lab-figure").first
+    expect(grid.locator(".gtitle")).to_contain_text("layers x heads")
+    grid.scroll_into_view_if_needed()
+    return grid.evaluate(
+        """(f, [layer, head]) => { const [rows, cols, gap] = f.maskLabGrid.maps, {xaxis, yaxis} = f._fullLayout;
+      const box = f.getBoundingClientRect();
+      return [box.left + xaxis._offset + xaxis.d2p(head * (cols + gap) + cols / 2 - 0.5),
+              box.top + yaxis._offset + yaxis.d2p(layer * (rows + gap) + rows / 2 - 0.5)]; }""",
+        [layer, head],
+    )
+
+
+def test_a_click_on_a_head_in_the_grid_picks_it_and_back_returns_to_the_head_before(page, app_url):
     page.goto(f"{app_url}/attention")
     wait_for_app(page)
     page.evaluate(COUNT_RUNS)
-    grid = page.locator(".mask-lab-figure").first
-    expect(grid.locator(".gtitle")).to_contain_text("layers x heads")
-    # the middle of layer 0, head 3: the fourth map of the first row, where the grid says its maps are
-    x, y = grid.evaluate("""f => { const [rows, cols, gap] = f.maskLabGrid.maps, {xaxis, yaxis} = f._fullLayout;
-      const box = f.getBoundingClientRect();
-      return [box.left + xaxis._offset + xaxis.d2p(3 * (cols + gap) + cols / 2 - 0.5),
-              box.top + yaxis._offset + yaxis.d2p(rows / 2 - 0.5)]; }""")
-    page.mouse.click(x, y)
+    pick(page, "Head", "2")
+    expect(head_title(page)).to_have_text("self attention, layer 1, head 2")
+    page.mouse.click(*grid_map_middle(page, 0, 3))
     expect(head_title(page)).to_have_text("self attention, layer 0, head 3")
     assert params(page) == {"layer": "0", "head": "3"} and runs(page) == 0
     assert (picked(page, "Layer"), picked(page, "Head")) == ("0", "3")
+    page.mouse.click(*grid_map_middle(page, 1, 0))
+    expect(head_title(page)).to_have_text("self attention, layer 1, head 0")
+    assert runs(page) == 0
+    # each click on a map is an entry of its own: Back walks the heads picked, then the page as opened
+    # (a click on a map once replaced the entry before it: Back skipped a head, then left the app)
+    for shown in ("layer 0, head 3", "layer 1, head 2", "layer 1, head 1"):
+        page.go_back()
+        expect(head_title(page)).to_have_text(f"self attention, {shown}")
+    assert urlparse(page.url).path == "/attention"
+
+
+def test_a_tap_on_a_head_in_the_grid_picks_it_on_a_phone(chromium, app_url):
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(f"{app_url}/attention")
+    wait_for_app(page)
+    page.evaluate(COUNT_RUNS)
+    page.touchscreen.tap(*grid_map_middle(page, 0, 3))
+    expect(head_title(page)).to_have_text("self attention, layer 0, head 3")
+    assert params(page) == {"layer": "0", "head": "3"} and runs(page) == 0
+    context.close()
 
 
 def test_a_later_run_and_the_share_link_keep_the_head_picked(page, app_url):
