@@ -139,7 +139,8 @@ def attention_figure(
         x=k_names,
         y=q_names,
         text=text,
-        hovertemplate="query %{y} → key %{x}: " + ("%{text}" if text else "weight %{z:.3f}") + "<extra></extra>",
+        # the cell, then what it holds, on a line of its own: one line ran past a phone's screen
+        hovertemplate="query %{y} → key %{x}<br>" + ("%{text}" if text else "weight %{z:.3f}") + "<extra></extra>",
         numbers=numbers,
         zmax=zmax,
     )
