@@ -144,7 +144,7 @@ def _mask_hover(mask, q_tokens, k_tokens, blame) -> list[list[str]]:
             else:
                 by = list(dict.fromkeys(name for name, cells in blame if cells[i, j]))  # a term once
                 state = f"blocked ({', '.join(by)})" if by else "blocked"
-            row.append(f"{q_text(i)} → {key}: {state}")
+            row.append(f"{q_text(i)} → {key}<br>{state}")  # on one line it ran past a phone's screen
         rows.append(row)
     return rows
 

@@ -242,6 +242,6 @@ def test_hover_names_the_terms_that_block_a_cell(masks_page):
     figure = charts(at)[0]
     assert title(figure).startswith("chunked(chunk=4) & ~causal")
     hover = figure["data"][0]["text"]
-    assert hover[0][5].endswith(": blocked (chunked(chunk=4))")  # another chunk, a future key
-    assert hover[1][0].endswith(": blocked (~causal)")  # the same chunk, a past key
-    assert hover[0][0].endswith(": blocked (~causal)")  # itself: causal allows it
+    assert hover[0][5].endswith("<br>blocked (chunked(chunk=4))")  # another chunk, a future key
+    assert hover[1][0].endswith("<br>blocked (~causal)")  # the same chunk, a past key
+    assert hover[0][0].endswith("<br>blocked (~causal)")  # itself: causal allows it

@@ -112,3 +112,23 @@ def test_the_share_link_opens_the_tab_that_was_open(page, app_url):
     page.goto(link)
     wait_for_app(page)
     expect(page.get_by_role("tab", name="Stats")).to_have_attribute("aria-selected", "true")
+
+
+def test_on_a_phone_the_hover_label_of_a_cell_two_terms_block_is_read_whole(chromium, app_url):
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(f"{app_url}/masks?scheme=chunked&c1_op=and_not&c1_scheme=causal")
+    wait_for_app(page)
+    figure = page.locator(".mask-lab-figure").first
+    figure.scroll_into_view_if_needed()
+    box = figure.locator(".nsewdrag").first.bounding_box()
+    cells = figure.evaluate("f => f._fullData[0].z.length")
+    # the last query's first key: another chunk (chunked blocks it) and a past key (~causal blocks it)
+    page.mouse.move(box["x"] + box["width"] * 0.5 / cells, box["y"] + box["height"] * (cells - 0.5) / cells)
+    label = figure.locator(".hoverlayer g.hovertext")
+    expect(label).to_contain_text("blocked (chunked(chunk=4), ~causal)")
+    shown = label.bounding_box()
+    assert shown["x"] >= 0 and shown["x"] + shown["width"] <= 390, shown  # no word of it off the screen
+    context.close()
