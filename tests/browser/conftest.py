@@ -74,6 +74,25 @@ def page(chromium, request):
     context.close()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def phone_page(chromium, url: str):
+    """A page opened at `url` as on a phone (390 x 844, touch, 2 device pixels per pixel), its run
+    over; close its context when done."""
+    context = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(url)
+    wait_for_app(page)
+    return page
+
+
+def on_screen(label) -> bool:
+    """Whether a hover label (Plotly's g.hovertext) lies within a phone's width: no word of it cut."""
+    box = label.bounding_box()
+    return box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+
 def wait_for_app(page) -> None:
     """Wait until the page is settled: every run it asked for has finished, nothing is left to draw
     or fit, and a click or key that starts no run (a head switched in the page) has had its time."""

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.figure_element import PLOTLY_SHA256
-from tests.browser.conftest import COUNT_RUNS, picked, wait_for_app
+from tests.browser.conftest import COUNT_RUNS, on_screen, phone_page, picked, wait_for_app
 
 HEAD_TITLE = ".js-plotly-plot .gtitle"
 
@@ -139,35 +139,24 @@ def test_a_click_on_a_head_in_the_grid_picks_it_and_back_returns_to_the_head_bef
 
 
 def test_a_tap_on_a_head_in_the_grid_picks_it_on_a_phone(chromium, app_url):
-    context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    page.goto(f"{app_url}/attention")
-    wait_for_app(page)
+    page = phone_page(chromium, f"{app_url}/attention")
     page.evaluate(COUNT_RUNS)
     page.touchscreen.tap(*grid_map_middle(page, 0, 3))
     expect(head_title(page)).to_have_text("self attention, layer 0, head 3")
     assert params(page) == {"layer": "0", "head": "3"} and runs(page) == 0
-    context.close()
+    page.context.close()
 
 
 @pytest.mark.parametrize("link", ["attention", "attention?present=true"])
 def test_on_a_phone_the_hover_label_of_a_blocked_cell_is_read_whole(chromium, app_url, link):
-    context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    page.goto(f"{app_url}/{link}")
-    wait_for_app(page)
+    page = phone_page(chromium, f"{app_url}/{link}")
     # the head's figure (on a projector's layout, before the grid)
     figure = page.locator(".mask-lab-figure").filter(has=page.locator(".gtitle", has_text=", head "))
     cells = figure.evaluate("f => f._fullData[0].z.length")
     label = hover_cell(page, figure, cells - 2, cells - 1)  # the last key, blocked for the query before it
     expect(label).to_contain_text("blocked under causal (as trained)")
-    box = label.locator("g.hovertext").bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box  # no word of it off the screen
-    context.close()
+    assert on_screen(label.locator("g.hovertext"))
+    page.context.close()
 
 
 def test_a_later_run_and_the_share_link_keep_the_head_picked(page, app_url):

@@ -11,11 +11,10 @@ from app import figures
 from app.lecture import slides
 from app.lecture.export import write_pack
 from app.pages import HOME
-from tests.browser.conftest import ARTIFACTS, picked, wait_for_app
+from tests.browser.conftest import ARTIFACTS, PHONE, picked, wait_for_app
 
 PAGES = ["" if page.name == HOME else page.name for page in app.pages.PAGES]
 PROJECTOR = {"width": 1920, "height": 1080}
-PHONE = {"width": 390, "height": 844}
 
 SIZES = """() => {
   const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
