@@ -135,15 +135,18 @@ def pipeline_figure(lecture: Lecture, attn: AttentionSet):
             "so a row no longer sums to 1."
         )
     p = percent / 100 if training else 0.0
-    draw = lambda layer, head: figures.pipeline_figure(  # noqa: E731
-        pipeline(attn.scores[layer, head], attn.mask, p, seed),
-        attn.mask,
-        attn.q_tokens,
-        attn.k_tokens,
-        title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
-        training=training,
-        numbers=attn.numbers,
-    )
+
+    def draw(layer: int, head: int):
+        return figures.pipeline_figure(
+            pipeline(attn.scores[layer, head], attn.mask, p, seed),
+            attn.mask,
+            attn.q_tokens,
+            attn.k_tokens,
+            title=f"{attn.name} attention, layer {layer}, head {head}: where the mask and the dropout act",
+            training=training,
+            numbers=attn.numbers,
+        )
+
     return ("pipeline", training, p, seed), draw, None  # heads differ in several panels: frames from figures
 
 

@@ -80,12 +80,18 @@ def batch_views(sentences: tuple, pick: int, extra_pad: int, feature: int) -> di
         }
     # a table in Markdown: light to draw (st.table and st.dataframe load a 0.7 MB Arrow bundle in the
     # browser, which on a first visit held the figures above it back by half a second)
-    header = ["normalization", f"moves with {extra_pad} more padding", "moves when the sentence is alone"]
-    rows_shown = [
-        [NAMES[kind], f"{result[kind]['more_padding']:.4f}", f"{result[kind]['alone']:.4f}", FIXES[kind]]
-        for kind in NORMS
-    ]
-    table = markdown_table([*header, "what it fixes, what it still depends on"], rows_shown)
+    table = markdown_table(
+        [
+            "normalization",
+            f"moves with {extra_pad} more padding",
+            "moves when the sentence is alone",
+            "what it fixes, what it still depends on",
+        ],
+        [
+            [NAMES[kind], f"{result[kind]['more_padding']:.4f}", f"{result[kind]['alone']:.4f}", FIXES[kind]]
+            for kind in NORMS
+        ],
+    )
     return {"table": table, "views": views}
 
 
