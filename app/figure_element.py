@@ -33,8 +33,10 @@ def _versioned(name: str) -> str:
 
 # The element's own script travels in every element message: it only imports the drawing code, a file
 # of ours the browser caches (relative to the page, as Streamlit's own ./static/ is: pages are one
-# level under the app's base path)
+# level under the app's base path). It says "drawing" before the import, so that whoever waits on
+# the page never takes the old figure, still marked drawn during the import, for the new one.
 LOADER = f"""export default async function (element) {{
+  element.parentElement.dataset.maskLabState = "drawing";
   const {{ draw }} = await import(new URL("./app/static/{_versioned("figure.js")}", location.href).href);
   return draw(element);
 }}"""

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import psutil
 import pytest
+from playwright.sync_api import expect
 
 import app.pages
 from app.pages import HOME
@@ -78,8 +79,7 @@ def test_every_page_opens_through_nginx_and_a_session_stays_on_its_replica(chrom
         assert page.locator(".js-plotly-plot").count() >= 1
         if path == "masks":  # a rerun over the session's websocket, then the same browser again
             page.get_by_role("radiogroup", name="Mask scheme").get_by_role("radio", name="padding").click()
-            wait_for_app(page)
-            assert "padding" in page.locator(".js-plotly-plot .gtitle").first.text_content()
+            expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text("padding")
             page.reload()
             wait_for_app(page)
         assert len(set(replicas())) == 1, replicas()  # with its cookie, a browser stays on one replica
