@@ -18,4 +18,7 @@ CHROMIUM_ARGS = [
 
 
 def chromium_path() -> str | None:
-    return shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    """Debian's Chromium, or else its headless shell (`chromium-headless-shell`): either draws the
+    lecture pack's images."""
+    found = (shutil.which(name) or f"/usr/bin/{name}" for name in ("chromium", "chromium-headless-shell"))
+    return next((path for path in found if Path(path).exists()), None)
