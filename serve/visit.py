@@ -87,9 +87,14 @@ async def messages(socket):
         yield msg, len(data)
 
 
+def cut_short(msg: ForwardMsg) -> bool:
+    """A run stopped early for another (a page switching to its own link, a follower moved by the server)."""
+    return msg.WhichOneof("type") == "script_finished" and msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN
+
+
 def finished(msg: ForwardMsg) -> bool:
-    """The run is over: not a run stopped early for another (a page switching to its own link)."""
-    return msg.WhichOneof("type") == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+    """The run is over: not a run cut short for another."""
+    return msg.WhichOneof("type") == "script_finished" and not cut_short(msg)
 
 
 def exception(msg: ForwardMsg) -> str | None:

@@ -14,7 +14,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from app.figure_element import sent_figure
-from serve.visit import finished, messages, session
+from serve.visit import cut_short, finished, messages, session
 
 
 @dataclass
@@ -79,6 +79,9 @@ class Tab:
         drawn, start = Drawn(), time.perf_counter()
         async with asyncio.timeout(timeout):
             async for msg, _ in messages(self._socket):
+                if cut_short(msg):  # the page ends with what the run after it draws (an exception stays said)
+                    drawn = Drawn(exceptions=drawn.exceptions)
+                    continue
                 self._read(msg, drawn)
                 if finished(msg):
                     break
