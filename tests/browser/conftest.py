@@ -18,6 +18,10 @@ from tests.server import ROOT, free_port, start_app
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
+# what a page shows after a click may take seconds while the other test worker, the servers and
+# Chromium share two cores: Playwright's 5 s is too short a wait for an assertion about the page
+expect.set_options(timeout=15_000)
+
 
 def browser_for_tests() -> str | None:
     """Chromium's headless shell where Debian's `chromium-headless-shell` is installed (what Playwright

@@ -91,7 +91,7 @@ def test_presentation_links_open_with_the_sidebar_tucked_away(page, app_url):
         """() => { const bar = document.querySelector("[data-testid='stSidebar']");
                    const box = bar && bar.getBoundingClientRect();
                    return !box || box.right <= 1 || box.width <= 1; }""",
-        timeout=5_000,
+        timeout=15_000,
     )
     assert tick_font_px(page) >= 18
 
