@@ -33,9 +33,9 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-# two test workers: most of a browser or serve test waits (on Chromium, a server, a timeout), and the
-# other worker fills that time; four were slower on 2 cores (docs/performance.md)
-TEST_WORKERS ?= 2
+# three test workers on 2 cores: most of a browser or serve test waits (on Chromium, a server, a
+# timeout), and the others fill that time; the fastest count here (docs/performance.md)
+TEST_WORKERS ?= 3
 
 test: lint  ## install, lint, then every test (browser tests need Chromium, see README)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
