@@ -151,10 +151,11 @@ def test_a_killed_replica_is_started_again_and_gets_nobody_before_it_is_warm():
                     seen.append(answered(served.base, "/_stcore/health")[0])
                 time.sleep(0.1)
 
+        victim.kill()
+        victim.wait(timeout=30)  # what it answered before it died is not what this is about
         watcher = threading.Thread(target=new_browsers)
         watcher.start()
         try:
-            victim.kill()
             back = re.compile(rf"serve: replica (replica-\d) at {re.escape(address)} is back in rotation")
             name = until(lambda: back.search(served.said()), 120, f"{address} back in rotation")[1]
         finally:
