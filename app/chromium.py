@@ -17,8 +17,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_path() -> str | None:
-    """Debian's Chromium, or else its headless shell (`chromium-headless-shell`): either draws the
-    lecture pack's images."""
-    found = (shutil.which(name) or f"/usr/bin/{name}" for name in ("chromium", "chromium-headless-shell"))
+def chromium_path(names: tuple[str, ...] = ("chromium", "chromium-headless-shell")) -> str | None:
+    """The first of Debian's Chromium builds `names` that is installed: by default the desktop
+    Chromium, else its headless shell (either draws the lecture pack's images)."""
+    found = (shutil.which(name) or f"/usr/bin/{name}" for name in names)
     return next((path for path in found if Path(path).exists()), None)

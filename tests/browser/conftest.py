@@ -7,7 +7,6 @@ here. Without it these tests skip with the reason, unless REQUIRE_BROWSER=1 (CI)
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -18,21 +17,16 @@ from tests.server import ROOT, free_port, start_app
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
-# what a page shows after a click may take seconds while the other test worker, the servers and
+# what a page shows after a click may take seconds while the other test workers, the servers and
 # Chromium share two cores: Playwright's 5 s is too short a wait for an assertion about the page
 expect.set_options(timeout=15_000)
 
 
-def browser_for_tests() -> str | None:
-    """Chromium's headless shell where Debian's `chromium-headless-shell` is installed (what Playwright
-    itself runs headless: the same engine without the desktop browser around it, about half the CPU
-    per page load here), else Debian's Chromium."""
-    return shutil.which("chromium-headless-shell") or chromium_path()
-
-
 @pytest.fixture(scope="session")
 def chromium():
-    path = browser_for_tests()
+    # Chromium's headless shell first (what Playwright itself runs headless: the same engine without
+    # the desktop browser around it, about half the CPU per page load here), else the desktop Chromium
+    path = chromium_path(("chromium-headless-shell", "chromium"))
     if path is None:
         reason = "no Chromium found (apt-get install -y chromium-headless-shell)"
         if os.environ.get("REQUIRE_BROWSER"):

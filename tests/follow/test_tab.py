@@ -10,19 +10,10 @@ from tests.follow.tab import Tab
 from tests.streamlit_client import run
 
 
-class Socket:
-    """The server's side of a session, as the messages it sends."""
-
-    def __init__(self, sent: list[ForwardMsg]):
-        self._sent = [msg.SerializeToString() for msg in sent]
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self) -> bytes:
-        if not self._sent:
-            raise StopAsyncIteration
-        return self._sent.pop(0)
+async def sent(*msgs: ForwardMsg):
+    """The server's side of a session: the messages it sends, as the socket gives them."""
+    for msg in msgs:
+        yield msg.SerializeToString()
 
 
 def said(body: str) -> ForwardMsg:
@@ -45,15 +36,13 @@ def ended(status: int) -> ForwardMsg:
 
 def test_a_run_cut_short_for_another_leaves_only_the_other_runs_page_and_its_exceptions():
     tab = Tab("http://unused")
-    tab._socket = Socket(
-        [
-            said("Cross-attention"),
-            raised("in the run cut short"),
-            ended(ForwardMsg.FINISHED_EARLY_FOR_RERUN),
-            said("Masks"),
-            ended(ForwardMsg.FINISHED_SUCCESSFULLY),
-            said("the run after"),
-        ]
+    tab._socket = sent(
+        said("Cross-attention"),
+        raised("in the run cut short"),
+        ended(ForwardMsg.FINISHED_EARLY_FOR_RERUN),
+        said("Masks"),
+        ended(ForwardMsg.FINISHED_SUCCESSFULLY),
+        said("the run after"),
     )
     drawn = run(tab.drawn())
     assert drawn.texts == ["Masks"]
