@@ -6,7 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` from any folder finds masks/
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:  # `streamlit run` from any folder finds masks/; this script runs for every run
+    sys.path.insert(0, ROOT)
 
 from app.pages import PAGES  # noqa: E402
 from app.process import BROWSER_JS, FAVICON, freeze_startup_heap  # noqa: E402  (imports, memory: once per process)
