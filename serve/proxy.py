@@ -4,6 +4,7 @@ of rotation, stopped with every worker it has."""
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import signal
 import subprocess
@@ -36,13 +37,30 @@ class Nginx:
 
     def write(self, out: frozenset[str] = frozenset()) -> None:
         """The filled config; the replicas in `out` are marked down: nginx sends them nobody."""
-        servers = "\n".join(
-            f"        server {address} max_fails=1 fail_timeout=10s{' down' * (address in out)};"
-            for address in self.upstreams
-        )
-        text = TEMPLATE.read_text(encoding="utf-8")
-        text = text.replace("{run}", str(self.run)).replace("{port}", str(self.port)).replace("{upstreams}", servers)
+        text = TEMPLATE.read_text(encoding="utf-8").replace("{pools}", self.pools(out))
+        text = text.replace("{run}", str(self.run)).replace("{port}", str(self.port))
         self.config.write_text(text, encoding="utf-8")
+
+    def pools(self, out: frozenset[str]) -> str:
+        """Where nginx sends a request (nginx.conf says why): `new_browsers` places a browser on a
+        replica, numbered from 1, which its cookie then names; `replica_N` sends it to replica N, or to
+        the others (`backup`) while N fails or is out of rotation."""
+
+        def server(address: str, backup: bool = False) -> str:
+            marks = " backup" * backup + " down" * (address in out)
+            return f"        server {address} max_fails=1 fail_timeout=10s{marks};"
+
+        numbered = list(enumerate(self.upstreams, start=1))
+        lines = ["    upstream new_browsers {", "        least_conn;", *map(server, self.upstreams), "    }"]
+        for n, address in numbered:
+            backups = [server(other, backup=True) for other in self.upstreams if other != address]
+            lines += [f"    upstream replica_{n} {{", server(address), *backups, "    }"]
+        lines += ["    map $cookie_mask_lab_replica $replica_pool {", "        default new_browsers;"]
+        lines += [f"        {n} replica_{n};" for n, _ in numbered] + ["    }"]
+        # the replica that answered a first request: the last address nginx tried ("A, B" if A failed)
+        lines += ["    map $upstream_addr $placed_on {"]
+        lines += [f'        "~(^|[ ,]){re.escape(address)}$" {n};' for n, address in numbered] + ["    }"]
+        return "\n".join(lines)
 
     def start(self) -> None:
         """Until nginx answers /_stcore/health through a replica (or why not, as SystemExit)."""

@@ -1,7 +1,7 @@
 """Which replicas started here nginx sends students to: those still running as the process that was
 warmed. A replica that supervisord restarted is taken out of nginx's rotation (marked down) at once,
 warmed on its own port as at start (every page once), then put back: meanwhile its students go to the
-next replica on nginx's hash ring. The last replica in rotation is never taken out: a cold replica
+other replicas (serve/nginx.conf). The last replica in rotation is never taken out: a cold replica
 is slow, no replica at all is worse.
 """
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.parser
 import time
-import urllib.request
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -38,24 +38,33 @@ class Run:
     exceptions: list[str] = field(default_factory=list)  # what the page raised, as the page shows it
 
 
-def health_cookie(base: str, cookie: str | None = None) -> tuple[str, str | None]:
+async def health_cookie(base: str, cookie: str | None = None) -> tuple[str, str | None]:
     """GET /_stcore/health as a browser does first, with the `cookie` of an earlier visit if it has
     one: the Cookie header it would send next, and the replica that answered (named by `make serve`'s
-    nginx)."""
-    jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    request = urllib.request.Request(f"{base}/_stcore/health", headers={"Cookie": cookie} if cookie else {})
-    with opener.open(request, timeout=30) as reply:
-        reply.read()
-        replica = reply.headers.get("X-Replica")
-    return "; ".join([*([cookie] if cookie else []), *(f"{c.name}={c.value}" for c in jar)]), replica
+    nginx). On the event loop, as a browser's own request: a hundred sessions ask at once."""
+    address = urllib.parse.urlsplit(base)
+    sent = f"Cookie: {cookie}\r\n" if cookie else ""
+    request = f"GET /_stcore/health HTTP/1.1\r\nHost: {address.netloc}\r\n{sent}Connection: close\r\n\r\n"
+    async with asyncio.timeout(30):
+        reader, writer = await asyncio.open_connection(address.hostname, address.port or 80)
+        try:
+            writer.write(request.encode())
+            answer = await reader.read()  # until the server closes
+        finally:
+            writer.close()
+    status, _, rest = answer.partition(b"\r\n")
+    headers = email.parser.BytesHeaderParser().parsebytes(rest.partition(b"\r\n\r\n")[0])
+    if status.split(b" ")[1:2] != [b"200"]:
+        raise ConnectionError(f"/_stcore/health answered {status.decode(errors='replace')!r}")
+    given = [value.split(";")[0].strip() for value in headers.get_all("Set-Cookie") or []]
+    return "; ".join([*([cookie] if cookie else []), *given]), headers.get("X-Replica")
 
 
 @contextlib.asynccontextmanager
 async def session(base: str, timeout: float = 120.0, cookie: str | None = None):
     """A browser's session: the health request (its cookies, added to `cookie` from an earlier
     visit), then the websocket. Yields the socket and the replica that answered the health request."""
-    cookie, replica = await asyncio.to_thread(health_cookie, base, cookie)
+    cookie, replica = await health_cookie(base, cookie)
     url = base.replace("http", "ws", 1) + "/_stcore/stream"
     headers = {"Cookie": cookie} if cookie else None
     # no pings: a browser sends none, and a server busy with 200 runs answers them late, so the

@@ -93,4 +93,4 @@ def test_an_upstream_that_does_not_answer_stops_serve_with_its_address():
     assert process.returncode != 0
     assert "Serving" not in out
     for page in PAGES:
-        assert f"page {page.name!r} failed to warm on replica {nobody}: URLError" in err, err
+        assert f"page {page.name!r} failed to warm on replica {nobody}: ConnectionRefusedError" in err, err
