@@ -171,7 +171,7 @@ def replicas_against_one(replicas: int, rounds: int, n: int = 100) -> tuple[list
         "| replicas / one warm process, each round | median | errors |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    warm_lines, attention = [], float("nan")
+    warm_lines, medians = [], {}
     for name, page in PAGES.items():
         firsts, alones, lecturers, spreads, errors = [], [], [], [], 0
         for _ in range(rounds):
@@ -186,14 +186,13 @@ def replicas_against_one(replicas: int, rounds: int, n: int = 100) -> tuple[list
             alones.append(p95(alone))
             spreads.append(p95(spread))
         ratios = [spread / alone for spread, alone in zip(spreads, alones, strict=True)]
-        median = statistics.median(ratios)
-        attention = median if name == "attention" else attention
+        medians[name] = statistics.median(ratios)
         lines.append(
             f"| {name} | {n} | {statistics.median(firsts):.2f} | {statistics.median(alones):.2f} "
             f"| {statistics.median(lecturers):.2f} | {statistics.median(spreads):.2f} "
-            f"| {', '.join(f'{r:.2f}' for r in ratios)} | {median:.2f} | {errors} |"
+            f"| {', '.join(f'{r:.2f}' for r in ratios)} | {medians[name]:.2f} | {errors} |"
         )
-    return lines, warm_lines, attention
+    return lines, warm_lines, medians["attention"]
 
 
 def floor_times(base: str) -> dict[int, float]:
