@@ -222,6 +222,23 @@ if (!window.maskLabFit) {
     figure.maskLabFitted = height === layout.height;  // else once more, after this relayout's draw
     if (!figure.maskLabFitted) Plotly.relayout(figure, {height});
   };
+  // On a phone a legend beside the colour bar under the cells may not fit the width: Plotly would widen
+  // the right margin for it and narrow every cell (and hide half the labels). It goes under the colour
+  // bar, at the figure's foot, and the figure grows by its height.
+  const legendUnder = (figure) => {
+    const layout = figure._fullLayout, legend = figure.layout.legend, sent = figure.layout.margin || {};
+    if (innerWidth > 640 || !layout?._size || !legend || legend.yref === "container") return false;
+    const box = figure.querySelector(".legend")?.getBoundingClientRect();
+    const plotRight = figure.getBoundingClientRect().left + layout._size.l + layout._size.w;
+    if (!box?.height || layout._size.r <= (sent.r ?? 80) + 0.5 || box.right <= plotRight + 1) return false;
+    const room = Math.ceil(box.height) + 4;
+    figure.maskLabFitted = false;  // once more, after this relayout's draw
+    Plotly.relayout(figure, {
+      "legend.x": 0, "legend.xanchor": "left", "legend.yref": "container", "legend.y": 0, "legend.yanchor": "bottom",
+      "margin.b": (sent.b ?? 80) + room, height: figure.layout.height + room,
+    });
+    return true;
+  };
   // A presentation link opened on a phone: projector-sized text would bury the cells. The figure
   // carries the sizes it had for a desk (app/figures/projector.py, desk_sizes) and takes them back.
   const deskOnPhone = (figure) => {
@@ -247,7 +264,7 @@ if (!window.maskLabFit) {
     return true;
   };
   const settle = (figure) => {
-    if (deskOnPhone(figure) || fill(figure)) return;
+    if (deskOnPhone(figure) || fill(figure) || legendUnder(figure)) return;
     fit(figure);
     hug(figure);
   };
@@ -266,7 +283,9 @@ if (!window.maskLabFit) {
   // on a touch or a hover: the table keeps that room (1 rem is already the gap between elements).
   const style = document.createElement("style");
   // Pills in a column scroll sideways by default: 12 heads on a projector would hide the last ones.
-  style.textContent = `@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none; } }
+  // A Markdown table wider than a phone scrolls by itself, not the whole page under the reader's thumb.
+  style.textContent = `@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none; }
+      [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; } }
     [data-testid="stButtonGroup"] [role="radiogroup"] { flex-wrap: wrap; }
     [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] > [data-testid="stDataFrame"]) { margin-top: 1.75rem; }`;
   document.head.appendChild(style);

@@ -381,6 +381,8 @@ class Link:
         value = int(raw) if raw in options else default
         self.values[key] = (value, default)
         self._check(key, raw in options, "one of " + ", ".join(options), value)
+        if raw is not None and raw not in options:  # the address bar holds what is drawn, as a control's does
+            st.query_params.pop(key, None)
         return value
 
     def tabs(self, labels: list[str], key: str) -> list:

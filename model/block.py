@@ -146,9 +146,17 @@ def near_zero_share(stage: Stage, relu: bool) -> torch.Tensor:
 def dropout_factors(before: torch.Tensor, after: torch.Tensor) -> list[float]:
     """What dropout multiplied each value by, read off the values (where the input is not 0): the
     distinct factors, rounded to 6 places. One random mask scales every value by 0 or 1 / (1 - p),
-    whatever the value: a linear map, no non-linearity."""
+    whatever the value: a linear map, no non-linearity. Ratios of float32 values that agree to within
+    float32's rounding are one factor (1 / 0.7 reads as 1.4285712 and 1.4285716)."""
     where = before.abs() > 1e-12
-    return sorted({round(f, 6) for f in (after[where] / before[where]).tolist()})
+    ratios = sorted((after[where].double() / before[where].double()).tolist())
+    groups: list[list[float]] = []
+    for ratio in ratios:
+        if groups and abs(ratio - groups[-1][0]) <= 1e-5 * max(abs(ratio), 1e-12):
+            groups[-1].append(ratio)
+        else:
+            groups.append([ratio])
+    return [round(sum(group) / len(group), 6) for group in groups]
 
 
 def layer_input(model, ids: torch.Tensor, layer: int, mask: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,12 @@ from model.tokenizer import SPECIALS
 # each decoded token runs the whole model again, and a random model never stops by itself: an
 # answer stops here, past the 20 tokens the trained models read
 ANSWER_STEPS = 32
+# who reads whom in each kind of attention, as the figure's rows and columns show it
+READ = {
+    "cross": "target tokens (rows) read source tokens (columns)",
+    "encoder": "source tokens (rows) read source tokens (columns), before and after them alike",
+    "decoder": "target tokens (rows) read target tokens (columns) up to their own",
+}
 
 
 def code(text: str) -> str:
@@ -117,10 +123,7 @@ def show() -> None:
         "Grey cells are blocked by the mask, padding included." if not attn.mask.all() else "The mask blocks no cell."
     )
     with lecture.beside():
-        st.caption(
-            "Rows are queries, columns keys: for cross-attention, target tokens (rows) read source tokens "
-            f"(columns). {grey}"
-        )
+        st.caption(f"Rows are queries, columns keys: {READ[kind]}. {grey}")
         for sentence in said:
             st.caption(sentence)
     lecture.share()

@@ -9,7 +9,7 @@ import torch
 
 from app import figures
 from model import pretrained
-from tests.app.conftest import as_array, charts, run_page, shown_text, title
+from tests.app.conftest import as_array, charts, head_view, run_page, shown_text, title
 
 ATTENTION, CROSS, MASKS, NORMALIZATION = (
     "attention",
@@ -150,3 +150,19 @@ def test_the_normalization_cells_draw_a_rule_between_sentences_across_all_featur
     fig = figures.norm_cells_figure(categories, [f"row {k}" for k in range(12)], "LayerNorm")
     rules = [(s.y0, s.y1, s.x0, s.x1, s.xref, s.type) for s in fig.layout.shapes]
     assert rules == [(3.5, 3.5, 0, 1, "x domain", "line"), (7.5, 7.5, 0, 1, "x domain", "line")]
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows", "columns"),
+    [("cross", "target", "source"), ("encoder", "source", "source"), ("decoder", "target", "target")],
+)
+def test_cross_attention_says_which_tokens_are_the_rows_and_columns_of_the_kind_shown(kind, rows, columns):
+    """The sentence under the figure names the rows and the columns of the attention picked, checked
+    against the figure's own axes: the source sentence's tokens or the target's."""
+    at = run_page(CROSS, kind=kind)
+    said = next(c for c in shown_text(at, kinds=("caption",)).split("\n") if c.startswith("Rows are queries"))
+    assert f"{rows} tokens (rows)" in said and f"{columns} tokens (columns)" in said, said
+    fig = head_view(at)["figure"]["layout"]
+    # the target is the decoder's input: it starts with [BOS]; the source does not
+    for axis, named in (("yaxis", rows), ("xaxis", columns)):
+        assert (fig[axis]["ticktext"][0] == "[BOS]") == (named == "target"), (axis, named, fig[axis]["ticktext"])

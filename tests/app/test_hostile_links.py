@@ -124,3 +124,21 @@ def test_a_parameter_given_twice_takes_its_last_value_and_says_so(page, key, val
     assert f"`{key}` = " not in text  # the last value is a good one: nothing else to say about it
     alone = run_page(page, **{key: used})
     assert drawn(at)[0] == drawn(alone)[0]
+
+
+@pytest.mark.parametrize(
+    ("page", "key", "bad"),
+    [
+        ("attention", "head", "99"),  # held by the browser's pickers, not a widget
+        ("attention", "layer", "-1"),
+        ("cross", "head", "abc"),
+        ("masks", "scheme", "nonsense"),  # a widget, for comparison
+    ],
+)
+def test_a_bad_value_leaves_the_address_bar_so_copying_it_does_not_share_the_bad_link_again(page, key, bad):
+    """The warning names the value and what is used instead; the address bar then holds what is drawn
+    (the default: left out), as the share link does."""
+    at = run_page(page, **{key: bad})
+    text = assert_survived(at, f"{page}?{key}={bad}")
+    assert f"Link parameter `{key}` = `{bad}` is not allowed" in text, text
+    assert key not in address(at), address(at)

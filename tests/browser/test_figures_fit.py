@@ -79,3 +79,59 @@ def test_figures_come_with_the_room_their_labels_need_so_plotly_draws_each_once(
         found += [f"{link or 'home'}: {problem}" for problem in page.evaluate(PUSHES)]
     context.close()
     assert not found, "\n".join(found)
+
+
+# Square-cell maps whose right margin Plotly widened beyond the one sent: something beside the cells
+# (a legend that does not fit beside the colour bar) took width from them
+NARROWED = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((f) => {
+  const sent = f.layout.margin?.r ?? 80, drawn = f._fullLayout._size.r;
+  return f.layout.yaxis?.scaleanchor && drawn > sent + 0.5 ? [`${f.layout.title.text}: r ${sent} -> ${drawn}`] : [];
+})"""
+
+
+def test_on_a_phone_nothing_beside_square_cells_makes_them_narrower(chromium, app_url):
+    """A phone's width is all a map of square cells has: a legend that does not fit beside the colour
+    bar goes under it, rather than Plotly widening the right margin for it (the head map of /attention
+    was 189 px wide in a 358 px figure, and half its query labels were hidden)."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    found = []
+    for link in ["attention", "block", "attention?model=minilm-l6", "masks", "cross"]:
+        page.goto(f"{app_url}/{link}")
+        wait_for_app(page)
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every((f) => f.maskLabFitted)")
+        found += [f"{link}: {problem}" for problem in page.evaluate(NARROWED)]
+        page.screenshot(path=ARTIFACTS / f"phone-cells-{link.replace('?', '-').replace('=', '-')}.png")
+    context.close()
+    assert not found, "\n".join(found)
+
+
+# what sticks out past the right edge of a phone's screen: the page then scrolls sideways under the thumb
+WIDER = """() => [...document.querySelectorAll('[data-testid="stMain"] *')].flatMap((el) => {
+  const box = el.getBoundingClientRect();
+  if (!box.width || box.right <= innerWidth + 1 || el.closest('[data-testid="stSidebar"]')) return [];
+  // inside something that scrolls or clips it by itself (a table's own scroll), short of the page's
+  // own scroller (stMain), which is what would scroll sideways
+  let clipped = false;
+  for (let up = el.parentElement; up && !clipped && up.dataset.testid !== "stMain"; up = up.parentElement) {
+    const style = getComputedStyle(up);
+    clipped = up.getBoundingClientRect().right <= innerWidth + 1 && /auto|scroll|hidden|clip/.test(style.overflowX);
+  }
+  return clipped ? [] : [`${el.tagName.toLowerCase()}.${el.className || ''} ends at ${Math.round(box.right)} px`];
+}).slice(0, 3)"""
+
+
+def test_on_a_phone_no_page_is_wider_than_the_screen(chromium, app_url):
+    """A student's phone shows each page in its width: nothing runs past the right edge (the
+    normalization table did, and the whole page scrolled sideways)."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    found = []
+    for link in ["", "masks", "attention", "cross", "block", "normalization"]:
+        page.goto(f"{app_url}/{link}")
+        wait_for_app(page)
+        found += [f"/{link}: {problem}" for problem in page.evaluate(WIDER)]
+    context.close()
+    assert not found, "\n".join(found)

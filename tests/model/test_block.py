@@ -97,6 +97,16 @@ def test_a_mask_that_lets_no_one_read_a_token_keeps_every_other_row_unchanged():
         assert torch.nonzero(rows).flatten().tolist() == ([] if key == "weights" else [4]), key
 
 
+@pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 0.7])
+def test_dropout_factors_name_each_factor_once_though_float32_ratios_differ_in_the_last_digit(p):
+    """after / before in float32 gives 1 / (1 - p) give or take a unit in the last place, on either side
+    of a rounding edge: the page said "by 0 or by 1.42857 or by 1.42857" for p = 0.3."""
+    m, mask = model(), masks.build("causal", N)
+    s = stages_of(m, ids(), mask, dropout=walk_through.Dropout(p, seed=3))
+    zero, kept = walk_through.dropout_factors(s["proj"].values, s["drop1"].values)
+    assert zero == 0.0 and kept == pytest.approx(1 / (1 - p), rel=1e-6)
+
+
 def test_dropout_scales_each_value_by_0_or_1_over_1_minus_p_and_keeps_row_sums_1_in_expectation():
     m, mask = model(), masks.build("causal", N)
     p = 0.25
