@@ -15,13 +15,16 @@ from app.figures.style import FONT
 # the figure a view is about before the browser fits it to the screen (app/browser.js: to the bottom
 # of the window, from where the stage starts)
 PROJECTOR = {"font": 22, "ticks": 19, "title": 26, "height": 540, "small": 360, "main": 1000}
-BESIDE_WIDTH = 480  # px a figure beside the stage gets at 1920 x 1080 (the stage takes the rest)
+# px across a map of square cells gets at 1920 x 1080: beside the stage (the stage takes the rest), and
+# under it (the page's whole width)
+CELLS_WIDTH = {"small": 480, "under": 1850}
 
 
-def beside_height(fig: go.Figure, top: int) -> int:
-    """The height of a figure of square cells (the grid of every head) beside the stage: as tall as
-    filling the column's width takes, so a tall grid's maps and labels are not shrunk to a few px
-    each by a fixed height; at least the usual small height."""
+def cells_height(fig: go.Figure, top: int, across: int) -> int:
+    """The height of a figure of square cells beside the stage (the grid of every head) or under it (the
+    difference of two masks): as tall as filling its `across` px of width takes, so its maps and labels
+    are not shrunk to a few px each by a fixed height; at least the usual small height, and at most a
+    screen's (a map under the stage, scrolled to, fills the screen)."""
     x, y = fig.layout.xaxis.range, fig.layout.yaxis.range
     z = fig.data[0].z if fig.data and getattr(fig.data[0], "z", None) is not None else None
     if x and y:
@@ -33,7 +36,7 @@ def beside_height(fig: go.Figure, top: int) -> int:
     if fig.layout.yaxis.scaleanchor != "x":
         return PROJECTOR["small"]
     grown = PROJECTOR["ticks"] / FONT["size"]  # the margins' labels grew with the font
-    width = BESIDE_WIDTH - ((fig.layout.margin.l or 80) + (fig.layout.margin.r or 20)) * grown
+    width = across - ((fig.layout.margin.l or 80) + (fig.layout.margin.r or 20)) * grown
     plot = width * rows / columns
     return round(min(PROJECTOR["main"], max(PROJECTOR["small"], plot + top + (fig.layout.margin.b or 80) * grown)))
 
@@ -41,12 +44,13 @@ def beside_height(fig: go.Figure, top: int) -> int:
 def for_projector(fig: go.Figure, role: str | None = None) -> go.Figure:
     """Presentation sizes: tick labels >= 19 px, larger text, titles and panel titles; at most 540
     px tall. `role` "main": the figure a view is about, marked so the browser fills the stage's
-    height with it; "small": one beside the stage."""
+    height with it; "small": one beside the stage; "under": one under the stage, the page's width."""
     desk = desk_sizes(fig)
     top = round((fig.layout.margin.t or 60) * PROJECTOR["ticks"] / FONT["size"])  # labels and titles grew
-    height = PROJECTOR[role] if role else min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
-    if role == "small":
-        height = beside_height(fig, top + PROJECTOR["title"])
+    height = PROJECTOR["main"] if role == "main" else min(fig.layout.height or PROJECTOR["height"], PROJECTOR["height"])
+    if role in CELLS_WIDTH:  # as tall as its square cells take; under the stage, never less than usual
+        cells = cells_height(fig, top + PROJECTOR["title"], CELLS_WIDTH[role])
+        height = max(height, cells) if role == "under" else cells
     fig.update_layout(font_size=PROJECTOR["font"], title_font_size=PROJECTOR["title"], height=height, margin_t=top)
     if fig.layout.title.subtitle.text:  # a thumbnail's parameters, an entropy bound: as large as body text
         fig.update_layout(title_subtitle_font_size=PROJECTOR["font"])

@@ -170,12 +170,13 @@ class Lecture:
         """A plain link to slide k, relative to the app."""
         return f"{deck.slides[k].url_path}?{urlencode(self.step_query(deck, name, k))}"
 
-    def dress(self, fig, *, main: bool = False, small: bool = False):
+    def dress(self, fig, *, main: bool = False, small: bool = False, under: bool = False):
         """The figure as this page shows it: in presentation sizes and / or on the dark theme."""
         dark = st.context.theme.type == "dark"
         if not (self.presenting or dark):
             return fig
-        return dressed(fig, self.presenting, dark, "main" if main else "small" if small else None)
+        role = "main" if main else "small" if small else "under" if under else None
+        return dressed(fig, self.presenting, dark, role)
 
     def show(
         self,
@@ -186,17 +187,19 @@ class Lecture:
         config: dict | None = None,
         main: bool = False,
         small: bool = False,
+        under: bool = False,
         heads: bytes | None = None,
         figure_of=None,
         notes: dict | None = None,
         grid: dict | None = None,
     ) -> None:
         """Show a figure. `main`: the figure the view is about, which a projector's stage fills;
-        `small`: a figure beside the stage (every head of a grid). `heads`, `grid`: a view of one head
+        `small`: a figure beside the stage (every head of a grid); `under`: a map of square cells under the
+        stage, the page's width (scrolled to, it fills the screen). `heads`, `grid`: a view of one head
         and the grid of every head, switched in the browser (app/figure_element.py); `figure_of(layer,
         head)`: the view's figure of another head, for the share panel's HTML of the head picked; `notes`:
         a sentence under the figure while its head is shown."""
-        fig = self.dress(fig, main=main, small=small)
+        fig = self.dress(fig, main=main, small=small, under=under)
         if figure_of is not None:
             self.head_views[len(self.figures)] = lambda layer, head: self.dress(figure_of(layer, head), main=main)
         self.figures.append(fig)

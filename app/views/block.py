@@ -295,9 +295,9 @@ def show() -> None:
         mixing_figure(view, tuple(tokens)),
         key="mixing_figure",
         alt="which rows each stage changed when one token was replaced",
-        # on a projector sized as the grid beside the stage is: square cells filling a column's width, tall
-        # enough for every stage's label (at the usual height it showed half of them)
-        small=True,
+        # on a projector as tall as square cells filling the page's width take (at most a screen): every
+        # stage's label, at the usual height half of them; sized for a column beside the stage, 16 px cells
+        under=True,
     )
     st.header("Where the non-linearities are")
     st.markdown(activation_finding(stages, run["activation"], tokens))

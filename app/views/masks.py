@@ -441,6 +441,7 @@ def compare_section(page: Context, mask_a: masks.Predicate, mask_b: masks.Predic
         figures.difference_figure(a, b, page.q_tokens, page.k_tokens, name_a=mask_a.name, name_b=mask_b.name),
         key="difference",
         alt="difference between mask A and mask B",
+        under=True,  # what the view is about: on a projector, scrolled to, it fills the screen
     )
 
 

@@ -15,8 +15,8 @@ from tests.browser.conftest import ARTIFACTS, wait_for_app
 SIZES = {"1080p": {"width": 1920, "height": 1080}, "720p": {"width": 1280, "height": 720}}
 DECK = "mask-schemes"
 
-# what a person sees of each figure the view is about (marked for the stage: meta.fill)
-MAIN = """() => [...document.querySelectorAll('.js-plotly-plot')].filter((f) => f.layout?.meta?.fill).map((f) => {
+# what a person sees of a figure; MAIN: of each figure the view is about (marked for the stage: meta.fill)
+SEEN = """(f) => {
   const shown = (t) => getComputedStyle(t).display !== 'none' && t.getBoundingClientRect().width > 0;
   const labels = (axis) => [...f.querySelectorAll(`.${axis}axislayer-above .${axis}tick text`)];
   const cells = [...f.querySelectorAll('.nsewdrag')].map((a) => a.getBoundingClientRect());
@@ -31,7 +31,8 @@ MAIN = """() => [...document.querySelectorAll('.js-plotly-plot')].filter((f) => 
     top: box.top, bottom: box.bottom, width: box.width,
     note: f.querySelector('.mask-lab-thinned')?.textContent ?? null,
   };
-})"""
+}"""
+MAIN = f"() => [...document.querySelectorAll('.js-plotly-plot')].filter((f) => f.layout?.meta?.fill).map({SEEN})"
 
 
 # the sizes of the page's words: captions, control labels, warnings, paragraphs
@@ -104,6 +105,26 @@ def test_every_page_fills_the_projector_with_the_figure_it_is_about(chromium, ap
         pytest.skip("the pipeline's four panels share 720 px: its labels thin there, and say so")
     context, page = presented(chromium, size, f"{app_url}/{path}", name)
     check_stage(page, size, name, single)
+    context.close()
+
+
+UNDER = {"block": ("block?change_at=3", "Rows changed"), "masks-compare": ("masks?view=compare", "difference")}
+
+
+@pytest.mark.parametrize("name", UNDER)
+def test_a_map_under_the_stage_is_as_large_as_the_screen_allows(chromium, app_url, name):
+    """Scrolled to, a map of square cells under the stage (the difference of two masks, the rows each
+    stage of a block changed) takes the screen's width or height, at a projector's sizes, every label
+    shown: not a column's share beside the stage (its cells were 16 and 22 px wide)."""
+    path, title = UNDER[name]
+    context, page = presented(chromium, "1080p", f"{app_url}/{path}", f"under-{name}")
+    figure = page.locator(".js-plotly-plot").filter(has=page.locator(".gtitle", has_text=title))
+    figure.scroll_into_view_if_needed()
+    seen = figure.evaluate(SEEN)
+    cell = seen["cells"] / min(seen["keys"][1], seen["queries"][1])  # the plot's shorter side over its cells
+    assert seen["square"] and cell >= 40, (cell, seen)
+    assert seen["bottom"] - seen["top"] <= SIZES["1080p"]["height"], seen  # one screen holds it
+    assert seen["ticks"] >= 19 and seen["keys"][0] == seen["keys"][1] and seen["queries"][0] == seen["queries"][1], seen
     context.close()
 
 
