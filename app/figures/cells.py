@@ -10,7 +10,7 @@ import torch
 
 from app.figures.frame import LEGEND_BELOW, frame_figure, heatmap_height, heatmap_layout
 from app.figures.image import HEATMAP_LIMIT, image_trace
-from app.figures.margins import label_band, title_band, with_room
+from app.figures.margins import label_band, reserve_room, title_band, with_room
 from app.figures.panels import grid_layout, in_cell
 from app.figures.style import (
     ALLOWED,
@@ -292,7 +292,9 @@ def thumbnail(mask: torch.Tensor, title: str, subtitle: str = "") -> go.Figure:
     )
 
 
-@with_room
+ROW_PX = 18  # a row of a map whose rows are labelled: a 15 px label and the gap it needs
+
+
 def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: str) -> go.Figure:
     """The (B, T, C) block drawn flat: one row per (sentence, position), one column per feature;
     categories: 0 not averaged, 1 averaged, 2 a padding cell that is averaged (the leak),
@@ -312,11 +314,14 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
         [f"f{c}" for c in range(C)],
         title=title,
         hover=hover,
-        height=min(900, 200 + 16 * B * T),
     )
     # a line between sentences (as shapes in one go: add_hline copies the whole layout per line)
     rule = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "line": {"color": RULE, "width": 2}}
     fig.update_layout(shapes=[{**rule, "y0": b * T - 0.5, "y1": b * T - 0.5} for b in range(1, B)])
     fig.update_xaxes(title="features")
     fig.update_yaxes(title="sentence s, position t", scaleanchor=None)
+    reserve_room(fig)
+    # every row as tall as its label, whatever the margins take (a legend of two rows under a batch's
+    # map hid half a phone's row labels): up to 900 px, past which the labels thin
+    fig.layout.height = min(900, fig.layout.margin.t + fig.layout.margin.b + ROW_PX * B * T)
     return fig

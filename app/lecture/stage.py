@@ -202,9 +202,31 @@ class Lecture:
         fig = self.dress(fig, main=main, small=small, under=under)
         if figure_of is not None:
             self.head_views[len(self.figures)] = lambda layer, head: self.dress(figure_of(layer, head), main=main)
+        self._draw(fig, key=key, alt=alt, config=config, heads=heads, notes=notes, grid=grid)
+
+    def side_by_side(self, shown: list[tuple], *, main: bool = False) -> None:
+        """Figures of the same rows in columns, `shown` as (figure, key, alt): each drawn as `show` draws
+        it, all with the top and bottom margins the largest of them takes and one height, so their rows
+        stand level (legends of different lengths under them would give each a plot of its own). Figures
+        of one height keep it (on a projector the browser fills the stage with that height)."""
+        dressed = [self.dress(fig, main=main) for fig, _, _ in shown]
+        top, bottom = (max(fig.layout.margin[side] for fig in dressed) for side in ("t", "b"))
+        level = {"margin_t": top, "margin_b": bottom}
+        if len({fig.layout.height for fig in dressed}) > 1:
+            level["height"] = (
+                top + bottom + max(f.layout.height - f.layout.margin.t - f.layout.margin.b for f in dressed)
+            )
+        for column, fig, (_, key, alt) in zip(st.columns(len(shown)), dressed, shown, strict=True):
+            with column:
+                self._draw(
+                    derived(fig, tuple(level.items()), lambda fig=fig: go.Figure(fig).update_layout(level)),
+                    key=key,
+                    alt=alt,
+                )
+
+    def _draw(self, fig, *, key: str, alt: str, config: dict | None = None, **view) -> None:
         self.figures.append(fig)
-        config = config or figures.chart_config(self.export)
-        figure_element.show(fig, key=key, alt=alt, config=config, heads=heads, notes=notes, grid=grid)
+        figure_element.show(fig, key=key, alt=alt, config=config or figures.chart_config(self.export), **view)
 
     def links(self, address: str | None = None) -> dict[str, str]:
         """The view's links; `address`: the query string the browser shows (a head picked there)."""

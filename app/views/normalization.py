@@ -176,12 +176,11 @@ def batch_section(link: Link, lecture: Lecture) -> None:
             "and variance; vermillion ones are padding that does."
         )
     with lecture.on_stage():
-        columns = st.columns(2)
-    for column, kind in zip(columns, ["layer", "batch"], strict=True):
-        with column:
-            lecture.show(
-                batch["views"][kind]["cells"], key=f"cells_{kind}", alt=f"cells {NAMES[kind]} averages", main=True
-            )
+        cells = [
+            (batch["views"][kind]["cells"], f"cells_{kind}", f"cells {NAMES[kind]} averages")
+            for kind in ("layer", "batch")
+        ]
+        lecture.side_by_side(cells, main=True)
 
     st.subheader(f"Sentence {pick + 1} after each normalization: does it depend on the rest of the batch?")
     st.markdown(batch["table"])  # a table wraps its text: a data grid clipped the last column

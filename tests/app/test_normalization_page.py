@@ -144,3 +144,19 @@ def test_hovering_a_cell_of_the_averaged_cells_names_its_row_feature_and_role():
     assert all(re.fullmatch(rf"s\d+ t\d+ \S+, f\d+: ({roles})", re.sub("</?b>", "", t)) for row in hover for t in row)
     assert hover[0][0] == "s1 t0 the, f0: not averaged"  # LayerNorm follows sentence 2's first token
     assert sum(t.endswith(": this cell") for row in hover for t in row) == 1
+
+
+@pytest.mark.parametrize("present", ["false", "true"])
+def test_the_layernorm_and_batchnorm_cells_side_by_side_have_their_rows_level(present):
+    """The two maps of averaged cells stand side by side: the same rows at the same heights, though
+    BatchNorm's legend names a category LayerNorm's has not (the padding it averages) and may take
+    a row more under the cells."""
+    at = run_page("normalization", present=present)
+    cells = [next(f for f in charts(at) if title(f) == name) for name in ("LayerNorm", "BatchNorm")]
+    legends = [{t["name"] for t in f["data"] if t.get("showlegend")} for f in cells]
+    assert "padding, averaged" in legends[1] - legends[0]  # what makes their bottoms differ
+    layouts = [f["layout"] for f in cells]
+    assert layouts[0]["height"] == layouts[1]["height"]
+    assert [(lay["margin"]["t"], lay["margin"]["b"]) for lay in layouts] == [
+        (layouts[0]["margin"]["t"], max(lay["margin"]["b"] for lay in layouts))
+    ] * 2

@@ -44,6 +44,8 @@ def test_on_a_phone_the_followed_row_keeps_its_label(chromium, app_url):
                   .filter((t) => t.style.display !== 'none').map((t) => t.textContent)"""
             )
             assert f"s{pick} t0" in " | ".join(shown), shown
+            if pick == 1:  # the example batch, 27 rows: each as tall as its label, none hidden (the [PAD] rows were)
+                assert len(shown) == 27, shown
         page.screenshot(path=ARTIFACTS / f"phone-normalization-pick-{pick}.png")
     # the Post-LN / Pre-LN diagrams: once side by side in one code block, Pre-LN was off the screen
     diagrams = page.locator("pre[role='img']")
