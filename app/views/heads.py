@@ -207,6 +207,7 @@ def show_aggregate(lecture: Lecture, attn: AttentionSet, self_attention: bool) -
             ),
             key="rollout_figure",
             alt="attention rollout",
+            under=True,  # a map of square cells: on a projector, scrolled to, it fills the screen
         )
 
 

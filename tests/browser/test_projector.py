@@ -108,14 +108,18 @@ def test_every_page_fills_the_projector_with_the_figure_it_is_about(chromium, ap
     context.close()
 
 
-UNDER = {"block": ("block?change_at=3", "Rows changed"), "masks-compare": ("masks?view=compare", "difference")}
+UNDER = {
+    "block": ("block?change_at=3", "Rows changed"),
+    "masks-compare": ("masks?view=compare", "difference"),
+    "rollout": ("attention?view=aggregate", "rollout"),
+}
 
 
 @pytest.mark.parametrize("name", UNDER)
 def test_a_map_under_the_stage_is_as_large_as_the_screen_allows(chromium, app_url, name):
     """Scrolled to, a map of square cells under the stage (the difference of two masks, the rows each
-    stage of a block changed) takes the screen's width or height, at a projector's sizes, every label
-    shown: not a column's share beside the stage (its cells were 16 and 22 px wide)."""
+    stage of a block changed, attention rollout) takes the screen's width or height, at a projector's
+    sizes, every label shown (their cells were 22, 16 and 18 px wide)."""
     path, title = UNDER[name]
     context, page = presented(chromium, "1080p", f"{app_url}/{path}", f"under-{name}")
     figure = page.locator(".js-plotly-plot").filter(has=page.locator(".gtitle", has_text=title))
