@@ -6,6 +6,8 @@ import html
 
 import plotly.graph_objects as go
 
+from app.figures.style import HOME_ONLY
+
 
 def standalone_html(
     figs: list[go.Figure], title: str, plotlyjs: bool | str = True, nav: str = "", caption: str = ""
@@ -38,6 +40,6 @@ def _figure_html(fig: go.Figure, plotlyjs: bool | str) -> str:
             include_plotlyjs=plotlyjs,
             default_height=FILLED,
             default_width=FILLED_WIDTH if fig.layout.yaxis.scaleanchor else "100%",
-            config={"responsive": True},
+            config={**HOME_ONLY, "responsive": True},
         )
-    return fig.to_html(full_html=False, include_plotlyjs=plotlyjs)
+    return fig.to_html(full_html=False, include_plotlyjs=plotlyjs, config=HOME_ONLY)

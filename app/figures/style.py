@@ -95,9 +95,14 @@ MAX_TICKS = 48
 FIGURE_CELLS = 400_000  # weight cells one figure sends at most (1.6 MB as float32): a view stays under 5 MB
 
 
+# nothing in a figure's modebar leaves the app: no Plotly logo linking to plotly.com, and no "Share
+# chart..." button, which uploads the figure to Plotly Cloud (plotly.js 4 shows it unless told not to)
+HOME_ONLY = {"displaylogo": False, "showSendToCloud": False}
+
+
 def chart_config(export_format: str = "png") -> dict:
     """Plotly config for a shown figure (app/figure_element.py): the modebar camera saves PNG or SVG at scale 2."""
-    return {"displaylogo": False, "toImageButtonOptions": {"format": export_format, "scale": 2}}
+    return {**HOME_ONLY, "toImageButtonOptions": {"format": export_format, "scale": 2}}
 
 
 def axis_label(token: str, position: int, padding: bool = False) -> str:

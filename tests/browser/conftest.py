@@ -80,6 +80,11 @@ def page(chromium, request):
     context.close()
 
 
+# modebar buttons that would send a figure to another host (plotly.js 4 shows "Share chart...", an
+# upload to Plotly Cloud, unless told not to) or link to one (the Plotly logo)
+ELSEWHERE = ".modebar-btn[data-title^='Share chart'], .modebar-btn[data-title*='Cloud'], a.modebar-btn[href]"
+
+
 PHONE = {"width": 390, "height": 844}
 
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.figure_element import PLOTLY_SHA256
-from tests.browser.conftest import COUNT_RUNS, on_screen, phone_page, picked, wait_for_app
+from tests.browser.conftest import COUNT_RUNS, ELSEWHERE, on_screen, phone_page, picked, wait_for_app
 
 HEAD_TITLE = ".js-plotly-plot .gtitle"
 
@@ -188,6 +188,16 @@ def test_figures_use_the_shipped_plotly_from_this_server_only(page, app_url):
     assert all(url.startswith(app_url) or url.startswith("data:") for url in requests), requests
     assert [hashlib.sha256(body).hexdigest() for body in bundles] == [PLOTLY_SHA256]
     assert not any("PlotlyChart" in url for url in requests)  # Streamlit's own 4.7 MB Plotly stays unloaded
+
+
+def test_no_modebar_button_sends_a_figure_or_a_student_to_another_host(page, app_url):
+    page.goto(f"{app_url}/attention")
+    wait_for_app(page)
+    figures = page.locator(".mask-lab-figure")
+    for k in range(figures.count()):
+        figures.nth(k).hover()
+        expect(figures.nth(k).locator(".modebar-btn[data-title^='Download plot']")).to_have_count(1)
+        expect(figures.nth(k).locator(ELSEWHERE)).to_have_count(0)
 
 
 def test_the_modebar_downloads_the_figure_as_png_and_as_svg(page, app_url):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from app import figures
 from app.lecture import slides
 from masks import build
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import ELSEWHERE, wait_for_app
 
 
 def tick_font_px(page) -> float:
@@ -70,10 +70,13 @@ def test_exported_html_shows_the_heatmap_with_its_colours_and_the_network_off(ch
     page.goto(path.as_uri())
     page.locator(".js-plotly-plot .gtitle").wait_for()
     page.locator(".js-plotly-plot .heatmaplayer image").first.wait_for()  # the cells are painted
+    page.locator(".js-plotly-plot").first.hover()
+    elsewhere = page.locator(ELSEWHERE).count()
     shot = tmp_path / "causal.png"
     page.screenshot(path=shot)
     context.close()
     assert all(url.startswith(("file:", "data:")) for url in requests)
+    assert elsewhere == 0  # no modebar button uploads the figure or links to Plotly's site
     pixels = list(Image.open(shot).convert("RGB").get_flattened_data())
 
     def near(color):
