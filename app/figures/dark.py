@@ -5,23 +5,33 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from app.figures.style import BLOCKED, PAD_LABEL, PADDING_CELL
+from app.figures.style import BLACK, BLOCKED, PAD_LABEL, PADDING_CELL, RULE
 
 # Streamlit's paper and text; padding labels 7.8:1 on the paper; blocked and padding cells in dark greys
 # (nothing that is not data may be the brightest thing on the page), still far from the dark end of
 # Viridis (#440154)
 DARK = {"paper": "#0E1117", "text": "#FAFAFA", "pad": "#A6A6A6", "blocked": "#5A5F6B", "padding": "#2E323B"}
+# marks the light page draws in black or near black (the cell a normalization map follows, the rule
+# between its sentences, the eighth line of a lines view): light on the dark paper, or they vanish
+INKS = {BLACK: DARK["text"], RULE: "#BFBFBF"}
 
 
 def for_dark_theme(fig: go.Figure) -> go.Figure:
-    """Dark page: the background and the text change, and the greys of what is not data (blocked and
-    padding cells, in the maps, their legends and a blocked plot area) turn dark; data colours stay."""
+    """Dark page: the background and the text change, the greys of what is not data (blocked and
+    padding cells, in the maps, their legends and a blocked plot area) turn dark, and marks drawn in
+    black turn light (INKS); data colours stay."""
     greys = {BLOCKED: DARK["blocked"], PADDING_CELL: DARK["padding"]}
+    swap = {**greys, **INKS}
     for trace in fig.data:
         if getattr(trace, "colorscale", None) and trace.type == "heatmap":
-            trace.colorscale = [[at, greys.get(color.upper(), color)] for at, color in trace.colorscale]
+            trace.colorscale = [[at, swap.get(color.upper(), color)] for at, color in trace.colorscale]
         if trace.type == "scatter" and isinstance(trace.marker.color, str):  # a legend's box
-            trace.marker.color = greys.get(trace.marker.color.upper(), trace.marker.color)
+            trace.marker.color = swap.get(trace.marker.color.upper(), trace.marker.color)
+        if trace.type == "scatter" and isinstance(trace.line.color, str):
+            trace.line.color = swap.get(trace.line.color.upper(), trace.line.color)
+    for shape in fig.layout.shapes:  # rules drawn over the cells
+        if isinstance(shape.line.color, str):
+            shape.line.color = swap.get(shape.line.color.upper(), shape.line.color)
     fig.update_layout(paper_bgcolor=DARK["paper"], font_color=DARK["text"])
 
     def lighter_padding(axis) -> None:  # the light page's dimmed padding grey is 5.6:1 on the dark paper

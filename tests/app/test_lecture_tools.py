@@ -148,3 +148,31 @@ def patched_option(name: str, value):
         yield
     finally:
         st.config.set_option(name, before)
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of a #RRGGBB colour."""
+    channels = [int(colour[k : k + 2], 16) / 255 for k in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_on_a_dark_page_the_marks_drawn_in_black_turn_light():
+    """The normalization maps mark the followed cell in black, and rule a line between sentences in
+    near black: on the dark page both (and the cell's legend box) vanished. They turn light; data
+    colours stay."""
+    categories = torch.tensor([[[0, 1], [2, 3]], [[4, 1], [3, 0]]])
+    rows = ["s1 t0", "s1 t1", "s2 t0", "s2 t1"]
+    fig = figures.for_dark_theme(figures.norm_cells_figure(categories, rows, "BatchNorm"))
+    paper = figures.DARK["paper"]
+    legend = {trace.name: trace.marker.color for trace in fig.data if trace.type == "scatter"}
+    cell = fig.data[0].colorscale[-1][1]  # the last category: the cell being normalized
+    assert contrast(legend["this cell"], paper) >= 3 and contrast(cell, paper) >= 3, (legend["this cell"], cell)
+    assert legend["this cell"] == cell  # the legend's box is the cell's colour
+    assert all(contrast(shape.line.color, paper) >= 3 for shape in fig.layout.shapes), fig.layout.shapes
+    assert legend["averaged"] == figures.ALLOWED  # data colours stay
