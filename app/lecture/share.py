@@ -137,7 +137,7 @@ def room_panel(lecture: Lecture, address: str | None, view_link: str) -> None:
                 st.code(key, language=None)
             if st.button("Stop the room", icon=":material/stop_circle:", key=ROOM_STOP):
                 rooms.stop(session)
-                st.rerun(scope="fragment")
+                st.rerun()  # the whole page (the dialog closes): its "Leading room" line goes at once
     except rooms.RoomError as error:
         st.warning(f"{error}.")
 
@@ -152,6 +152,6 @@ def _no_room(lecture: Lecture, address: str | None, session: str) -> None:
         st.rerun(scope="fragment")
     typed = st.text_input("Lead again (a lead key from this panel)", key=ROOM_KEY, max_chars=60)
     if typed:
-        room = rooms.resume(session, typed)
-        st.success(f"This tab leads room {room.code} again.")
-        st.rerun(scope="fragment")
+        rooms.resume(session, typed)
+        # the whole page (the dialog closes): its run sends the class this tab's view and says it leads
+        st.rerun()

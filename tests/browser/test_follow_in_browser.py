@@ -83,3 +83,51 @@ def test_two_students_follow_the_lecturers_next_three_times(chromium, app_url):
     finally:
         for context in contexts:
             context.close()
+
+
+def test_the_leading_line_goes_when_the_room_stops_and_a_room_led_again_moves_the_class_at_once(chromium, app_url):
+    """Stopping the room takes the "Leading room" line (and its follow link) off the lecturer's page at
+    once, not at the next step. Leading a room again from another tab, with the lead key, sends the
+    class that tab's view at once, not at its next step."""
+    deck = slides.shipped_deck("mask-schemes")
+    contexts = [chromium.new_context(viewport=DESK) for _ in range(3)]
+    lecturer, other_tab, student = [context.new_page() for context in contexts]
+    leading = re.compile(r"Leading room [A-Z]{6}")
+    try:
+        lecturer.goto(f"{app_url}/{deck.slides[0].url_path}?slides=mask-schemes&step=1")
+        wait_for_app(lecturer)
+        dialog = open_share_dialog(lecturer)
+        dialog.get_by_role("button", name="Start a room").click()
+        expect(dialog.get_by_text(re.compile(r"Room [A-Z]{6}: every student"))).to_be_visible()
+        code = re.search(r"Room ([A-Z]{6})", dialog.get_by_text(re.compile(r"Room [A-Z]{6}")).first.text_content())[1]
+        dialog.get_by_text("Lead this room again after a reload").click()
+        key = dialog.get_by_test_id("stCode").filter(has_text=code).last.text_content().strip()
+        lecturer.keyboard.press("Escape")
+        wait_for_app(lecturer)
+        student.goto(f"{app_url}/?follow={code}")
+        student.wait_for_function("() => new URLSearchParams(location.search).get('step') === '1'")
+        wait_for_app(student)
+
+        # another tab, on step 3, leads the room again: the student moves there without a Next
+        other_tab.goto(f"{app_url}/{deck.slides[2].url_path}?slides=mask-schemes&step=3")
+        wait_for_app(other_tab)
+        dialog = open_share_dialog(other_tab)
+        dialog.get_by_label("Lead again (a lead key from this panel)").fill(key)
+        dialog.get_by_label("Lead again (a lead key from this panel)").press("Enter")
+        student.wait_for_function("() => new URLSearchParams(location.search).get('step') === '3'")
+        wait_for_app(other_tab)
+        expect(other_tab.get_by_text(leading)).to_be_visible()
+
+        # it stops the room: the line and its link leave its page at once
+        dialog = open_share_dialog(other_tab)
+        dialog.get_by_role("button", name="Stop the room").click()
+        wait_for_app(other_tab)
+        if other_tab.get_by_role("dialog").count():
+            other_tab.keyboard.press("Escape")
+            wait_for_app(other_tab)
+        expect(other_tab.get_by_text(leading)).to_have_count(0)
+        wait_for_app(student)
+        expect(student.get_by_text(f"Room {code} has ended")).to_be_visible()
+    finally:
+        for context in contexts:
+            context.close()
