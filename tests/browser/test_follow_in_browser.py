@@ -23,17 +23,24 @@ def view(url: str) -> dict[str, str]:
     return {"page": parts.path.strip("/") or "home", **query}
 
 
+def start_room(lecturer, url: str):
+    """The lecturer opens `url` and starts a room from the share dialog: the dialog, still open, and
+    the room's code."""
+    lecturer.goto(url)
+    wait_for_app(lecturer)
+    dialog = open_share_dialog(lecturer)
+    dialog.get_by_role("button", name="Start a room").click()
+    expect(dialog.get_by_text(re.compile(r"Room [A-Z]{6}: every student"))).to_be_visible()
+    said = dialog.get_by_text(re.compile(r"Room [A-Z]{6}")).first.text_content()
+    return dialog, re.search(r"Room ([A-Z]{6})", said)[1]
+
+
 def test_two_students_follow_the_lecturers_next_three_times(chromium, app_url):
     deck = slides.shipped_deck("mask-schemes")
     contexts = [chromium.new_context(viewport=DESK) for _ in range(3)]
     lecturer, *students = [context.new_page() for context in contexts]
     try:
-        lecturer.goto(f"{app_url}/{deck.slides[0].url_path}?slides=mask-schemes&step=1")
-        wait_for_app(lecturer)
-        dialog = open_share_dialog(lecturer)
-        dialog.get_by_role("button", name="Start a room").click()
-        expect(dialog.get_by_text(re.compile(r"Room [A-Z]{6}: every student"))).to_be_visible()
-        code = re.search(r"Room ([A-Z]{6})", dialog.get_by_text(re.compile(r"Room [A-Z]{6}")).first.text_content())[1]
+        dialog, code = start_room(lecturer, f"{app_url}/{deck.slides[0].url_path}?slides=mask-schemes&step=1")
         follow = dialog.get_by_test_id("stCode").filter(has_text="follow=").first.text_content()
         assert follow.endswith(f"/?follow={code}")
         expect(
@@ -94,12 +101,7 @@ def test_the_leading_line_goes_when_the_room_stops_and_a_room_led_again_moves_th
     lecturer, other_tab, student = [context.new_page() for context in contexts]
     leading = re.compile(r"Leading room [A-Z]{6}")
     try:
-        lecturer.goto(f"{app_url}/{deck.slides[0].url_path}?slides=mask-schemes&step=1")
-        wait_for_app(lecturer)
-        dialog = open_share_dialog(lecturer)
-        dialog.get_by_role("button", name="Start a room").click()
-        expect(dialog.get_by_text(re.compile(r"Room [A-Z]{6}: every student"))).to_be_visible()
-        code = re.search(r"Room ([A-Z]{6})", dialog.get_by_text(re.compile(r"Room [A-Z]{6}")).first.text_content())[1]
+        dialog, code = start_room(lecturer, f"{app_url}/{deck.slides[0].url_path}?slides=mask-schemes&step=1")
         dialog.get_by_text("Lead this room again after a reload").click()
         key = dialog.get_by_test_id("stCode").filter(has_text=code).last.text_content().strip()
         lecturer.keyboard.press("Escape")
