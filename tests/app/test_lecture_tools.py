@@ -8,7 +8,7 @@ import torch
 from app import figures
 from app.lecture.share import SHARE, class_link, network_address
 from masks import build
-from tests.app.conftest import charts, run_page
+from tests.app.conftest import charts, contrast, run_page
 
 PAGES = ["masks", "attention", "cross", "normalization"]
 
@@ -148,18 +148,6 @@ def patched_option(name: str, value):
         yield
     finally:
         st.config.set_option(name, before)
-
-
-def luminance(colour: str) -> float:
-    """WCAG relative luminance of a #RRGGBB colour."""
-    channels = [int(colour[k : k + 2], 16) / 255 for k in (1, 3, 5)]
-    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: str, b: str) -> float:
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 def test_on_a_dark_page_the_marks_drawn_in_black_turn_light():
