@@ -22,16 +22,14 @@ def for_dark_theme(fig: go.Figure) -> go.Figure:
     black turn light (INKS); data colours stay."""
     greys = {BLOCKED: DARK["blocked"], PADDING_CELL: DARK["padding"]}
     swap = {**greys, **INKS}
+    recolour = lambda color: swap.get(color.upper(), color) if isinstance(color, str) else color  # noqa: E731
     for trace in fig.data:
         if getattr(trace, "colorscale", None) and trace.type == "heatmap":
-            trace.colorscale = [[at, swap.get(color.upper(), color)] for at, color in trace.colorscale]
-        if trace.type == "scatter" and isinstance(trace.marker.color, str):  # a legend's box
-            trace.marker.color = swap.get(trace.marker.color.upper(), trace.marker.color)
-        if trace.type == "scatter" and isinstance(trace.line.color, str):
-            trace.line.color = swap.get(trace.line.color.upper(), trace.line.color)
+            trace.colorscale = [[at, recolour(color)] for at, color in trace.colorscale]
+        if trace.type == "scatter":  # a legend's box, a line
+            trace.marker.color, trace.line.color = recolour(trace.marker.color), recolour(trace.line.color)
     for shape in fig.layout.shapes:  # rules drawn over the cells
-        if isinstance(shape.line.color, str):
-            shape.line.color = swap.get(shape.line.color.upper(), shape.line.color)
+        shape.line.color = recolour(shape.line.color)
     fig.update_layout(paper_bgcolor=DARK["paper"], font_color=DARK["text"])
 
     def lighter_padding(axis) -> None:  # the light page's dimmed padding grey is 4.2:1 on the dark paper
