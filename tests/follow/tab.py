@@ -79,9 +79,10 @@ class Tab:
         drawn, start = Drawn(), time.perf_counter()
         async with asyncio.timeout(timeout):
             async for msg, _ in messages(self._socket):
-                if cut_short(msg):  # the page ends with what the run after it draws (an exception stays said)
+                # a run starts (`new_session`), or one is cut short for another: the page ends with what the
+                # next run draws, as a browser's does (an exception stays said)
+                if cut_short(msg) or msg.WhichOneof("type") == "new_session":
                     drawn = Drawn(exceptions=drawn.exceptions)
-                    continue
                 self._read(msg, drawn)
                 if finished(msg):
                     break
