@@ -16,6 +16,13 @@ Threads: each torch operation runs on one thread. The models here are small, and
 many sessions at once, each in a thread of its own: splitting every small operation over the
 cores costs more than it gives, even for one reader.
 
+Turns: a page's run computes while the runs of other sessions wait their turn (`one_run_at_a_time`).
+Threads in one interpreter do not compute side by side anyway, and many of them at once cost more:
+every torch operation hands the interpreter lock on, and with twenty runs waiting for it each hand-on
+is a switch of threads (20 new Cross-attention links at once took twice the CPU time, 4 times the
+thread switches: docs/performance.md). A run waits RUN_WAIT at most, so a long one (a real
+model's first load) holds nobody up longer than that; the server then logs that it went ahead.
+
 Files: the entry script runs again for every session and every rerun, so what it sends from a file
 (the browser script, the favicon) is read here, once.
 """
@@ -27,6 +34,9 @@ import ctypes
 import ctypes.util
 import gc
 import json
+import logging
+import threading
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 
@@ -59,6 +69,27 @@ def release_freed_memory() -> bool:
 
 APPLIED = release_freed_memory()
 torch.set_num_threads(1)
+
+
+RUN_WAIT = 2.0  # seconds a page's run waits for its turn before it goes ahead beside the run before
+_turn = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def one_run_at_a_time(wait: float | None = None):
+    """A page's run, once the run before has finished or `wait` (RUN_WAIT) has passed: yields whether
+    it had its turn. The interpreter then goes to one run at a time and to the event loop, which
+    sends what runs drew meanwhile."""
+    wait = RUN_WAIT if wait is None else wait
+    turn = _turn.acquire(timeout=wait)
+    if not turn:
+        log.warning("a page run waited %.1f s for the run before it and went ahead beside it", wait)
+    try:
+        yield turn
+    finally:
+        if turn:
+            _turn.release()
 
 
 HERE = Path(__file__).parent

@@ -1,7 +1,14 @@
 """The entry script (app/streamlit_app.py) runs again for every run of every session."""
 
+import logging
 import sys
+import threading
 
+import pytest
+
+from app import process
+from app.pages import PAGES
+from app.process import one_run_at_a_time
 from tests.app.conftest import run_page
 
 
@@ -11,3 +18,40 @@ def test_runs_leave_the_import_path_as_the_first_run_left_it():
     for page in ("masks", "attention", "home"):
         run_page(page)
     assert sys.path == path  # a server grows nothing per run: a class clicks thousands of times
+
+
+def test_a_run_computes_once_the_run_before_it_has_finished(caplog):
+    """One session's run at a time (app/process.py): a run that comes while another computes waits for
+    it, and one that waited its limit goes ahead, saying so in the server's log."""
+    caplog.set_level(logging.WARNING, logger="app.process")
+    seen = []
+    with one_run_at_a_time() as first:
+
+        def second():
+            with one_run_at_a_time(wait=0.05) as turn:
+                seen.append(turn)
+
+        other = threading.Thread(target=second)
+        other.start()
+        other.join()
+    assert first and seen == [False]
+    assert "went ahead beside it" in caplog.text
+    with one_run_at_a_time(wait=0) as turn:  # the first run's turn ended with it
+        assert turn
+
+
+LINKS = [(page.name, {}) for page in PAGES] + [("attention", {"head": "99"}), ("cross", {"source": ""})]  # + bad ones
+
+
+@pytest.mark.parametrize(("page", "params"), LINKS)
+def test_every_page_run_takes_a_turn_and_ends_it(monkeypatch, caplog, page, params):
+    caplog.set_level(logging.WARNING, logger="app.process")
+    monkeypatch.setattr(process, "RUN_WAIT", 0.05)
+    with one_run_at_a_time():  # another session's run, computing
+        at = run_page(page, **params)
+    assert not at.exception and "went ahead beside it" in caplog.text  # it waited for its turn
+    caplog.clear()
+    run_page(page, **params)  # nobody else computing: its turn at once
+    assert "went ahead" not in caplog.text
+    with one_run_at_a_time(wait=0) as turn:  # a run that warned or stopped early ends its turn all the same
+        assert turn
