@@ -20,8 +20,8 @@ Turns: a page's run computes while the runs of other sessions wait their turn (`
 Threads in one interpreter do not compute side by side anyway, and many of them at once cost more:
 every torch operation hands the interpreter lock on, and with twenty runs waiting for it each hand-on
 is a switch of threads (20 new Cross-attention links at once took twice the CPU time, 4 times the
-thread switches: docs/performance.md). A run waits RUN_WAIT at most, so a long one (a real
-model's first load) holds nobody up longer than that; the server then logs that it went ahead.
+thread switches: docs/performance.md). A run that computes for RUN_WAIT (a real model's first load)
+holds nobody up longer than that: the runs waiting go ahead beside it, and the server logs it.
 
 Files: the entry script runs again for every session and every rerun, so what it sends from a file
 (the browser script, the favicon) is read here, once.
@@ -36,6 +36,7 @@ import gc
 import json
 import logging
 import threading
+import time
 from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
@@ -71,24 +72,38 @@ APPLIED = release_freed_memory()
 torch.set_num_threads(1)
 
 
-RUN_WAIT = 2.0  # seconds a page's run waits for its turn before it goes ahead beside the run before
+RUN_WAIT = 2.0  # seconds one run may compute while others wait; past it, they go ahead beside it
 _turn = threading.Lock()
+_computing_since: float | None = None  # when the run that has the turn took it (None: nobody has it)
+_said_for: float | None = None  # the long run the log has spoken of
 log = logging.getLogger(__name__)
 
 
 @contextmanager
 def one_run_at_a_time(wait: float | None = None):
-    """A page's run, once the run before has finished or `wait` (RUN_WAIT) has passed: yields whether
-    it had its turn. The interpreter then goes to one run at a time and to the event loop, which
-    sends what runs drew meanwhile."""
+    """A page's run, once the runs before it have finished: yields whether it had its turn. A class
+    arriving at once waits in line however long the line (short runs, one after the other, cost the
+    least); a run that has computed for `wait` (RUN_WAIT) holds nobody up longer: the runs waiting
+    then go ahead beside it, and the server's log says so once."""
+    global _computing_since, _said_for
     wait = RUN_WAIT if wait is None else wait
-    turn = _turn.acquire(timeout=wait)
-    if not turn:
-        log.warning("a page run waited %.1f s for the run before it and went ahead beside it", wait)
+    turn = _turn.acquire(blocking=False)
+    while not turn:
+        since = _computing_since
+        left = wait if since is None else since + wait - time.monotonic()
+        if left <= 0:
+            if _said_for != since:
+                _said_for = since
+                log.warning("a page run has computed for %.1f s: the runs waiting go ahead beside it", wait)
+            break
+        turn = _turn.acquire(timeout=left)
+    if turn:
+        _computing_since = time.monotonic()
     try:
         yield turn
     finally:
         if turn:
+            _computing_since = None
             _turn.release()
 
 
