@@ -4,8 +4,13 @@ Every figure has an explicit template and colours (Streamlit's default template 
 inside Streamlit, so exports would come out wrong) and colour-blind-safe colours (Okabe-Ito).
 Blocked cells get their own colour, never the low end of a continuous scale.
 
+The figures a new link builds are written as plain dicts and handed to Plotly unchecked
+(`style.plain_figure`): Plotly's checking of each property was most of such a run's time, and
+tests/app/test_unchecked_figures.py checks that each sends what Plotly's checked copy of it sends.
+
 One module per job. What figures share:
-- `style`: font, palette, template, how many cells are drawn one by one, axis and legend labels
+- `style`: font, palette, template, how many cells are drawn one by one, axis and legend labels,
+  figures of plain dicts
 - `frame`: title, font and margins of every figure; a heatmap of queries x keys and its height rule
 - `margins`: room for labels, legends and colour bars, from glyph widths (so Plotly draws once)
 - `image`: a mask too large to draw cell by cell, as one PNG
@@ -31,7 +36,7 @@ from app.figures.charts import keys_per_query_figure, lines_figure
 from app.figures.dark import DARK, for_dark_theme
 from app.figures.offline import standalone_html
 from app.figures.projector import for_projector
-from app.figures.style import ALLOWED, BLOCKED, EMPTY_ROW, FONT, SERIES, chart_config, unchecked
+from app.figures.style import ALLOWED, BLOCKED, EMPTY_ROW, FONT, SERIES, chart_config, copied, plain_figure, unchecked
 from app.figures.weights import (
     NUMBERS_LIMIT,
     attention_figure,
@@ -70,5 +75,7 @@ __all__ = [
     "pipeline_figure",
     "standalone_html",
     "thumbnail",
+    "copied",
+    "plain_figure",
     "unchecked",
 ]

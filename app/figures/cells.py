@@ -8,7 +8,7 @@ import html
 import plotly.graph_objects as go
 import torch
 
-from app.figures.frame import LEGEND_BELOW, frame_figure, heatmap_height, heatmap_layout
+from app.figures.frame import LEGEND_BELOW, frame_figure, heatmap_frame, heatmap_height
 from app.figures.image import HEATMAP_LIMIT, image_trace
 from app.figures.margins import label_band, reserve_room, title_band, with_room
 from app.figures.panels import grid_layout, in_cell
@@ -26,20 +26,24 @@ from app.figures.style import (
     RULE,
     axis_label,
     legend_traces,
+    merged,
     new_figure,
+    plain_figure,
     shown,
     tick_labels,
+    trace,
 )
 
 
-def categorical_heatmap(z: torch.Tensor, colors: list[str], names: list[str], hover) -> go.Heatmap:
+def categorical_heatmap(z: torch.Tensor, colors: list[str], names: list[str], hover) -> dict:
     """A heatmap of small integer categories with one flat colour each (named in a legend:
     a legend wraps its entries on a narrow screen, a colour bar's labels pile up)."""
     n = len(colors)
     scale = []
     for k, color in enumerate(colors):
         scale += [[k / n, color], [(k + 1) / n, color]]
-    return go.Heatmap(
+    return trace(
+        "heatmap",
         z=z.to(torch.uint8).numpy(),
         zmin=-0.5,
         zmax=n - 0.5,
@@ -68,18 +72,20 @@ def category_figure(
 ) -> go.Figure:
     """Cells coloured by category z (0 .. len(colors) - 1); heatmap, or image when large. `axes`: the
     titles of the rows' and the columns' axes, when they are not queries and keys."""
+    return plain_figure(*category_parts(z, colors, names, q_labels, k_labels, title, hover, height, axes))
+
+
+def category_parts(z, colors, names, q_labels, k_labels, title, hover=None, height=None, axes=None):
+    """`category_figure`'s traces and layout, as plain dicts, for figures that add to them."""
     q_len, kv_len = z.shape
-    titled = {"x": {"title": axes[1]}, "y": {"title": axes[0]}} if axes else {}
+    titled = {"x": {"title": {"text": axes[1]}}, "y": {"title": {"text": axes[0]}}} if axes else {}
     height = height or heatmap_height(q_len)
     legend = legend_traces(colors, names, set(z.unique().tolist()))
     if max(q_len, kv_len) <= HEATMAP_LIMIT:
-        fig = new_figure([categorical_heatmap(z, colors, names, hover), *legend])
-        heatmap_layout(fig, title, q_labels, k_labels, height, legend=LEGEND_BELOW, **titled)
-        return fig
+        layout = heatmap_frame(title, q_labels, k_labels, height, legend=LEGEND_BELOW, **titled)
+        return [categorical_heatmap(z, colors, names, hover), *legend], layout
     image, note = image_trace(z, colors)
-    fig = new_figure([image, *legend])
-    heatmap_layout(
-        fig,
+    layout = heatmap_frame(
         f"{title} ({note})" if note else title,
         q_labels,
         k_labels,
@@ -88,7 +94,7 @@ def category_figure(
         y={"range": [q_len - 0.5, -0.5], **titled.get("y", {})},
         legend=LEGEND_BELOW,
     )
-    return fig
+    return [image, *legend], layout
 
 
 @with_room
@@ -116,18 +122,10 @@ def mask_figure(
     hover = None
     if max(mask.shape) <= CELL_TEXT_LIMIT:
         hover = _mask_hover(mask, q_tokens, k_tokens, blame() if blame else [])
-    fig = category_figure(
-        z,
-        [BLOCKED, ALLOWED, EMPTY_ROW],
-        ["blocked", "allowed", "no key"],
-        q_labels,
-        k_labels,
-        title=title,
-        hover=hover,
-        height=height,
+    data, layout = category_parts(
+        z, [BLOCKED, ALLOWED, EMPTY_ROW], ["blocked", "allowed", "no key"], q_labels, k_labels, title, hover, height
     )
-    flag_empty_rows(fig, mask, "∅ no key")
-    return fig
+    return plain_figure(data, merged(layout, empty_row_flags(mask, "∅ no key")))
 
 
 def _mask_hover(mask, q_tokens, k_tokens, blame) -> list[list[str]]:
@@ -202,13 +200,14 @@ def mask_panels(panels: list[tuple[str, torch.Tensor]], q_tokens: list[str], k_t
     return fig
 
 
-def flag_empty_rows(fig: go.Figure, mask: torch.Tensor, text: str) -> None:
-    """Write `text` at the right end of each row with no allowed key (readable sizes only)."""
+def empty_row_flags(mask: torch.Tensor, text: str, annotations=()) -> dict:
+    """What a query x key layout adds (frame.merged) to write `text` at the right end of each row
+    with no allowed key, after its `annotations` (readable sizes only; none if every row has a key)."""
     if max(mask.shape) > CELL_TEXT_LIMIT:
-        return
+        return {}
     rows = (~mask.any(dim=1)).nonzero().flatten().tolist()
     if not rows:
-        return
+        return {}
     flags = [
         {
             "x": mask.shape[1] - 0.5,
@@ -220,11 +219,13 @@ def flag_empty_rows(fig: go.Figure, mask: torch.Tensor, text: str) -> None:
         }
         for row in rows
     ]
-    fig.layout.annotations = [*fig.layout.annotations, *flags]
-    fig.layout.margin.r = 64  # short: on a phone every pixel of width is the grid's
-    # Plotly widens an autoranged axis to hold its annotations: the grid would shrink to make room
-    fig.layout.xaxis.range = [-0.5, mask.shape[1] - 0.5]
-    fig.layout.yaxis.update(range=[mask.shape[0] - 0.5, -0.5], autorange=False)
+    return {
+        "annotations": [*annotations, *flags],
+        "margin": {"r": 64},  # short: on a phone every pixel of width is the grid's
+        # Plotly widens an autoranged axis to hold its annotations: the grid would shrink to make room
+        "xaxis": {"range": [-0.5, mask.shape[1] - 0.5]},
+        "yaxis": {"range": [mask.shape[0] - 0.5, -0.5], "autorange": False},
+    }
 
 
 @with_room
@@ -306,21 +307,23 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
         [f"{label}, f{c}: {names[k]}" for c, k in enumerate(row)]
         for label, row in zip(row_labels, z.tolist(), strict=True)
     ]
-    fig = category_figure(
-        z,
-        [BLOCKED, ALLOWED, EMPTY_ROW, PADDING_CELL, BLACK],
-        names,
-        row_labels,
-        [f"f{c}" for c in range(C)],
-        title=title,
-        hover=hover,
-    )
-    # a line between sentences (as shapes in one go: add_hline copies the whole layout per line)
+    colors = [BLOCKED, ALLOWED, EMPTY_ROW, PADDING_CELL, BLACK]
+    data, layout = category_parts(z, colors, names, row_labels, [f"f{c}" for c in range(C)], title, hover)
+    # the room of the map as square cells first: its legend wraps at the width the cells would take
+    room = reserve_room(plain_figure(data, layout)).layout.margin.to_plotly_json()
+    # a line between sentences
     rule = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "line": {"color": RULE, "width": 2}}
-    fig.update_layout(shapes=[{**rule, "y0": b * T - 0.5, "y1": b * T - 0.5} for b in range(1, B)])
-    fig.update_xaxes(title="features")
-    fig.update_yaxes(title="sentence s, position t", scaleanchor=None)
-    reserve_room(fig)
+    layout = merged(
+        layout,
+        {
+            "margin": room,
+            "shapes": [{**rule, "y0": b * T - 0.5, "y1": b * T - 0.5} for b in range(1, B)],
+            "xaxis": {"title": {"text": "features"}},
+            "yaxis": {"title": {"text": "sentence s, position t"}},
+        },
+    )
+    layout["yaxis"] = {k: v for k, v in layout["yaxis"].items() if k != "scaleanchor"}  # rows as tall as labels
+    fig = reserve_room(plain_figure(data, layout))
     # every row as tall as its label, whatever the margins take (a legend of two rows under a batch's
     # map hid half a phone's row labels): up to 900 px, past which the labels thin
     fig.layout.height = min(900, fig.layout.margin.t + fig.layout.margin.b + ROW_PX * B * T)

@@ -18,8 +18,7 @@ BAR_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor
 LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top"}
 
 
-def heatmap_layout(
-    fig: go.Figure,
+def heatmap_frame(
     title: str,
     q_labels: list[str],
     k_labels: list[str],
@@ -29,17 +28,17 @@ def heatmap_layout(
     x: dict | None = None,
     y: dict | None = None,
     **layout,
-) -> None:
-    """The frame of a query x key figure: keys on top, queries down the side, square cells that
+) -> dict:
+    """The layout of a query x key figure: keys on top, queries down the side, square cells that
     hug the query labels (top left: the room a wide screen has left over goes to the right and the
     bottom, not between the labels and the cells). x, y and layout add to the axes and the layout."""
-    # titles as Plotly stores them: a figure built unchecked (style.unchecked) sends them as written
+    # titles as Plotly stores them: a figure built unchecked (style.plain_figure) sends them as written
     plain = {"showgrid": False, "zeroline": False}
     xaxis = {"title": {"text": "keys (attended to)"}, "side": "top", "tickangle": -60, **plain}
     yaxis = {"title": {"text": "queries (attending)"}, "autorange": "reversed", **plain}
     hug = {"constrain": "domain"}
-    frame_figure(
-        fig,
+    return framed_layout(
+        {},
         title,
         height,
         top=title_band(k_labels),
@@ -68,8 +67,8 @@ def title_text(title: str) -> str:
     return html.escape(title, quote=False)
 
 
-def frame_figure(
-    fig: go.Figure,
+def framed_layout(
+    current: dict,
     title: str,
     height: int,
     top: int = 60,
@@ -77,15 +76,15 @@ def frame_figure(
     x: dict | None = None,
     y: dict | None = None,
     **layout,
-) -> go.Figure:
-    """Template, font, title and margins every figure shares (explicit: exports need them);
-    x and y go to every x and y axis. One assignment, not update_layout / update_xaxes:
-    Plotly's update path checks and copies the layout at every call."""
-    current = fig.layout.to_plotly_json()  # what make_subplots placed: axes, subplot titles
+) -> dict:
+    """`current` (a layout as a dict: the axes a grid of panels placed) with the template, font,
+    title and margins every figure shares (explicit: exports need them); x and y go to every x and
+    y axis."""
+    current = dict(current)
     for letter, extra in (("x", x), ("y", y)):
         for name in [k for k in current if k.startswith(letter + "axis")] or [letter + "axis"]:
             current[name] = {**current.get(name, {}), **(extra or {})}
-    framed = {
+    return {
         **current,
         "template": TEMPLATE,
         "font": FONT,
@@ -94,6 +93,12 @@ def frame_figure(
         "title": {"text": title_text(title), "x": 0.01, **(title_extra or {})},
         **layout,
     }
+
+
+def frame_figure(fig: go.Figure, title: str, height: int, **frame) -> go.Figure:
+    """`fig` framed (see framed_layout) in one assignment, not update_layout / update_xaxes:
+    Plotly's update path checks and copies the layout at every call."""
+    framed = framed_layout(fig.layout.to_plotly_json(), title, height, **frame)
     if checked():
         fig.layout = framed  # Plotly checks every property assigned
     else:  # the layout setter would check all the same: an update keeps the unchecked layout's setting

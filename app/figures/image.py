@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 
-import plotly.graph_objects as go
 import torch
 from PIL import Image
 
@@ -15,7 +14,7 @@ HEATMAP_LIMIT = 256  # above this, the mask is sent as one PNG image (payload st
 IMAGE_LIMIT = 1024  # above this, the image is downsampled and says so
 
 
-def image_trace(z: torch.Tensor, colors: list[str]) -> tuple[go.Image, str | None]:
+def image_trace(z: torch.Tensor, colors: list[str]) -> tuple[dict, str | None]:
     """The categories as one PNG: a few KB even at 4096 x 4096. Above IMAGE_LIMIT each pixel
     is a square block, coloured by the mix of its cells' categories (a block's shade shows it)."""
     palette = torch.tensor([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in colors], dtype=torch.float32)
@@ -40,8 +39,8 @@ def image_trace(z: torch.Tensor, colors: list[str]) -> tuple[go.Image, str | Non
     Image.fromarray(rgb.round().to(torch.uint8).numpy()).save(buffer, format="PNG", compress_level=3)
     source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
     offset = (factor - 1) / 2  # pixel centres sit in the middle of their blocks
-    image = go.Image(source=source, x0=offset, dx=factor, y0=offset, dy=factor, hoverinfo="x+y")
-    return image, note
+    image = {"type": "image", "source": source, "x0": offset, "dx": factor, "y0": offset, "dy": factor}
+    return {**image, "hoverinfo": "x+y"}, note
 
 
 def _block_sums(cells: torch.Tensor, factor: int) -> torch.Tensor:

@@ -41,6 +41,6 @@ def cell_suffix(k: int) -> str:
     return "" if k == 0 else str(k + 1)
 
 
-def in_cell(trace, k: int):
-    trace.update(xaxis=f"x{cell_suffix(k)}", yaxis=f"y{cell_suffix(k)}")
-    return trace
+def in_cell(trace: dict, k: int) -> dict:
+    """A trace (a plain dict) on grid cell k's axes."""
+    return {**trace, "xaxis": f"x{cell_suffix(k)}", "yaxis": f"y{cell_suffix(k)}"}

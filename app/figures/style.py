@@ -65,6 +65,35 @@ def new_figure(data=None, layout=None) -> go.Figure:
     return go.Figure(data, layout, _validate=checked())
 
 
+def plain_figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure of plain dicts (traces and layout written as Plotly stores them: no None, arrays as
+    numpy arrays), taken as they are. Plotly's checking of each property is most of what building a
+    figure costs, and of these it would change nothing: tests/app/test_unchecked_figures.py checks
+    that each such figure sends exactly what Plotly's checked copy of it sends."""
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def copied(fig: go.Figure, layout: dict) -> go.Figure:
+    """A copy of `fig` (a cached figure is shared) with `layout` merged into its layout: traces and
+    layout as plain dicts, not checked again. Only for changes Plotly would store as given."""
+    return plain_figure([trace.to_plotly_json() for trace in fig.data], merged(fig.layout.to_plotly_json(), layout))
+
+
+def merged(layout: dict, update: dict) -> dict:
+    """`layout` with `update` written over it, nested dicts merged key by key (as Plotly's
+    update_layout merges them), lists replaced."""
+    out = dict(layout)
+    for key, value in update.items():
+        inner = out.get(key)
+        out[key] = merged(inner, value) if isinstance(value, dict) and isinstance(inner, dict) else value
+    return out
+
+
+def trace(kind: str, **properties) -> dict:
+    """A trace as a plain dict for `plain_figure`: its kind and the properties set (Plotly stores no None)."""
+    return {"type": kind, **{name: value for name, value in properties.items() if value is not None}}
+
+
 def checked() -> bool:
     """Whether figures built now are checked by Plotly (outside `unchecked()`)."""
     return _CHECKED.get()
@@ -132,19 +161,20 @@ def tick_labels(labels: list[str], values: list | None = None) -> dict:
     }
 
 
-def legend_traces(colors: list[str], names: list[str], present: set[int] | None = None) -> list[go.Scatter]:
+def legend_traces(colors: list[str], names: list[str], present: set[int] | None = None) -> list[dict]:
     """Legend entries, one per category in `present` (default: all), as a box with a thin edge
     (the light grey shows on white): a legend names only what the figure shows."""
     return [
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            marker={"size": 14, "color": c, "symbol": "square", "line": {"color": EDGE, "width": 1}},
-            name=n,
-            showlegend=True,
-            hoverinfo="skip",
-        )
+        {
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "marker": {"size": 14, "color": c, "symbol": "square", "line": {"color": EDGE, "width": 1}},
+            "name": n,
+            "showlegend": True,
+            "hoverinfo": "skip",
+        }
         for k, (c, n) in enumerate(zip(colors, names, strict=True))
         if present is None or k in present
     ]

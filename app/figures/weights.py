@@ -11,8 +11,16 @@ import plotly.graph_objects as go
 import torch
 from _plotly_utils.utils import to_typed_array_spec  # how Plotly itself sends an array: its typed-array form
 
-from app.figures.cells import flag_empty_rows
-from app.figures.frame import BAR_BELOW, LEGEND_BELOW, frame_figure, heatmap_height, heatmap_layout, title_text
+from app.figures.cells import empty_row_flags
+from app.figures.frame import (
+    BAR_BELOW,
+    LEGEND_BELOW,
+    frame_figure,
+    framed_layout,
+    heatmap_frame,
+    heatmap_height,
+    title_text,
+)
 from app.figures.margins import label_band, title_band, with_room
 from app.figures.panels import grid_layout, in_cell
 from app.figures.style import (
@@ -24,12 +32,22 @@ from app.figures.style import (
     SERIES,
     axis_label,
     legend_traces,
+    merged,
     new_figure,
+    plain_figure,
     shown,
     tick_labels,
+    trace,
 )
 
-WEIGHT_SCALE = "Viridis"  # sequential, colour-blind safe; blocked cells are not on it at all
+
+def _stops(name: str) -> list[list]:
+    """A named colour scale's stops, as Plotly's checking stores the name (a plain figure sends them so)."""
+    return [list(stop) for stop in go.Heatmap(colorscale=name).colorscale]
+
+
+WEIGHT_SCALE = _stops("Viridis")  # sequential, colour-blind safe; blocked cells are not on it at all
+SIGNED_SCALE = _stops("RdBu")  # diverging about 0, colour-blind safe: scores
 
 
 def shrink_factor(cells: int, budget: int) -> int:
@@ -69,7 +87,7 @@ def weights_trace(
     text=None,
     colorbar: dict | None = None,
     numbers: bool = False,
-) -> go.Heatmap:
+) -> dict:
     """Allowed cells on the colour scale; blocked cells left empty, so the grey background shows:
     a blocked cell never looks like a small weight. `factor` > 1 sends block means instead of cells
     (positions stay token positions; only for figures without category axes). `numbers`: each
@@ -80,7 +98,8 @@ def weights_trace(
         z = _block_means(z, factor)
     small = max(z.shape) <= CELL_GAP_LIMIT
     place = {} if factor == 1 else {"x0": (factor - 1) / 2, "dx": factor, "y0": (factor - 1) / 2, "dy": factor}
-    return go.Heatmap(
+    return trace(
+        "heatmap",
         z=z.numpy(),
         x=x,
         y=y,
@@ -133,7 +152,7 @@ def attention_figure(
     dropout (kept ones scaled by 1 / (1 - p))."""
     q_names, k_names = _named(q_tokens), _named(k_tokens)
     text = _hover_text(weights, mask, mask_name)
-    trace = weights_trace(
+    cells = weights_trace(
         weights,
         mask,
         x=k_names,
@@ -144,9 +163,7 @@ def attention_figure(
         numbers=numbers,
         zmax=zmax,
     )
-    fig = new_figure([trace, *(legend_traces([BLOCKED], ["blocked (masked)"]) if not mask.all() else [])])
-    heatmap_layout(
-        fig,
+    layout = heatmap_frame(
         title,
         [axis_label(t, k) for k, t in enumerate(q_tokens)],
         [axis_label(t, k) for k, t in enumerate(k_tokens)],
@@ -159,8 +176,8 @@ def attention_figure(
         plot_bgcolor=BLOCKED,
         legend={**LEGEND_BELOW, "x": 0.55},  # beside the colour bar (len 0.5), not on its title
     )
-    flag_empty_rows(fig, mask, "∅ no key")
-    return fig
+    legend = legend_traces([BLOCKED], ["blocked (masked)"]) if not mask.all() else []
+    return plain_figure([cells, *legend], merged(layout, empty_row_flags(mask, "∅ no key")))
 
 
 def _hover_text(weights: torch.Tensor, mask: torch.Tensor, mask_name: str) -> list[list[str]] | None:
@@ -243,8 +260,8 @@ def grid_figure(
     tiles = _Tiles.of(weights.shape)
     z = _tiled(weights, mask, factor, tiles)
     x, y = _grid_axes(tiles, col_titles, row_name, first_row)
-    return frame_figure(
-        new_figure(_grid_trace(z)),
+    layout = framed_layout(
+        {},
         _downsampled(title, factor),
         _grid_height(weights.shape),
         top=80,
@@ -254,6 +271,7 @@ def grid_figure(
         shapes=_gaps_between(tiles) + _around_head(tiles, selected),
         plot_bgcolor=BLOCKED,
     )
+    return plain_figure([_grid_trace(z)], layout)
 
 
 def _tiled(weights: torch.Tensor, mask: torch.Tensor, factor: int, tiles: _Tiles) -> torch.Tensor:
@@ -269,10 +287,11 @@ def _tiled(weights: torch.Tensor, mask: torch.Tensor, factor: int, tiles: _Tiles
     return z
 
 
-def _grid_trace(z: torch.Tensor) -> go.Heatmap:
+def _grid_trace(z: torch.Tensor) -> dict:
     """The tiled maps as one heatmap on the weights' scale (z is masked already, gaps and all, where
     `weights_trace` masks one map as it goes)."""
-    return go.Heatmap(
+    return trace(
+        "heatmap",
         z=z.numpy(),
         zmin=0.0,
         zmax=1.0,
@@ -389,7 +408,7 @@ def pipeline_figure(
     everywhere = torch.ones_like(mask)
     top = max(stages["dropout"].max().item(), 1.0)
     factor = shrink_factor(4 * mask.numel(), FIGURE_CELLS)
-    signed = {"zmid": 0, "colorscale": "RdBu", "factor": factor, "numbers": numbers}
+    signed = {"zmid": 0, "colorscale": SIGNED_SCALE, "factor": factor, "numbers": numbers}
     gap = 0.12  # between the rows: the bottom row's panel titles
 
     def bar(row: int) -> dict:  # upright, right of its row of panels
@@ -424,10 +443,9 @@ def pipeline_figure(
     layout = grid_layout(2, 2, gap_x=0.06, gap_y=gap, col_titles=names)
     for note in layout["annotations"][:2]:  # the top row's panel titles above the key labels
         note["yshift"] = label_band(k_labels) + 6
-    fig = new_figure([in_cell(t, k) for k, t in enumerate(traces)], layout=layout)
     rows = max(160, min(420, 24 * len(q_tokens)))  # px of cells per row of panels
-    frame_figure(
-        fig,
+    layout = framed_layout(
+        layout,
         _downsampled(title, factor),
         band + 40 + 2 * rows + 70,
         top=band + 40,
@@ -445,11 +463,11 @@ def pipeline_figure(
         margin={"l": 10, "r": 100, "t": band + 40, "b": 10},
     )
     for name in ("xaxis3", "xaxis4"):  # the bottom row's keys are the top row's columns
-        fig.layout[name].update(showticklabels=False, title=None)
+        layout[name] = {**{k: v for k, v in layout[name].items() if k != "title"}, "showticklabels": False}
     q_ticks = tick_labels([axis_label(t, k) for k, t in enumerate(q_tokens)])
     for name in ("yaxis", "yaxis3"):  # the query tokens down the left of each row
-        fig.layout[name].update(showticklabels=True, title="queries", **q_ticks)
-    return fig
+        layout[name] = {**layout[name], "showticklabels": True, "title": {"text": "queries"}, **q_ticks}
+    return plain_figure([in_cell(t, k) for k, t in enumerate(traces)], layout)
 
 
 @with_room
@@ -546,23 +564,22 @@ def matrix_figure(
     zero = largest < 1e-9
     bound = 1.0 if zero else largest
     scale = (
-        {"zmin": -bound, "zmax": bound, "colorscale": "RdBu", "reversescale": True}
+        {"zmin": -bound, "zmax": bound, "colorscale": SIGNED_SCALE, "reversescale": True}
         if signed
         else {"colorscale": WEIGHT_SCALE, **({"zmin": limits[0], "zmax": limits[1]} if limits else {})}
     )
-    fig = new_figure(
-        go.Heatmap(
-            z=values.float().numpy(),
-            x=col_labels,
-            y=row_labels,
-            **scale,
-            colorbar={**BAR_BELOW, "len": 0.5, "tickformat": ".2~g", "exponentformat": "none"},
-            texttemplate=f"%{{z:{fmt}}}" if fmt else None,
-            hovertemplate="%{y}, %{x}: %{z:.4f}<extra></extra>",
-        )
+    cells = trace(
+        "heatmap",
+        z=values.float().numpy(),
+        x=col_labels,
+        y=row_labels,
+        **scale,
+        colorbar={**BAR_BELOW, "len": 0.5, "tickformat": ".2~g", "exponentformat": "none"},
+        texttemplate=f"%{{z:{fmt}}}" if fmt else None,
+        hovertemplate="%{y}, %{x}: %{z:.4f}<extra></extra>",
     )
-    return frame_figure(
-        fig,
+    layout = framed_layout(
+        {},
         f"{title}: 0 everywhere" if zero else title,
         min(700, max(260, 120 + 30 * len(row_labels))) + (24 if subtitle else 0),
         top=108 if subtitle else 84,
@@ -572,3 +589,4 @@ def matrix_figure(
         x={"type": "category", "side": "top", "tickangle": 0, **({"nticks": 16} if len(col_labels) > 32 else {})},
         y={"autorange": "reversed", "type": "category"},
     )
+    return plain_figure([cells], layout)

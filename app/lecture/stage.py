@@ -211,7 +211,7 @@ class Lecture:
         of one height keep it (on a projector the browser fills the stage with that height)."""
         dressed = [self.dress(fig, main=main) for fig, _, _ in shown]
         top, bottom = (max(fig.layout.margin[side] for fig in dressed) for side in ("t", "b"))
-        level = {"margin_t": top, "margin_b": bottom}
+        level = {"margin": {"t": top, "b": bottom}}
         if len({fig.layout.height for fig in dressed}) > 1:
             level["height"] = (
                 top + bottom + max(f.layout.height - f.layout.margin.t - f.layout.margin.b for f in dressed)
@@ -219,7 +219,7 @@ class Lecture:
         for column, fig, (_, key, alt) in zip(st.columns(len(shown)), dressed, shown, strict=True):
             with column:
                 self._draw(
-                    derived(fig, tuple(level.items()), lambda fig=fig: go.Figure(fig).update_layout(level)),
+                    derived(fig, (top, bottom, level.get("height")), lambda fig=fig: figures.copied(fig, level)),
                     key=key,
                     alt=alt,
                 )

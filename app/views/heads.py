@@ -292,8 +292,8 @@ def show_heads(lecture: Lecture, attn: AttentionSet, view, *, key: str, every_he
     fits = figure_element.every_head_fits(lecture.dress(one(layer, head), main=True), count)
     figure_of = one
 
-    def other(pair: tuple[int, int]):  # the same code as the head just built and checked: only values differ
-        with figures.unchecked():
+    def other(pair: tuple[int, int]):  # the code of the head just built, with other values: Plotly need not check
+        with figures.unchecked():  # (a figure of plain dicts never is: tests/app/test_unchecked_figures.py)
             return draw(*pair)
 
     if fits and frame is None:

@@ -1,15 +1,19 @@
-"""A view's other heads are sent without building each one's figure as the head drawn is built: the
-enlarged head's as frames made from its values (app/views/heads.py, `head_figure`), the other views'
-as figures built unchecked by Plotly (app/figures/style.py, `unchecked`). What they send must be
-exactly what the figures built as the head drawn is send, with and without blocked cells, numbers in
-cells, rows with no key, on a projector and on a dark page."""
+"""Figures Plotly does not check as they are built: those written as plain dicts
+(app/figures/style.py, `plain_figure`: one head, the pipeline, the grid of every head), a view's other
+heads built unchecked (`unchecked`), the enlarged head's other heads sent as frames made from its values
+(app/views/heads.py, `head_figure`). What they send must be exactly what Plotly's checked copy of them
+sends, with and without blocked cells, numbers in cells, rows with no key, on a projector and on a dark
+page."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
+import plotly.graph_objects as go
 import pytest
 import torch
+from plotly.utils import PlotlyJSONEncoder
 
 import masks
 from app import figure_element, figures
@@ -37,16 +41,51 @@ def builders(mask: torch.Tensor):
         ),
         "lines": lambda: figures.lines_view(weights, TOKENS, TOKENS, title="lines", front=2),
         "matrix": lambda: figures.matrix_figure(scores[0], TOKENS, [f"f{c}" for c in range(T)], title="m"),
+        "grid": lambda: figures.grid_figure(
+            weights.view(2, 2, T, T), mask, title="grid", notes={(1, 0): "previous <i>"}, selected=(0, 1)
+        ),
+        "signed matrix": lambda: figures.matrix_figure(
+            scores[1], TOKENS, [f"f{c}" for c in range(T)], title="m", signed=True, fmt=".2f", subtitle="under"
+        ),
+        "mask": lambda: figures.mask_figure(mask, TOKENS, TOKENS, title="mask", pad_keys=[3]),
+        "mask as an image": lambda: figures.mask_figure(
+            masks.build("causal", 300), ["t"] * 300, ["t"] * 300, title="a large mask"
+        ),
+        "categories": lambda: figures.category_figure(
+            mask.long(), ["#000000", "#ffffff"], ["no", "yes"], TOKENS, TOKENS, title="c", axes=("rows", "cols")
+        ),
+        "norm cells": lambda: figures.norm_cells_figure(
+            (scores[3].reshape(3, 3, T) > 0).long() + 2 * (scores[3].reshape(3, 3, T) > 1).long(),
+            [f"s{b} t{t}" for b in range(3) for t in range(3)],
+            "LayerNorm",
+        ),
     }
 
 
+def sent_checked(fig: go.Figure):
+    """What Plotly's checked copy of `fig` sends: every property checked and converted as Plotly
+    stores it (a misspelt one refused)."""
+    return json.loads(figure_json(go.Figure(fig.to_dict())))
+
+
 @pytest.mark.parametrize("mask_name", MASKS)
-def test_a_figure_built_unchecked_sends_what_it_sends_built_checked(mask_name):
+def test_a_figure_built_unchecked_sends_what_its_checked_copy_sends(mask_name):
     for name, build in builders(MASKS[mask_name]).items():
-        checked = json.loads(figure_json(build()))
-        with figures.unchecked():
-            unchecked = json.loads(figure_json(build()))
-        assert unchecked == checked, name
+        with figures.unchecked():  # as a view builds its other heads; plain figures are never checked
+            fig = build()
+        assert json.loads(figure_json(fig)) == sent_checked(fig), name
+        assert json.loads(figure_json(build())) == sent_checked(fig), name  # and what it sends built checked
+
+
+def test_the_checked_copy_finds_what_a_plain_figure_gets_wrong():
+    """The comparison above fails on a plain figure that Plotly would refuse or store otherwise."""
+    misspelt = figures.plain_figure([{"type": "heatmap", "z": np.zeros((2, 2)), "colorsale": "Viridis"}], {})
+    with pytest.raises(ValueError, match="colorsale"):
+        sent_checked(misspelt)
+    shorthand = figures.plain_figure([], {"xaxis": {"title": "keys"}})  # Plotly stores {"text": "keys"}
+    assert json.loads(figure_json(shorthand)) != sent_checked(shorthand)
+    named = figures.plain_figure([{"type": "heatmap", "z": np.zeros((2, 2)), "colorscale": "Viridis"}], {})
+    assert json.loads(figure_json(named)) != sent_checked(named)  # Plotly stores the scale's stops
 
 
 def test_unchecked_ends_with_its_block():
@@ -72,3 +111,20 @@ def test_a_heads_frame_made_from_its_values_is_the_frame_its_whole_figure_gives(
     about = figure_element.heads_about(2, 3, (0, 0), round_trip=False)
     sent = [json.loads(figure_element.heads_sent(about, frames, drawn)) for frames in (from_values, from_figures)]
     assert sent[0] == sent[1]
+
+
+@pytest.mark.parametrize("mask_name", MASKS)
+def test_a_copy_sends_what_the_figure_sends_and_changing_it_leaves_the_figure_as_it_was(mask_name):
+    for name, build in builders(MASKS[mask_name]).items():
+        fig = build()
+        sent = json.loads(figure_json(fig))
+        copy = figures.copied(fig, {})
+        assert json.loads(figure_json(copy)) == sent == sent_checked(copy), name
+        changed = figures.copied(fig, {"margin": {"t": 321}, "height": 999})  # as figures side by side are levelled
+        sent_changed = json.loads(figure_json(changed))
+        assert sent_changed == sent_checked(changed), name
+        assert (sent_changed["layout"]["margin"], sent_changed["layout"]["height"]) == (
+            {**sent["layout"]["margin"], "t": 321},
+            999,
+        ), name
+        assert json.loads(json.dumps(fig.to_dict(), cls=PlotlyJSONEncoder)) == sent, name  # the figure unchanged
