@@ -11,6 +11,7 @@ import torch
 import masks
 from app import figures
 from app.cache import MiB, bounded, in_turn
+from app.code_element import code_block
 from app.lecture.stage import Lecture
 from app.state import Link, varying
 from app.text import (
@@ -271,35 +272,39 @@ def conventions_tab(pred: masks.Predicate, mask: torch.Tensor) -> None:
         st.caption(f"The top-left {CROP} x {CROP} corner of each tensor; rows are queries, columns keys.")
     left, right = st.columns(2)
     left.markdown("**SDPA bool `attn_mask`**, FlexAttention, HF `sdpa_mask`: 1 (True) = may attend")
-    left.code(_matrix(mask), language=None)
+    with left:
+        code_block(_matrix(mask), key="code_bool")
     right.markdown("**SDPA float mask**, `generate_square_subsequent_mask`: added to the scores, -inf = blocked")
-    right.code(_matrix(masks.to_additive(mask)), language=None)
+    with right:
+        code_block(_matrix(masks.to_additive(mask)), key="code_float")
     left.markdown("**`nn.MultiheadAttention` / `nn.Transformer` `attn_mask`**: inverted, 1 (True) = NOT allowed")
-    left.code(_matrix(masks.to_mha(mask)), language=None)
+    with left:
+        code_block(_matrix(masks.to_mha(mask)), key="code_mha")
     right.markdown("**Hugging Face `attention_mask`** (B, K): 1 = real token, 0 = padding")
     try:
-        right.code(f"attention_mask = torch.tensor([{_hf_row(masks.to_hf_attention_mask(mask)[0].tolist())}])")
+        row = _hf_row(masks.to_hf_attention_mask(mask)[0].tolist())
+        with right:
+            code_block(f"attention_mask = torch.tensor([{row}])", key="code_hf")
     except ValueError:
         right.info(
             "Not expressible: this mask hides different keys from different queries; a 2-D "
             "attention_mask can only say which keys are padding."
         )
     st.markdown("**FlexAttention `mask_mod`**: a function of (b, h, q_idx, kv_idx), True = may attend")
-    st.code(
+    code_block(
         "import masks\nfrom torch.nn.attention.flex_attention import create_block_mask\n\n"
         f"mask_mod = ({pred.call_text()}).mask_mod\n"
         f'block_mask = create_block_mask(mask_mod, None, None, {mask.shape[0]}, {mask.shape[1]}, device="cpu")',
-        language="python",
+        key="code_flex",
     )
 
 
 def code_tab(pred: masks.Predicate) -> None:
     st.markdown("**Plain PyTorch**, no library: copy, paste, run.")
-    st.code(
-        plain_code(pred) + "\n# use it: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)\n", language="python"
-    )
+    use = "# use it: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)"
+    code_block(f"{plain_code(pred)}\n{use}\n", key="code_plain")
     st.markdown("**With this library**")
-    st.code(f"import masks\n\nmask = ({pred.call_text()}).build()\n", language="python")
+    code_block(f"import masks\n\nmask = ({pred.call_text()}).build()\n", key="code_library")
 
 
 @bounded(max_bytes=4 * MiB)

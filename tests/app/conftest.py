@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.code_element import NAME as CODE
 from app.figure_element import NAME, figures_drawn
 from app.lecture.export import opened
 from app.pages import HOME
@@ -23,6 +24,12 @@ def elements(at: AppTest) -> list[dict]:
     """What each figure element of the run was sent (its figure, a view's heads, the pickers)."""
     sent = [element.proto for element in at.get("bidi_component")]
     return [json.loads(proto.bytes) for proto in sent if proto.component_name == NAME]
+
+
+def code_shown(at: AppTest) -> list[str]:
+    """The code blocks a run showed (app/code_element.py), each as a reader copies it."""
+    sent = [element.proto for element in at.get("bidi_component")]
+    return [proto.bytes.decode() for proto in sent if proto.component_name == CODE]
 
 
 def head_view(at: AppTest) -> dict:

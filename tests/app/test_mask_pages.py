@@ -15,7 +15,7 @@ from app.pages import PAGES
 from app.state import LINK_LIMIT
 from app.text import DEFAULT_TEXT, MAX_TOKENS
 from model.tokenizer import split_words
-from tests.app.conftest import as_array, charts, run_page, shown_text, title
+from tests.app.conftest import as_array, charts, code_shown, run_page, shown_text, title
 
 
 def test_home_shows_every_scheme_with_a_link_to_the_explorer():
@@ -190,7 +190,7 @@ def test_unilm_view_draws_the_four_masks(masks_page):
 
 def test_code_tab_shows_code_that_builds_the_mask(masks_page):
     at = masks_page(scheme="chunked", chunk="2", causal="true")
-    code = [c.value for c in at.code]
+    code = code_shown(at)
     plain = next(c for c in code if c.startswith("import torch"))
     namespace = {}
     exec(plain, namespace)  # the Code tab's text, run as a user would paste it
@@ -226,7 +226,7 @@ def test_conventions_tab_gives_the_whole_hugging_face_attention_mask(masks_page,
     """The Hugging Face attention_mask is code that builds every key's entry: it was cut at 64
     entries with no sign of it, so 100 keys with 5 of padding showed only ones."""
     at = masks_page(**params, tab="Conventions")
-    shown = next(c.value for c in at.code if c.value.startswith("attention_mask = "))
+    shown = next(c for c in code_shown(at) if c.startswith("attention_mask = "))
     namespace = {"torch": torch}
     exec(shown, namespace)  # the tab's text, run as a user would paste it
     n = int(params.get("n", len(split_words(DEFAULT_TEXT))))
