@@ -75,6 +75,12 @@ def category_figure(
     return plain_figure(*category_parts(z, colors, names, q_labels, k_labels, title, hover, height, axes))
 
 
+def roomed(data: list[dict], layout: dict) -> dict:
+    """`layout` with the margins `reserve_room` gives the figure of `data` and `layout`: the room of
+    the categories' map, before a figure adds to it (the room then only grows)."""
+    return merged(layout, {"margin": reserve_room(plain_figure(data, layout)).layout.margin.to_plotly_json()})
+
+
 def category_parts(z, colors, names, q_labels, k_labels, title, hover=None, height=None, axes=None):
     """`category_figure`'s traces and layout, as plain dicts, for figures that add to them."""
     q_len, kv_len = z.shape
@@ -125,7 +131,7 @@ def mask_figure(
     data, layout = category_parts(
         z, [BLOCKED, ALLOWED, EMPTY_ROW], ["blocked", "allowed", "no key"], q_labels, k_labels, title, hover, height
     )
-    return plain_figure(data, merged(layout, empty_row_flags(mask, "∅ no key")))
+    return plain_figure(data, merged(roomed(data, layout), empty_row_flags(mask, "∅ no key")))
 
 
 def _mask_hover(mask, q_tokens, k_tokens, blame) -> list[list[str]]:
@@ -309,14 +315,11 @@ def norm_cells_figure(categories: torch.Tensor, row_labels: list[str], title: st
     ]
     colors = [BLOCKED, ALLOWED, EMPTY_ROW, PADDING_CELL, BLACK]
     data, layout = category_parts(z, colors, names, row_labels, [f"f{c}" for c in range(C)], title, hover)
-    # the room of the map as square cells first: its legend wraps at the width the cells would take
-    room = reserve_room(plain_figure(data, layout)).layout.margin.to_plotly_json()
     # a line between sentences
     rule = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "line": {"color": RULE, "width": 2}}
     layout = merged(
-        layout,
+        roomed(data, layout),  # as square cells first: its legend wraps at the width the cells would take
         {
-            "margin": room,
             "shapes": [{**rule, "y0": b * T - 0.5, "y1": b * T - 0.5} for b in range(1, B)],
             "xaxis": {"title": {"text": "features"}},
             "yaxis": {"title": {"text": "sentence s, position t"}},

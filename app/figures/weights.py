@@ -260,6 +260,7 @@ def grid_figure(
     tiles = _Tiles.of(weights.shape)
     z = _tiled(weights, mask, factor, tiles)
     x, y = _grid_axes(tiles, col_titles, row_name, first_row)
+    shapes = _gaps_between(tiles) + _around_head(tiles, selected)
     layout = framed_layout(
         {},
         _downsampled(title, factor),
@@ -267,9 +268,9 @@ def grid_figure(
         top=80,
         x=x,
         y=y,
-        annotations=_head_notes(tiles, notes or {}),
-        shapes=_gaps_between(tiles) + _around_head(tiles, selected),
         plot_bgcolor=BLOCKED,
+        # none sent when empty, as Plotly's checked figure sends none
+        **{k: v for k, v in (("annotations", _head_notes(tiles, notes or {})), ("shapes", shapes)) if v},
     )
     return plain_figure([_grid_trace(z)], layout)
 

@@ -44,6 +44,7 @@ def builders(mask: torch.Tensor):
         "grid": lambda: figures.grid_figure(
             weights.view(2, 2, T, T), mask, title="grid", notes={(1, 0): "previous <i>"}, selected=(0, 1)
         ),
+        "grid of one head": lambda: figures.grid_figure(weights[:1].view(1, 1, T, T), mask, title="one", notes={}),
         "signed matrix": lambda: figures.matrix_figure(
             scores[1], TOKENS, [f"f{c}" for c in range(T)], title="m", signed=True, fmt=".2f", subtitle="under"
         ),
