@@ -206,9 +206,9 @@ def mask_panels(panels: list[tuple[str, torch.Tensor]], q_tokens: list[str], k_t
     return fig
 
 
-def empty_row_flags(mask: torch.Tensor, text: str, annotations=()) -> dict:
-    """What a query x key layout adds (frame.merged) to write `text` at the right end of each row
-    with no allowed key, after its `annotations` (readable sizes only; none if every row has a key)."""
+def empty_row_flags(mask: torch.Tensor, text: str) -> dict:
+    """What a query x key layout of no annotations adds (style.merged) to write `text` at the right end
+    of each row with no allowed key (readable sizes only; nothing if every row has a key)."""
     if max(mask.shape) > CELL_TEXT_LIMIT:
         return {}
     rows = (~mask.any(dim=1)).nonzero().flatten().tolist()
@@ -226,7 +226,7 @@ def empty_row_flags(mask: torch.Tensor, text: str, annotations=()) -> dict:
         for row in rows
     ]
     return {
-        "annotations": [*annotations, *flags],
+        "annotations": flags,
         "margin": {"r": 64},  # short: on a phone every pixel of width is the grid's
         # Plotly widens an autoranged axis to hold its annotations: the grid would shrink to make room
         "xaxis": {"range": [-0.5, mask.shape[1] - 0.5]},

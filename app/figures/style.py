@@ -165,16 +165,16 @@ def legend_traces(colors: list[str], names: list[str], present: set[int] | None 
     """Legend entries, one per category in `present` (default: all), as a box with a thin edge
     (the light grey shows on white): a legend names only what the figure shows."""
     return [
-        {
-            "type": "scatter",
-            "x": [None],
-            "y": [None],
-            "mode": "markers",
-            "marker": {"size": 14, "color": c, "symbol": "square", "line": {"color": EDGE, "width": 1}},
-            "name": n,
-            "showlegend": True,
-            "hoverinfo": "skip",
-        }
+        trace(
+            "scatter",
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker={"size": 14, "color": c, "symbol": "square", "line": {"color": EDGE, "width": 1}},
+            name=n,
+            showlegend=True,
+            hoverinfo="skip",
+        )
         for k, (c, n) in enumerate(zip(colors, names, strict=True))
         if present is None or k in present
     ]
